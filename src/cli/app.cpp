@@ -1,0 +1,61 @@
+#include <cstdio>
+#include <iostream>
+
+#include <c10/util/Exception.h>
+#include <opencv2/core.hpp>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "skingan/version.h"
+
+namespace skingan::cli {
+
+int run_cli(const std::vector<std::string>& args) {
+  CLI::App app("skingan: GAN data augmentation for skin-lesion classifiers, measured honestly.\n"
+               "Run `skingan <command> --help` for a command's options.");
+  app.name("skingan");
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the subcommand
+  app.add_flag_callback("--version", [] {
+    std::cout << "skingan " << kVersion << "\n";
+    throw CLI::Success();
+  }, "print the version and exit");
+  GlobalArgs global;
+  add_global_options(app, global);
+  MakeDemoDataArgs demo;
+  PrepareArgs prepare;
+  InfoArgs info;
+  CLI::App* demo_cmd = add_make_demo_data_command(app, demo);
+  CLI::App* prepare_cmd = add_prepare_command(app, prepare);
+  CLI::App* info_cmd = add_info_command(app, info);
+
+  std::vector<std::string> reversed(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
+  try {
+    app.parse(reversed);  // CLI11 consumes a reversed vector without the program name
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    const Runtime runtime = resolve_runtime(global);
+    if (demo_cmd->parsed()) return run_make_demo_data(demo, runtime);
+    if (prepare_cmd->parsed()) return run_prepare(prepare, runtime);
+    if (info_cmd->parsed()) return run_info(info, runtime);
+    return 2;
+  } catch (const Error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return e.exit_code();
+  } catch (const c10::Error& e) {
+    std::cerr << "error (LibTorch): " << e.what_without_backtrace()
+              << "\nThis is a bug in skingan or LibTorch; please report it with the command line.\n";
+    return 70;
+  } catch (const cv::Exception& e) {
+    std::cerr << "error (OpenCV): " << e.what()
+              << "\nThis is a bug in skingan or OpenCV; please report it with the command line.\n";
+    return 70;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 70;
+  }
+}
+
+}  // namespace skingan::cli

@@ -1,0 +1,65 @@
+// The subcommands. Each has an Args struct filled by CLI11, a function that registers its
+// options, a conversion to the library's options struct (where the values get checked) and a
+// run function. Tests feed argv vectors through the same functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/runtime.h"
+#include "data/demo_data.h"
+#include "data/prepare.h"
+
+namespace skingan::cli {
+
+struct MakeDemoDataArgs {
+  std::string output;
+  std::uint64_t seed = 7;
+  int lesions = 120;
+  int max_views = 3;
+  double hair_fraction = 0.3;
+  bool force = false;
+};
+CLI::App* add_make_demo_data_command(CLI::App& app, MakeDemoDataArgs& args);
+data::DemoDataOptions to_demo_data_options(const MakeDemoDataArgs& args);
+int run_make_demo_data(const MakeDemoDataArgs& args, const Runtime& runtime);
+
+struct PrepareArgs {
+  std::string source;
+  std::string output;
+  std::string format = "auto";
+  std::string metadata;
+  std::vector<std::string> images;
+  std::vector<std::string> classes;
+  int size = 64;
+  std::string crop = "center";
+  bool no_hair_removal = false;
+  bool no_color_constancy = false;
+  std::string split = "0.7,0.15,0.15";
+  std::uint64_t seed = 42;
+  std::string split_file;
+  bool skip_bad = false;
+  bool force = false;
+};
+CLI::App* add_prepare_command(CLI::App& app, PrepareArgs& args);
+data::PrepareOptions to_prepare_options(const PrepareArgs& args, const Runtime& runtime);
+int run_prepare(const PrepareArgs& args, const Runtime& runtime);
+
+struct InfoArgs {
+  std::string set;
+  std::string sheets;  // default: "<set>_sheets" beside the set
+  int per_class = 48;
+  bool no_sheets = false;
+  bool json = false;
+};
+CLI::App* add_info_command(CLI::App& app, InfoArgs& args);
+int run_info(const InfoArgs& args, const Runtime& runtime);
+
+// Builds the whole command line, parses `args` (args[0] is the program name), runs the chosen
+// subcommand and returns the exit code; every error is printed once, to stderr.
+int run_cli(const std::vector<std::string>& args);
+
+}  // namespace skingan::cli

@@ -1,0 +1,119 @@
+#include "data/prepared_set.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "io/csv.h"
+#include "io/files.h"
+#include "io/image_cache.h"
+
+namespace fs = std::filesystem;
+
+namespace skingan::data {
+namespace {
+
+const std::vector<std::string> kManifestColumns = {"id",    "file",   "label",  "group",
+                                                   "split", "source", "origin", "source_hash"};
+
+}  // namespace
+
+void write_manifest(const fs::path& path, const std::vector<ManifestRow>& rows) {
+  std::string text = io::csv_line(kManifestColumns);
+  for (const auto& r : rows) {
+    text += io::csv_line(
+        {r.id, r.file, r.label, r.group, split_name(r.split), r.source, r.origin, r.source_hash});
+  }
+  io::write_file_atomic(path, text);
+}
+
+std::vector<ManifestRow> read_manifest(const fs::path& path) {
+  const io::CsvTable table = io::read_csv(path);
+  std::vector<int> col;
+  for (const auto& name : kManifestColumns) col.push_back(table.require_column(name, path.string()));
+  std::vector<ManifestRow> rows;
+  rows.reserve(table.rows.size());
+  for (const auto& c : table.rows) {
+    rows.push_back({c[col[0]], c[col[1]], c[col[2]], c[col[3]], parse_split(c[col[4]]), c[col[5]],
+                    c[col[6]], c[col[7]]});
+  }
+  return rows;
+}
+
+CountTable count_by_class_and_split(const std::vector<ManifestRow>& rows,
+                                    const std::vector<std::string>& classes) {
+  CountTable counts;
+  for (const auto& c : classes) counts[c] = {0, 0, 0};
+  for (const auto& r : rows) ++counts[r.label][static_cast<int>(r.split)];
+  return counts;
+}
+
+nlohmann::json to_json(const CountTable& counts) {
+  nlohmann::json j = nlohmann::json::object();
+  for (int s = 0; s < kSplitCount; ++s) {
+    nlohmann::json per_class = nlohmann::json::object();
+    for (const auto& [label, n] : counts) per_class[label] = n[s];
+    j[split_name(static_cast<Split>(s))] = per_class;
+  }
+  return j;
+}
+
+PreparedSet PreparedSet::open(const fs::path& dir) {
+  const fs::path meta_path = dir / "meta.json";
+  if (!fs::exists(meta_path)) {
+    throw DataError(describe_problem(
+        dir.string() + " is not a finished prepared set", "no meta.json",
+        "a folder written by `skingan prepare`",
+        fs::exists(dir / "manifest.csv") ? "It looks interrupted; run `skingan prepare` again."
+                                         : "Run `skingan prepare SOURCE -o " + dir.string() + "`."));
+  }
+  PreparedSet set;
+  set.dir_ = dir;
+  try {
+    set.meta_ = nlohmann::json::parse(io::read_file(meta_path));
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(meta_path.string() + " is not valid JSON (" + e.what() +
+                    "). Re-run `skingan prepare`.");
+  }
+  if (set.meta_.value("format", "") != kPreparedSetFormat ||
+      set.meta_.value("version", 0) != kPreparedSetVersion) {
+    throw DataError(describe_problem(
+        meta_path.string(), "format '" + set.meta_.value("format", "?") + "' version " +
+                                std::to_string(set.meta_.value("version", 0)),
+        std::string(kPreparedSetFormat) + " version " + std::to_string(kPreparedSetVersion),
+        "Re-run `skingan prepare` with this version of skingan."));
+  }
+  set.classes_ = set.meta_.at("classes").get<std::vector<std::string>>();
+  set.rows_ = read_manifest(dir / "manifest.csv");
+  const auto shape = io::read_image_cache_shape(dir / "images.cache");
+  if (shape.count != static_cast<std::int64_t>(set.rows_.size())) {
+    throw DataError(describe_problem(dir.string() + ": manifest and image cache disagree",
+                                     std::to_string(set.rows_.size()) + " rows and " +
+                                         std::to_string(shape.count) + " cached images",
+                                     "the same count", "Re-run `skingan prepare`."));
+  }
+  return set;
+}
+
+int PreparedSet::class_index(const std::string& label) const {
+  const auto it = std::find(classes_.begin(), classes_.end(), label);
+  if (it == classes_.end()) {
+    std::string known;
+    for (const auto& c : classes_) known += (known.empty() ? "" : ", ") + c;
+    throw DataError(describe_problem("class '" + label + "'", "not in " + dir_.string(),
+                                     "one of: " + known, ""));
+  }
+  return static_cast<int>(it - classes_.begin());
+}
+
+at::Tensor PreparedSet::load_images() const { return io::read_image_cache(dir_ / "images.cache"); }
+
+bool is_finished_set(const fs::path& dir, const std::string& fingerprint) {
+  try {
+    const PreparedSet set = PreparedSet::open(dir);
+    return set.meta().value("fingerprint", "") == fingerprint;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace skingan::data

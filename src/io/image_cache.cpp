@@ -1,0 +1,97 @@
+#include "io/image_cache.h"
+
+#include <cstring>
+#include <fstream>
+
+#include <ATen/ATen.h>
+
+#include "core/error.h"
+#include "io/files.h"
+
+namespace fs = std::filesystem;
+
+namespace skingan::io {
+namespace {
+
+constexpr char kMagic[8] = {'S', 'K', 'G', 'C', 'A', 'C', 'H', 'E'};
+constexpr std::uint32_t kVersion = 1;
+
+template <typename T>
+void put(char* at, T value) {
+  std::memcpy(at, &value, sizeof(T));
+}
+template <typename T>
+T get(const char* at) {
+  T value;
+  std::memcpy(&value, at, sizeof(T));
+  return value;
+}
+
+ImageCacheShape parse_header(const char* header, std::int64_t file_size, const fs::path& path) {
+  if (std::memcmp(header, kMagic, sizeof(kMagic)) != 0) {
+    throw DataError(describe_problem(path.string() + ": not a skingan image cache",
+                                     "another file type", "a file starting with SKGCACHE",
+                                     "Re-run `skingan prepare` to rebuild the set."));
+  }
+  if (get<std::uint32_t>(header + 8) != kVersion) {
+    throw DataError(path.string() + ": image cache version " +
+                    std::to_string(get<std::uint32_t>(header + 8)) + " is not supported (expected " +
+                    std::to_string(kVersion) + "). Re-run `skingan prepare`.");
+  }
+  ImageCacheShape shape;
+  shape.channels = get<std::uint32_t>(header + 12);
+  shape.count = static_cast<std::int64_t>(get<std::uint64_t>(header + 16));
+  shape.height = get<std::uint32_t>(header + 24);
+  shape.width = get<std::uint32_t>(header + 28);
+  const std::int64_t expected = kImageCacheHeaderBytes + shape.count * shape.image_bytes();
+  if (file_size != expected) {
+    throw DataError(describe_problem(path.string() + ": image cache has the wrong size",
+                                     std::to_string(file_size) + " bytes",
+                                     std::to_string(expected) + " bytes for its header",
+                                     "The file is truncated or damaged; re-run `skingan prepare`."));
+  }
+  return shape;
+}
+
+}  // namespace
+
+void write_image_cache(const fs::path& path, const ImageCacheShape& shape,
+                       const std::uint8_t* pixels) {
+  std::string bytes(static_cast<size_t>(kImageCacheHeaderBytes), '\0');
+  std::memcpy(bytes.data(), kMagic, sizeof(kMagic));
+  put<std::uint32_t>(bytes.data() + 8, kVersion);
+  put<std::uint32_t>(bytes.data() + 12, static_cast<std::uint32_t>(shape.channels));
+  put<std::uint64_t>(bytes.data() + 16, static_cast<std::uint64_t>(shape.count));
+  put<std::uint32_t>(bytes.data() + 24, static_cast<std::uint32_t>(shape.height));
+  put<std::uint32_t>(bytes.data() + 28, static_cast<std::uint32_t>(shape.width));
+  bytes.append(reinterpret_cast<const char*>(pixels),
+               static_cast<size_t>(shape.count * shape.image_bytes()));
+  write_file_atomic(path, bytes);
+}
+
+ImageCacheShape read_image_cache_shape(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError("cannot read image cache " + path.string() + ". Re-run `skingan prepare`.");
+  char header[kImageCacheHeaderBytes] = {};
+  in.read(header, kImageCacheHeaderBytes);
+  if (in.gcount() != kImageCacheHeaderBytes) {
+    throw DataError(path.string() + ": image cache is shorter than its header. Re-run prepare.");
+  }
+  return parse_header(header, static_cast<std::int64_t>(fs::file_size(path)), path);
+}
+
+at::Tensor read_image_cache(const fs::path& path) {
+  const ImageCacheShape shape = read_image_cache_shape(path);
+  at::Tensor images = at::empty({shape.count, shape.channels, shape.height, shape.width},
+                                at::TensorOptions().dtype(at::kByte));
+  std::ifstream in(path, std::ios::binary);
+  in.seekg(kImageCacheHeaderBytes);
+  in.read(reinterpret_cast<char*>(images.data_ptr<std::uint8_t>()),
+          static_cast<std::streamsize>(shape.count * shape.image_bytes()));
+  if (in.gcount() != shape.count * shape.image_bytes()) {
+    throw IoError("could not read all pixels of " + path.string() + ". Re-run `skingan prepare`.");
+  }
+  return images;
+}
+
+}  // namespace skingan::io

@@ -1,0 +1,33 @@
+// The prepared set's image cache: every image as uint8 RGB, N x C x H x W, after a 64-byte
+// header, so training loads it in one read (or memory-maps it).
+//
+// Layout (little-endian): "SKGCACHE" | u32 version=1 | u32 channels | u64 count |
+//                         u32 height | u32 width | zero padding to 64 bytes | pixels.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include <ATen/core/Tensor.h>
+
+namespace skingan::io {
+
+struct ImageCacheShape {
+  std::int64_t count = 0, channels = 3, height = 0, width = 0;
+  std::int64_t image_bytes() const { return channels * height * width; }
+};
+
+inline constexpr std::int64_t kImageCacheHeaderBytes = 64;
+
+// Writes the header and `shape.count * shape.image_bytes()` bytes of pixels (CHW RGB per image).
+void write_image_cache(const std::filesystem::path& path, const ImageCacheShape& shape,
+                       const std::uint8_t* pixels);
+
+// Reads just the header (DataError on a foreign or inconsistent file).
+ImageCacheShape read_image_cache_shape(const std::filesystem::path& path);
+
+// Loads the whole cache: uint8 tensor [N, C, H, W] on the CPU, in one read.
+at::Tensor read_image_cache(const std::filesystem::path& path);
+
+}  // namespace skingan::io

@@ -1,0 +1,114 @@
+// The real command line, fed argv vectors: accepted values reach the options structs, refused
+// ones exit with the documented code and say why.
+#include <gtest/gtest.h>
+
+#include "cli/commands.h"
+#include "data/prepared_set.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+using namespace skingan;
+
+namespace {
+
+struct Outcome {
+  int code;
+  std::string out, err;
+};
+
+Outcome run(std::vector<std::string> args) {
+  args.insert(args.begin(), "skingan");
+  testing::internal::CaptureStdout();
+  testing::internal::CaptureStderr();
+  const int code = cli::run_cli(args);
+  return {code, testing::internal::GetCapturedStdout(), testing::internal::GetCapturedStderr()};
+}
+
+}  // namespace
+
+TEST(Cli, VersionAndHelpForEverySubcommand) {
+  const Outcome version = run({"--version"});
+  EXPECT_EQ(version.code, 0);
+  EXPECT_EQ(version.out.rfind("skingan ", 0), 0u);
+  const Outcome help = run({"--help"});
+  EXPECT_EQ(help.code, 0);
+  for (const char* sub : {"make-demo-data", "prepare", "info"}) {
+    EXPECT_NE(help.out.find(sub), std::string::npos) << sub;
+    const Outcome sub_help = run({sub, "--help"});
+    EXPECT_EQ(sub_help.code, 0) << sub;
+    EXPECT_NE(sub_help.out.find("Usage"), std::string::npos) << sub;
+  }
+}
+
+TEST(Cli, MissingOrUnknownSubcommandIsRefused) {
+  EXPECT_NE(run({}).code, 0);
+  EXPECT_NE(run({"train-everything"}).code, 0);
+  EXPECT_NE(run({"prepare"}).code, 0);  // SOURCE and -o are required
+}
+
+TEST(Cli, PrepareOptionsReachTheLibrary) {
+  CLI::App app;
+  cli::PrepareArgs args;
+  cli::add_prepare_command(app, args);
+  app.parse(std::vector<std::string>{"7", "--seed", "0.1,0.1,0.8", "--split", "--no-hair-removal",
+                                     "pad", "--crop", "128", "--size", "out", "-o", "src", "prepare"});
+  const data::PrepareOptions options = cli::to_prepare_options(args, cli::Runtime{});
+  EXPECT_EQ(options.source.root, "src");
+  EXPECT_EQ(options.output, "out");
+  EXPECT_EQ(options.preprocess.size, 128);
+  EXPECT_EQ(options.preprocess.crop, preprocess::CropMode::kPad);
+  EXPECT_FALSE(options.preprocess.remove_hair);
+  EXPECT_TRUE(options.preprocess.color_constancy);
+  EXPECT_DOUBLE_EQ(options.fractions.test, 0.8);
+  EXPECT_EQ(options.seed, 7u);
+}
+
+TEST(Cli, RefusedValuesExitWithConfigCodeAndSayWhy) {
+  test::TempDir dir;
+  const std::string src = dir.path().string();
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"prepare", src, "-o", "x", "--size", "16"}, "between 32 and 512"},
+      {{"prepare", src, "-o", "x", "--split", "0.5,0.5"}, "three comma-separated fractions"},
+      {{"prepare", src, "-o", "x", "--split", "0.9,0.2,0.1"}, "sum to 1"},
+      {{"prepare", src, "-o", "x", "--format", "coco"}, "auto, ham10000, isic or folders"},
+      {{"prepare", src, "-o", "x", "--crop", "circle"}, "center, pad or none"},
+      {{"--device", "tpu", "info", src}, "cpu, cuda, cuda:N or auto"},
+      {{"--log-level", "loud", "info", src}, "trace, debug"},
+  };
+  for (const auto& [args, expected] : cases) {
+    const Outcome outcome = run(args);
+    EXPECT_EQ(outcome.code, 2) << args[0] << " " << outcome.err;
+    EXPECT_NE(outcome.err.find(expected), std::string::npos) << outcome.err;
+  }
+}
+
+TEST(Cli, DemoPrepareInfoEndToEnd) {
+  test::TempDir dir;
+  const std::string demo = (dir / "demo").string(), set = (dir / "set").string();
+  ASSERT_EQ(run({"make-demo-data", "-o", demo, "--lesions", "12"}).code, 0);
+  const Outcome prepared = run({"-q", "prepare", demo, "-o", set, "--size", "32"});
+  ASSERT_EQ(prepared.code, 0) << prepared.err;
+  EXPECT_NE(prepared.out.find("prepared"), std::string::npos);
+  const Outcome again = run({"-q", "prepare", demo, "-o", set, "--size", "32"});
+  EXPECT_NE(again.out.find("up to date"), std::string::npos) << again.out;
+  const Outcome info = run({"info", set, "--per-class", "4"});
+  ASSERT_EQ(info.code, 0) << info.err;
+  EXPECT_NE(info.out.find("class"), std::string::npos);
+  const data::PreparedSet prepared_set = data::PreparedSet::open(set);
+  for (const auto& label : prepared_set.classes()) {
+    EXPECT_TRUE(fs::exists(dir / "set_sheets" / (label + ".png"))) << label;
+  }
+  const Outcome missing = run({"info", (dir / "nothing").string()});
+  EXPECT_EQ(missing.code, 3);
+  EXPECT_NE(missing.err.find("not a finished prepared set"), std::string::npos) << missing.err;
+}
+
+TEST(Cli, BadSourceExitsWithDataCodeAndFullProblemList) {
+  test::TempDir dir;
+  test::write_ham_set(dir / "src", test::make_rows({"nv"}, 2, 1));
+  test::write_text(dir / "src" / "HAM10000_images_part_1" / "IMG_0.jpg", "garbage");
+  const Outcome outcome = run({"-q", "prepare", (dir / "src").string(), "-o", (dir / "out").string()});
+  EXPECT_EQ(outcome.code, 3);
+  EXPECT_NE(outcome.err.find("IMG_0.jpg: not an image file"), std::string::npos) << outcome.err;
+  EXPECT_FALSE(fs::exists(dir / "out"));
+}

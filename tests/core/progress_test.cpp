@@ -1,0 +1,30 @@
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "core/progress.h"
+
+using skingan::ProgressBar;
+
+TEST(Progress, RendersRateAndEta) {
+  const std::string line = ProgressBar::render("prepare", 50, 100, 10.0, "img", 10);
+  EXPECT_EQ(line, "prepare [#####.....] 50/100 5.0 img/s ETA 00:10");
+  EXPECT_EQ(ProgressBar::render("x", 100, 100, 125.0, "step", 4), "x [####] 100/100 0.8 step/s in 02:05");
+}
+
+TEST(Progress, FormatsLongDurations) {
+  EXPECT_EQ(skingan::format_duration(3725), "1:02:05");
+  EXPECT_EQ(skingan::format_duration(-1), "--:--");
+}
+
+TEST(Progress, CountsAdvancesFromManyThreads) {
+  ProgressBar bar("t", 1000, "it", /*enabled=*/false);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 250; ++i) bar.advance();
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(bar.done(), 1000);
+}

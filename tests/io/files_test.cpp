@@ -1,0 +1,63 @@
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "io/files.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+using namespace skingan;
+
+TEST(Files, AtomicWriteReplacesWholeFileAndLeavesNoTemporary) {
+  test::TempDir dir;
+  io::write_file_atomic(dir / "a.txt", "first");
+  io::write_file_atomic(dir / "a.txt", "second");
+  EXPECT_EQ(io::read_file(dir / "a.txt"), "second");
+  int entries = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir.path())) ++entries;
+  EXPECT_EQ(entries, 1);
+}
+
+TEST(Files, StagingDirVanishesUnlessCommitted) {
+  test::TempDir dir;
+  fs::path staging;
+  {
+    io::StagingDir stage(dir / "out");
+    staging = stage.path();
+    io::write_file_atomic(stage.path() / "x", "1");
+    EXPECT_TRUE(fs::exists(staging));
+  }
+  EXPECT_FALSE(fs::exists(staging));
+  EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
+TEST(Files, CommitRefusesToReplaceWithoutPermission) {
+  test::TempDir dir;
+  fs::create_directories(dir / "out");
+  test::write_text(dir / "out" / "old", "keep me");
+  io::StagingDir stage(dir / "out");
+  io::write_file_atomic(stage.path() / "new", "1");
+  EXPECT_THROW(stage.commit(false), IoError);
+  EXPECT_EQ(io::read_file(dir / "out" / "old"), "keep me");
+  stage.commit(true);
+  EXPECT_FALSE(fs::exists(dir / "out" / "old"));
+  EXPECT_TRUE(fs::exists(dir / "out" / "new"));
+}
+
+TEST(Files, RemovesStaleStagingOfDeadProcessesOnly) {
+  test::TempDir dir;
+  fs::create_directories(dir / "out.partial-999999999");  // no such pid
+  fs::create_directories(dir / "out.partial-notapid");
+  io::remove_stale_staging(dir / "out");
+  EXPECT_FALSE(fs::exists(dir / "out.partial-999999999"));
+  EXPECT_TRUE(fs::exists(dir / "out.partial-notapid"));
+}
+
+TEST(Files, ReadMissingFileSaysSo) {
+  try {
+    io::read_file("/nonexistent/skingan/file");
+    FAIL();
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/skingan/file"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("no file"), std::string::npos);
+  }
+}

@@ -1,0 +1,74 @@
+#include "test_util.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+namespace fs = std::filesystem;
+
+namespace skingan::test {
+
+TempDir::TempDir() {
+  std::string pattern = (fs::temp_directory_path() / "skingan-test-XXXXXX").string();
+  if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+cv::Mat make_lesion_image(int width, int height, int seed) {
+  cv::Mat image(height, width, CV_8UC3, cv::Scalar(150, 175, 215));
+  const cv::Scalar colour(30 + (seed * 37) % 80, 50 + (seed * 53) % 60, 80 + (seed * 29) % 90);
+  cv::circle(image, cv::Point(width / 2, height / 2), std::min(width, height) / 3, colour,
+             cv::FILLED);
+  return image;
+}
+
+void write_image(const fs::path& path, const cv::Mat& image) {
+  fs::create_directories(path.parent_path());
+  if (!cv::imwrite(path.string(), image)) throw std::runtime_error("imwrite " + path.string());
+}
+
+void write_ham_set(const fs::path& root, const std::vector<TinyRow>& rows, int width, int height) {
+  std::string csv = "lesion_id,image_id,dx,dx_type,age,sex,localization\n";
+  int n = 0;
+  for (const auto& row : rows) {
+    csv += row.lesion + "," + row.image + "," + row.dx + ",histo,50.0,male,back\n";
+    const char* part = n++ % 2 ? "HAM10000_images_part_2" : "HAM10000_images_part_1";
+    write_image(root / part / (row.image + ".jpg"), make_lesion_image(width, height, n));
+  }
+  write_text(root / "HAM10000_metadata.csv", csv);
+}
+
+std::vector<TinyRow> make_rows(const std::vector<std::string>& classes, int lesions_per_class,
+                               int views) {
+  std::vector<TinyRow> rows;
+  int image = 0;
+  for (const auto& dx : classes) {
+    for (int l = 0; l < lesions_per_class; ++l) {
+      for (int v = 0; v < views; ++v) {
+        rows.push_back({"L_" + dx + std::to_string(l), "IMG_" + std::to_string(image++), dx});
+      }
+    }
+  }
+  return rows;
+}
+
+fs::path skingan_binary() {
+  const char* env = std::getenv("SKINGAN_TEST_BINARY");
+  return env ? fs::path(env) : fs::path("skingan");
+}
+
+}  // namespace skingan::test

@@ -1,0 +1,50 @@
+// Helpers shared by the tests: temporary folders and tiny data sets written on the fly.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+namespace skingan::test {
+
+// A fresh folder under the system temp dir, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+void write_text(const std::filesystem::path& path, const std::string& text);
+
+// A small BGR image: a skin-toned background with a dark disc whose colour depends on `seed`.
+cv::Mat make_lesion_image(int width, int height, int seed);
+
+// Writes `image` as JPEG or PNG (by extension).
+void write_image(const std::filesystem::path& path, const cv::Mat& image);
+
+struct TinyRow {
+  std::string lesion, image, dx;
+};
+
+// HAM10000 layout: ROOT/HAM10000_metadata.csv and the images split over two part folders.
+void write_ham_set(const std::filesystem::path& root, const std::vector<TinyRow>& rows,
+                   int width = 40, int height = 30);
+
+// A balanced HAM-layout set: `lesions_per_class` lesions of each class in `classes`,
+// `views` images per lesion.
+std::vector<TinyRow> make_rows(const std::vector<std::string>& classes, int lesions_per_class,
+                               int views);
+
+// The skingan executable built with the tests (for end-to-end CLI runs).
+std::filesystem::path skingan_binary();
+
+}  // namespace skingan::test
