@@ -25,9 +25,11 @@ int run_cli(const std::vector<std::string>& args) {
   MakeDemoDataArgs demo;
   PrepareArgs prepare;
   InfoArgs info;
+  TrainGanArgs train_gan;
   CLI::App* demo_cmd = add_make_demo_data_command(app, demo);
   CLI::App* prepare_cmd = add_prepare_command(app, prepare);
   CLI::App* info_cmd = add_info_command(app, info);
+  CLI::App* train_gan_cmd = add_train_gan_command(app, train_gan);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
   try {
@@ -40,6 +42,7 @@ int run_cli(const std::vector<std::string>& args) {
     if (demo_cmd->parsed()) return run_make_demo_data(demo, runtime);
     if (prepare_cmd->parsed()) return run_prepare(prepare, runtime);
     if (info_cmd->parsed()) return run_info(info, runtime);
+    if (train_gan_cmd->parsed()) return run_train_gan(train_gan, runtime);
     return 2;
   } catch (const Error& e) {
     std::cerr << "error: " << e.what() << "\n";

@@ -12,6 +12,7 @@
 #include "cli/runtime.h"
 #include "data/demo_data.h"
 #include "data/prepare.h"
+#include "train/gan_run.h"
 
 namespace skingan::cli {
 
@@ -57,6 +58,30 @@ struct InfoArgs {
 };
 CLI::App* add_info_command(CLI::App& app, InfoArgs& args);
 int run_info(const InfoArgs& args, const Runtime& runtime);
+
+struct TrainGanArgs {
+  std::string set;
+  std::string output;
+  std::string arch;
+  int64_t epochs = 0;
+  int64_t steps = 0;
+  int64_t batch_size = 64;
+  int64_t g_channels = 64, d_channels = 64, latent_dim = 100;
+  std::string loss;
+  double lr_g = 0, lr_d = 0, beta1 = 0, beta2 = 0;
+  double label_smoothing = 0, r1 = 0, ema = 0;
+  bool spectral_norm = false, no_spectral_norm = false;
+  std::string diffaugment;
+  bool per_class = false;
+  std::vector<std::string> classes;
+  std::uint64_t seed = 1;
+  int64_t log_every = 10, sample_every = 250, checkpoint_every = 250;
+  bool resume = false, force = false;
+  CLI::App* command = nullptr;  // to tell given options from defaults
+};
+CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args);
+train::GanRunOptions to_gan_run_options(const TrainGanArgs& args, const Runtime& runtime);
+int run_train_gan(const TrainGanArgs& args, const Runtime& runtime);
 
 // Builds the whole command line, parses `args` (args[0] is the program name), runs the chosen
 // subcommand and returns the exit code; every error is printed once, to stderr.

@@ -195,8 +195,10 @@ PrepareResult prepare_dataset(const PrepareOptions& options) {
 
   io::StagingDir staging(options.output);
   fs::create_directories(staging.path() / "images");
+  const auto listed = std::chrono::steady_clock::now();
   const std::vector<Processed> processed =
       process_images(listing.records, options, staging.path() / "images");
+  const auto decoded = std::chrono::steady_clock::now();
 
   std::vector<Problem> problems = listing.problems;
   std::vector<SourceRecord> good;
@@ -227,21 +229,18 @@ PrepareResult prepare_dataset(const PrepareOptions& options) {
   std::vector<ManifestRow> rows;
   rows.reserve(good.size());
   Fnv1a64 images_hash;
-  const size_t image_bytes = static_cast<size_t>(3 * options.preprocess.size * options.preprocess.size);
-  std::vector<std::uint8_t> cache(good.size() * image_bytes);
+  const int size = options.preprocess.size;
+  io::ImageCacheWriter cache(staging.path() / "images.cache",
+                             {static_cast<std::int64_t>(good.size()), 3, size, size});
   for (size_t i = 0; i < good.size(); ++i) {
     const auto& r = good[i];
     rows.push_back({r.id, "images/" + r.id + ".png", r.label, r.group, splits[i], "real", r.origin,
                     good_pixels[i]->content_hash});
     images_hash.update(good_pixels[i]->content_hash);
-    std::copy(good_pixels[i]->pixels.begin(), good_pixels[i]->pixels.end(),
-              cache.begin() + static_cast<std::ptrdiff_t>(i * image_bytes));
+    cache.append(good_pixels[i]->pixels.data());
   }
+  cache.finish();
   write_manifest(staging.path() / "manifest.csv", rows);
-  io::write_image_cache(staging.path() / "images.cache",
-                        {static_cast<std::int64_t>(good.size()), 3, options.preprocess.size,
-                         options.preprocess.size},
-                        cache.data());
   if (!problems.empty()) write_problems_csv(staging.path() / "problems.csv", problems);
 
   result.counts = count_by_class_and_split(rows, listing.classes);
@@ -264,6 +263,12 @@ PrepareResult prepare_dataset(const PrepareOptions& options) {
   meta["created_by"] = std::string("skingan ") + kVersion;
   io::write_file_atomic(staging.path() / "meta.json", meta.dump(2) + "\n");
   staging.commit(options.force);
+  const auto seconds = [](auto from, auto to) {
+    return std::chrono::duration<double>(to - from).count();
+  };
+  spdlog::debug("prepare stages: list+validate {:.2f} s, decode+preprocess {:.2f} s, write {:.2f} s",
+                seconds(start, listed), seconds(listed, decoded),
+                seconds(decoded, std::chrono::steady_clock::now()));
 
   result.images = static_cast<std::int64_t>(rows.size());
   result.problems = std::move(problems);

@@ -1,9 +1,13 @@
 #include "io/image_cache.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 
 #include <ATen/ATen.h>
+#include <c10/util/Exception.h>
 
 #include "core/error.h"
 #include "io/files.h"
@@ -55,18 +59,61 @@ ImageCacheShape parse_header(const char* header, std::int64_t file_size, const f
 
 }  // namespace
 
+ImageCacheWriter::ImageCacheWriter(fs::path path, const ImageCacheShape& shape)
+    : path_(std::move(path)), shape_(shape) {
+  file_ = std::fopen(path_.c_str(), "wb");
+  if (!file_) {
+    throw IoError("cannot create " + path_.string() + ": " + std::strerror(errno) +
+                  ". Check that the folder is writable.");
+  }
+  char header[kImageCacheHeaderBytes] = {};
+  std::memcpy(header, kMagic, sizeof(kMagic));
+  put<std::uint32_t>(header + 8, kVersion);
+  put<std::uint32_t>(header + 12, static_cast<std::uint32_t>(shape.channels));
+  put<std::uint64_t>(header + 16, static_cast<std::uint64_t>(shape.count));
+  put<std::uint32_t>(header + 24, static_cast<std::uint32_t>(shape.height));
+  put<std::uint32_t>(header + 28, static_cast<std::uint32_t>(shape.width));
+  if (std::fwrite(header, 1, sizeof(header), file_) != sizeof(header)) {
+    throw IoError("cannot write " + path_.string() + " (disk full?).");
+  }
+}
+
+ImageCacheWriter::~ImageCacheWriter() {
+  if (file_) {
+    std::fclose(file_);
+    std::error_code ec;
+    fs::remove(path_, ec);
+  }
+}
+
+void ImageCacheWriter::append(const std::uint8_t* image) {
+  TORCH_CHECK(written_ < shape_.count, "ImageCacheWriter: more than the declared ", shape_.count,
+              " images appended");
+  const auto bytes = static_cast<size_t>(shape_.image_bytes());
+  if (std::fwrite(image, 1, bytes, file_) != bytes) {
+    throw IoError("cannot write " + path_.string() + " (disk full?).");
+  }
+  ++written_;
+}
+
+void ImageCacheWriter::finish() {
+  TORCH_CHECK(written_ == shape_.count, "ImageCacheWriter: ", written_, " images appended, ",
+              shape_.count, " declared");
+  const bool flushed = std::fflush(file_) == 0 && ::fsync(fileno(file_)) == 0;
+  const bool closed = std::fclose(file_) == 0;
+  file_ = nullptr;
+  if (!flushed || !closed) throw IoError("cannot finish " + path_.string() + " (disk full?).");
+}
+
 void write_image_cache(const fs::path& path, const ImageCacheShape& shape,
                        const std::uint8_t* pixels) {
-  std::string bytes(static_cast<size_t>(kImageCacheHeaderBytes), '\0');
-  std::memcpy(bytes.data(), kMagic, sizeof(kMagic));
-  put<std::uint32_t>(bytes.data() + 8, kVersion);
-  put<std::uint32_t>(bytes.data() + 12, static_cast<std::uint32_t>(shape.channels));
-  put<std::uint64_t>(bytes.data() + 16, static_cast<std::uint64_t>(shape.count));
-  put<std::uint32_t>(bytes.data() + 24, static_cast<std::uint32_t>(shape.height));
-  put<std::uint32_t>(bytes.data() + 28, static_cast<std::uint32_t>(shape.width));
-  bytes.append(reinterpret_cast<const char*>(pixels),
-               static_cast<size_t>(shape.count * shape.image_bytes()));
-  write_file_atomic(path, bytes);
+  const fs::path temp = path.string() + ".tmp-" + std::to_string(::getpid());
+  {
+    ImageCacheWriter writer(temp, shape);
+    for (std::int64_t i = 0; i < shape.count; ++i) writer.append(pixels + i * shape.image_bytes());
+    writer.finish();
+  }
+  fs::rename(temp, path);
 }
 
 ImageCacheShape read_image_cache_shape(const fs::path& path) {

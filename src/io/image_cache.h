@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 
@@ -20,7 +21,29 @@ struct ImageCacheShape {
 
 inline constexpr std::int64_t kImageCacheHeaderBytes = 64;
 
-// Writes the header and `shape.count * shape.image_bytes()` bytes of pixels (CHW RGB per image).
+// Streams a cache to disk image by image, so no second copy of all pixels is ever held.
+// finish() checks that exactly shape.count images were appended, then flushes and fsyncs; a
+// writer destroyed unfinished removes its file.
+class ImageCacheWriter {
+ public:
+  ImageCacheWriter(std::filesystem::path path, const ImageCacheShape& shape);
+  ~ImageCacheWriter();
+  ImageCacheWriter(const ImageCacheWriter&) = delete;
+  ImageCacheWriter& operator=(const ImageCacheWriter&) = delete;
+
+  // Appends one image of shape.image_bytes() bytes (RGB CHW).
+  void append(const std::uint8_t* image);
+  void finish();
+
+ private:
+  std::filesystem::path path_;
+  ImageCacheShape shape_;
+  std::FILE* file_ = nullptr;
+  std::int64_t written_ = 0;
+};
+
+// Writes the header and `shape.count * shape.image_bytes()` bytes of pixels (CHW RGB per image)
+// to `path` atomically.
 void write_image_cache(const std::filesystem::path& path, const ImageCacheShape& shape,
                        const std::uint8_t* pixels);
 

@@ -32,4 +32,18 @@ cv::Mat rgb_chw_to_bgr(const at::Tensor& chw) {
   return view.clone();
 }
 
+at::Tensor unit_range_to_uint8(const at::Tensor& images) {
+  return images.detach().add(1.0).mul(127.5).round().clamp(0, 255).to(at::kByte).to(at::kCPU);
+}
+
+std::vector<cv::Mat> to_bgr_tiles(const at::Tensor& images) {
+  TORCH_CHECK(images.dim() == 4 && images.size(1) == 3, "to_bgr_tiles expects [N,3,H,W], got ",
+              images.sizes());
+  const at::Tensor bytes =
+      images.scalar_type() == at::kByte ? images.to(at::kCPU) : unit_range_to_uint8(images);
+  std::vector<cv::Mat> tiles;
+  for (int64_t i = 0; i < bytes.size(0); ++i) tiles.push_back(rgb_chw_to_bgr(bytes[i]));
+  return tiles;
+}
+
 }  // namespace skingan::io

@@ -13,6 +13,7 @@ struct GridOptions {
   int padding = 2;
   cv::Scalar background = cv::Scalar(255, 255, 255);
   std::string title;  // drawn above the grid when not empty
+  std::vector<std::string> row_labels;  // drawn left of each row when not empty
 };
 
 // Tiles equally sized BGR uint8 images row by row. InvalidArgument-style DataError when the

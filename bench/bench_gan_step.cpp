@@ -1,0 +1,146 @@
+// GAN training-step throughput: images/s of a full DCGAN step (D update + G update) at 64 px,
+// widths 32 and 64, batch 64, plus one epoch over a prepared set end to end; achieved GFLOPS as a
+// share of a float matrix-multiply peak measured in the same process; peak memory.
+//
+//   bench_gan_step [--set PREPARED_SET] [--steps N] [--threads N]
+// The step is the plain pytorch/examples DCGAN (BCE, Adam 2e-4, no DiffAugment, no EMA); a
+// second row per width adds skingan's defaults (DiffAugment color+translation, EMA).
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include "core/memory.h"
+#include "core/threads.h"
+#include "data/prepared_set.h"
+#include "train/gan_trainer.h"
+
+using namespace skingan;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Multiply-accumulates of one forward pass, counted layer by layer from the DCGAN shapes.
+double dcgan_forward_macs(int64_t size, int64_t width, int64_t latent) {
+  double g = 0, d = 0;
+  // Generator: [latent,1,1] -> [c(4),4,4], then 4x4 stride-2 transposed convs.
+  auto channels_at = [&](int64_t side) { return width * std::min<int64_t>(size / (2 * side), 8); };
+  g += static_cast<double>(latent) * channels_at(4) * 16 * 1;  // 4x4 kernel onto a 4x4 output
+  for (int64_t side = 4; side < size; side *= 2) {
+    const int64_t out = 2 * side == size ? 3 : channels_at(2 * side);
+    g += static_cast<double>(channels_at(side)) * out * 16 * side * side;  // each input pixel x 4x4
+  }
+  // Discriminator: 4x4 stride-2 convs down to 4x4, then the 4x4 output layer.
+  int64_t c_in = 3, c_out = width;
+  for (int64_t side = size / 2; side >= 4; side /= 2) {
+    d += static_cast<double>(c_in) * c_out * 16 * side * side;
+    c_in = c_out;
+    c_out = std::min(c_out * 2, width * 8);
+  }
+  d += static_cast<double>(c_in) * 16;
+  // Per step: G forward + backward (3x forward), D: three forwards (real, fake, fake for G)
+  // with three backwards (2x forward each).
+  return 3 * g + 9 * d;
+}
+
+double matmul_peak_gflops() {
+  const torch::Tensor a = torch::randn({1024, 1024}), b = torch::randn({1024, 1024});
+  torch::mm(a, b);
+  const auto start = Clock::now();
+  int reps = 0;
+  while (seconds_since(start) < 2.0) {
+    torch::mm(a, b);
+    ++reps;
+  }
+  return 2.0 * 1024 * 1024 * 1024 * reps / seconds_since(start) / 1e9;
+}
+
+struct StepResult {
+  double images_per_second, gflops;
+};
+
+StepResult measure_steps(train::GanConfig config, const torch::Tensor& images, int steps) {
+  const torch::Tensor labels = torch::zeros({images.size(0)}, torch::kLong);
+  train::GanTrainer trainer(config, images, labels, 1, torch::kCPU);
+  for (int i = 0; i < 3; ++i) trainer.train_step();  // warm-up: oneDNN primitive creation
+  const auto start = Clock::now();
+  for (int i = 0; i < steps; ++i) trainer.train_step();
+  const double seconds = seconds_since(start);
+  const double flops = 2.0 * dcgan_forward_macs(config.image_size, config.g_channels, config.latent_dim) *
+                       config.batch_size * steps;
+  return {config.batch_size * steps / seconds, flops / seconds / 1e9};
+}
+
+train::GanConfig plain_dcgan(int64_t width) {
+  train::GanConfig c = train::default_gan_config(train::GanArch::kDcgan);
+  c.image_size = 64;
+  c.g_channels = c.d_channels = width;
+  c.batch_size = 64;
+  c.diff_augment = augment::DiffAugmentPolicy();
+  c.ema_decay = 0;
+  return c;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string set_dir;
+  int steps = 20, threads = 0;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--set") set_dir = argv[i + 1];
+    else if (flag == "--steps") steps = std::stoi(argv[i + 1]);
+    else if (flag == "--threads") threads = std::stoi(argv[i + 1]);
+    else {
+      std::fprintf(stderr, "unknown option %s\n", flag.c_str());
+      return 2;
+    }
+  }
+  const ThreadSettings settings = configure_threads(threads);
+  const double peak = matmul_peak_gflops();
+  std::printf("threads: torch %d (OpenBLAS held to 1: %s); float matmul peak %.0f GFLOPS\n\n",
+              settings.torch_threads, settings.openblas_found ? "yes" : "no", peak);
+  torch::manual_seed(0);
+  const torch::Tensor random_images = torch::randint(0, 256, {512, 3, 64, 64}, torch::kByte);
+  std::printf("| step | width | images/s | GFLOPS | share of matmul peak | peak RSS (MiB) |\n");
+  std::printf("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+  for (int64_t width : {32, 64}) {
+    for (bool defaults : {false, true}) {
+      train::GanConfig config = plain_dcgan(width);
+      if (defaults) {
+        config.diff_augment = augment::parse_diff_augment("color,translation");
+        config.ema_decay = 0.999;
+      }
+      reset_peak_rss();
+      const StepResult r = measure_steps(config, random_images, steps);
+      std::printf("| %s | %lld | %.1f | %.1f | %.0f%% | %.0f |\n",
+                  defaults ? "+ DiffAugment + EMA" : "plain DCGAN (BCE, Adam)",
+                  static_cast<long long>(width), r.images_per_second, r.gflops, 100 * r.gflops / peak,
+                  static_cast<double>(peak_rss_bytes()) / (1 << 20));
+      std::fflush(stdout);
+    }
+  }
+  if (!set_dir.empty()) {
+    // One epoch over every image of the set (pytorch/examples iterates its ImageFolder the same
+    // way), loading included: open the set, read the cache, train N / 64 steps.
+    const auto start = Clock::now();
+    const data::PreparedSet set = data::PreparedSet::open(set_dir);
+    const torch::Tensor images = set.load_images();
+    train::GanConfig config = plain_dcgan(32);
+    config.steps = images.size(0) / config.batch_size;
+    train::GanTrainer trainer(config, images, torch::zeros({images.size(0)}, torch::kLong), 1, torch::kCPU);
+    for (int64_t i = 0; i < config.steps; ++i) trainer.train_step();
+    const double seconds = seconds_since(start);
+    std::printf("\nepoch over %s: %lld images, %lld steps of 64, %.1f s end to end (%.1f images/s)\n",
+                set_dir.c_str(), static_cast<long long>(images.size(0)),
+                static_cast<long long>(config.steps), seconds,
+                static_cast<double>(config.steps * 64) / seconds);
+  }
+  return 0;
+}

@@ -1,0 +1,101 @@
+#include "augment/diff_augment.h"
+
+#include <sstream>
+
+#include <torch/torch.h>
+
+#include "core/error.h"
+
+namespace skingan::augment {
+
+DiffAugmentPolicy parse_diff_augment(const std::string& text) {
+  DiffAugmentPolicy policy;
+  if (text.empty() || text == "none") return policy;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (item == "color") {
+      policy.color = true;
+    } else if (item == "translation") {
+      policy.translation = true;
+    } else if (item == "cutout") {
+      policy.cutout = true;
+    } else {
+      throw ConfigError(describe_problem("--diffaugment", "'" + item + "'",
+                                         "a comma-separated subset of color,translation,cutout "
+                                         "(or none)", ""));
+    }
+  }
+  return policy;
+}
+
+std::string to_string(const DiffAugmentPolicy& policy) {
+  std::string text;
+  if (policy.color) text += "color";
+  if (policy.translation) text += std::string(text.empty() ? "" : ",") + "translation";
+  if (policy.cutout) text += std::string(text.empty() ? "" : ",") + "cutout";
+  return text.empty() ? "none" : text;
+}
+
+namespace {
+
+// Uniform [0,1) of shape [N,1,1,1] drawn on the CPU, moved to x's device and dtype.
+torch::Tensor per_sample_uniform(const torch::Tensor& x, at::Generator& generator) {
+  return torch::rand({x.size(0), 1, 1, 1}, generator, torch::kFloat)
+      .to(x.device(), x.scalar_type());
+}
+
+torch::Tensor color(const torch::Tensor& x, at::Generator& generator) {
+  torch::Tensor out = x + (per_sample_uniform(x, generator) - 0.5);  // brightness
+  const torch::Tensor channel_mean = out.mean(1, /*keepdim=*/true);  // [N,1,H,W]
+  out = (out - channel_mean) * (per_sample_uniform(x, generator) * 2) + channel_mean;  // saturation
+  const torch::Tensor image_mean = out.mean({1, 2, 3}, /*keepdim=*/true);  // [N,1,1,1]
+  return (out - image_mean) * (per_sample_uniform(x, generator) + 0.5) + image_mean;  // contrast
+}
+
+torch::Tensor translation(const torch::Tensor& x, double ratio, at::Generator& generator) {
+  const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
+  const int64_t sh = static_cast<int64_t>(h * ratio + 0.5), sw = static_cast<int64_t>(w * ratio + 0.5);
+  const auto long_cpu = torch::TensorOptions().dtype(torch::kLong);
+  const auto device = torch::TensorOptions().dtype(torch::kLong).device(x.device());
+  const torch::Tensor shift_y = torch::randint(-sh, sh + 1, {n, 1, 1}, generator, long_cpu).to(x.device());
+  const torch::Tensor shift_x = torch::randint(-sw, sw + 1, {n, 1, 1}, generator, long_cpu).to(x.device());
+  // Source row/column of every output pixel in a 1-pixel zero-padded copy: [N,H,W] each.
+  const torch::Tensor rows =
+      (torch::arange(h, device).view({1, h, 1}) + shift_y + 1).clamp(0, h + 1).expand({n, h, w});
+  const torch::Tensor cols =
+      (torch::arange(w, device).view({1, 1, w}) + shift_x + 1).clamp(0, w + 1).expand({n, h, w});
+  const torch::Tensor batch = torch::arange(n, device).view({n, 1, 1}).expand({n, h, w});
+  const torch::Tensor padded = torch::constant_pad_nd(x, {1, 1, 1, 1}).permute({0, 2, 3, 1});  // [N,H+2,W+2,C]
+  return padded.index({batch, rows, cols}).permute({0, 3, 1, 2});  // [N,C,H,W]
+}
+
+torch::Tensor cutout(const torch::Tensor& x, double ratio, at::Generator& generator) {
+  const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
+  const int64_t ch = static_cast<int64_t>(h * ratio + 0.5), cw = static_cast<int64_t>(w * ratio + 0.5);
+  const auto long_cpu = torch::TensorOptions().dtype(torch::kLong);
+  const auto device = torch::TensorOptions().dtype(torch::kLong).device(x.device());
+  // Square centres anywhere such that the square may hang over the border (as in the paper).
+  const torch::Tensor top =
+      torch::randint(0, h + (1 - ch % 2), {n, 1, 1}, generator, long_cpu).to(x.device()) - ch / 2;
+  const torch::Tensor left =
+      torch::randint(0, w + (1 - cw % 2), {n, 1, 1}, generator, long_cpu).to(x.device()) - cw / 2;
+  const torch::Tensor ys = torch::arange(h, device).view({1, h, 1});
+  const torch::Tensor xs = torch::arange(w, device).view({1, 1, w});
+  const torch::Tensor inside = (ys >= top) & (ys < top + ch) & (xs >= left) & (xs < left + cw);  // [N,H,W]
+  return x * (~inside).unsqueeze(1).to(x.scalar_type());
+}
+
+}  // namespace
+
+torch::Tensor diff_augment(const torch::Tensor& x, const DiffAugmentPolicy& policy,
+                           at::Generator& generator) {
+  TORCH_CHECK(x.dim() == 4, "diff_augment expects [N,C,H,W], got ", x.sizes());
+  torch::Tensor out = x;
+  if (policy.color) out = color(out, generator);
+  if (policy.translation) out = translation(out, policy.translation_ratio, generator);
+  if (policy.cutout) out = cutout(out, policy.cutout_ratio, generator);
+  return out;
+}
+
+}  // namespace skingan::augment

@@ -1,0 +1,35 @@
+// DiffAugment (Zhao et al. 2020): differentiable augmentations applied to both the real and the
+// generated images the discriminator sees, so D cannot memorise a small training set while G
+// still gets gradients through the augmentation. Policies: color (brightness, saturation,
+// contrast), translation (shift by up to 1/8 of the side, zero fill), cutout (zero a square of
+// half the side).
+#pragma once
+
+#include <string>
+
+#include <ATen/core/Generator.h>
+#include <torch/types.h>
+
+namespace skingan::augment {
+
+struct DiffAugmentPolicy {
+  bool color = false;
+  bool translation = false;
+  bool cutout = false;
+  double translation_ratio = 0.125;
+  double cutout_ratio = 0.5;
+
+  bool any() const { return color || translation || cutout; }
+};
+
+// "color,translation,cutout", any subset, or "" / "none". ConfigError for unknown names.
+DiffAugmentPolicy parse_diff_augment(const std::string& text);
+std::string to_string(const DiffAugmentPolicy& policy);
+
+// x: float [N,C,H,W] in [-1,1] on any device -> same shape and device. Random parameters are
+// drawn from `generator` (a CPU generator, so runs are reproducible on every device); every
+// operation is differentiable with respect to x.
+torch::Tensor diff_augment(const torch::Tensor& x, const DiffAugmentPolicy& policy,
+                           at::Generator& generator);
+
+}  // namespace skingan::augment

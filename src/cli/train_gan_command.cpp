@@ -1,0 +1,102 @@
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "core/error.h"
+
+namespace skingan::cli {
+
+CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
+  CLI::App* cmd = app.add_subcommand("train-gan", "train a GAN (dcgan, acgan or cgan) on a prepared set");
+  args.command = cmd;
+  cmd->add_option("set", args.set, "prepared set (its train split is used)")->required();
+  cmd->add_option("-o,--output", args.output, "run folder")->required();
+  cmd->add_option("--arch", args.arch, "dcgan, acgan or cgan")->required();
+  cmd->add_option("--epochs", args.epochs, "epochs over each GAN's training images");
+  cmd->add_option("--steps", args.steps, "training steps per GAN (default 2000 unless --epochs)");
+  cmd->add_option("--batch-size", args.batch_size, "images per batch (default 64)");
+  cmd->add_option("--g-channels", args.g_channels, "generator width, ngf (default 64)");
+  cmd->add_option("--d-channels", args.d_channels, "discriminator width, ndf (default 64)");
+  cmd->add_option("--latent-dim", args.latent_dim, "noise size (default 100)");
+  cmd->add_option("--loss", args.loss, "bce, hinge or lsgan (default: per architecture)");
+  cmd->add_option("--lr-g", args.lr_g, "generator learning rate");
+  cmd->add_option("--lr-d", args.lr_d, "discriminator learning rate");
+  cmd->add_option("--beta1", args.beta1, "Adam beta1");
+  cmd->add_option("--beta2", args.beta2, "Adam beta2");
+  cmd->add_option("--label-smoothing", args.label_smoothing, "one-sided: real target 1 - s");
+  cmd->add_flag("--spectral-norm", args.spectral_norm, "spectral norm in D (default for cgan)");
+  cmd->add_flag("--no-spectral-norm", args.no_spectral_norm, "no spectral norm in D");
+  cmd->add_option("--r1", args.r1, "R1 penalty weight gamma (0 = off)");
+  cmd->add_option("--diffaugment", args.diffaugment, "DiffAugment policy: color,translation,cutout or none");
+  cmd->add_option("--ema", args.ema, "generator EMA decay (0 = off, default 0.999)");
+  cmd->add_flag("--per-class", args.per_class, "dcgan: one GAN per class (Frid-Adar et al. 2018)");
+  cmd->add_option("--classes", args.classes, "train on these classes only")->delimiter(',');
+  cmd->add_option("--seed", args.seed, "random seed");
+  cmd->add_option("--log-every", args.log_every, "steps between metrics.jsonl lines");
+  cmd->add_option("--sample-every", args.sample_every, "steps between sample grids");
+  cmd->add_option("--checkpoint-every", args.checkpoint_every, "steps between checkpoints");
+  cmd->add_flag("--resume", args.resume, "continue the run in --output from its latest checkpoints");
+  cmd->add_flag("--force", args.force, "start over in an existing run folder");
+  return cmd;
+}
+
+train::GanRunOptions to_gan_run_options(const TrainGanArgs& args, const Runtime& runtime) {
+  const auto given = [&](const char* name) { return args.command && args.command->count(name) > 0; };
+  train::GanConfig c = train::default_gan_config(train::parse_gan_arch(args.arch));
+  if (given("--epochs")) c.epochs = args.epochs;
+  if (given("--steps")) c.steps = args.steps;
+  if (given("--epochs") && given("--steps")) {
+    throw ConfigError("train-gan: give --epochs or --steps, not both.");
+  }
+  c.batch_size = args.batch_size;
+  c.g_channels = args.g_channels;
+  c.d_channels = args.d_channels;
+  c.latent_dim = args.latent_dim;
+  if (given("--loss")) c.loss = train::parse_gan_loss(args.loss);
+  if (given("--lr-g")) c.lr_g = args.lr_g;
+  if (given("--lr-d")) c.lr_d = args.lr_d;
+  if (given("--beta1")) c.beta1 = args.beta1;
+  if (given("--beta2")) c.beta2 = args.beta2;
+  if (given("--label-smoothing")) c.label_smoothing = args.label_smoothing;
+  if (args.spectral_norm && args.no_spectral_norm) {
+    throw ConfigError("train-gan: --spectral-norm and --no-spectral-norm contradict each other.");
+  }
+  if (args.spectral_norm) c.spectral_norm = true;
+  if (args.no_spectral_norm) c.spectral_norm = false;
+  if (given("--r1")) c.r1_gamma = args.r1;
+  if (given("--diffaugment")) c.diff_augment = augment::parse_diff_augment(args.diffaugment);
+  if (given("--ema")) c.ema_decay = args.ema;
+  c.per_class = args.per_class;
+  c.classes = args.classes;
+  c.seed = args.seed;
+  c.log_every = args.log_every;
+  c.sample_every = args.sample_every;
+  c.checkpoint_every = args.checkpoint_every;
+  c.image_size = 64;  // replaced by the set's size; validated there
+  train::validate(c);
+  train::GanRunOptions options;
+  options.set_dir = args.set;
+  options.run_dir = args.output;
+  options.config = c;
+  options.resume = args.resume;
+  options.force = args.force;
+  options.device = runtime.device;
+  options.progress = runtime.progress;
+  if (args.resume && given("--steps")) options.new_steps = args.steps;
+  if (args.resume && args.force) throw ConfigError("train-gan: --resume and --force contradict each other.");
+  return options;
+}
+
+int run_train_gan(const TrainGanArgs& args, const Runtime& runtime) {
+  const train::GanRunResult result = train::run_gan_training(to_gan_run_options(args, runtime));
+  if (result.interrupted) {
+    std::cout << "interrupted: checkpoints written; continue with the same command plus --resume\n";
+    return 130;
+  }
+  std::printf("trained %lld steps (%.1f real images/s); samples: %s\n",
+              static_cast<long long>(result.steps), result.images_per_second,
+              result.final_grid.c_str());
+  return 0;
+}
+
+}  // namespace skingan::cli

@@ -1,0 +1,70 @@
+#include "models/gan/discriminator.h"
+
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "models/gan/generator.h"
+
+namespace skingan::models {
+
+void validate(const DiscriminatorOptions& o) {
+  validate(GeneratorOptions().image_size(o.image_size()));  // same size rules
+  if (o.channels() < 1 || o.max_multiplier() < 1) {
+    throw ConfigError("discriminator: channels and max_multiplier must be positive.");
+  }
+  if ((o.head() != DiscriminatorHead::kUnconditional) != (o.num_classes() > 0)) {
+    throw ConfigError("discriminator: a class head needs num_classes > 0, and no head needs 0.");
+  }
+}
+
+DiscriminatorImpl::DiscriminatorImpl(const DiscriminatorOptions& options) : options_(options) {
+  validate(options);
+  const bool sn = options.spectral_norm();
+  const bool bn = options.batch_norm() && !sn;
+  convs_ = register_module("convs", torch::nn::ModuleList());
+  norms_ = register_module("norms", torch::nn::ModuleList());
+  int64_t channels = options.channels();
+  // [N,3,S,S] -> [N,ndf,S/2,S/2]
+  convs_->push_back(SNConv2d(3, channels, 4, 2, 1, /*bias=*/!bn, sn));
+  for (int64_t side = options.image_size() / 2; side > 4; side /= 2) {
+    const int64_t out = std::min(channels * 2, options.channels() * options.max_multiplier());
+    // [N,c,side,side] -> [N,out,side/2,side/2]
+    convs_->push_back(SNConv2d(channels, out, 4, 2, 1, /*bias=*/!bn, sn));
+    if (bn) norms_->push_back(torch::nn::BatchNorm2d(out));
+    channels = out;
+  }
+  const int64_t features = channels * 16;
+  output_ = register_module("output", SNLinear(features, 1, /*bias=*/true, sn));
+  if (options.head() == DiscriminatorHead::kAuxiliary) {
+    class_head_ = register_module("class_head", SNLinear(features, options.num_classes(), true, sn));
+  } else if (options.head() == DiscriminatorHead::kProjection) {
+    projection_ = register_module("projection", SNEmbedding(options.num_classes(), features, sn));
+  }
+  dcgan_init(*this);
+}
+
+DiscriminatorOutput DiscriminatorImpl::forward(const torch::Tensor& x, const torch::Tensor& labels) {
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == 3 && x.size(2) == options_.image_size() &&
+                  x.size(3) == options_.image_size(),
+              "Discriminator expects [N,3,", options_.image_size(), ",", options_.image_size(),
+              "], got ", x.sizes());
+  torch::Tensor h = x;
+  for (size_t i = 0; i < convs_->size(); ++i) {
+    h = convs_[i]->as<SNConv2d>()->forward(h);
+    if (i > 0 && !norms_->is_empty()) h = norms_[i - 1]->as<torch::nn::BatchNorm2d>()->forward(h);
+    h = torch::leaky_relu(h, 0.2);
+  }
+  h = h.flatten(1);  // [N,16C]
+  DiscriminatorOutput out;
+  out.logits = output_->forward(h).squeeze(1);  // [N]
+  if (options_.head() == DiscriminatorHead::kAuxiliary) {
+    out.class_logits = class_head_->forward(h);  // [N,K]
+  } else if (options_.head() == DiscriminatorHead::kProjection) {
+    TORCH_CHECK(labels.defined() && labels.size(0) == x.size(0),
+                "projection Discriminator expects labels of shape [", x.size(0), "]");
+    out.logits = out.logits + (projection_->forward(labels) * h).sum(1);
+  }
+  return out;
+}
+
+}  // namespace skingan::models

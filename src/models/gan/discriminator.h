@@ -1,0 +1,52 @@
+// DCGAN discriminator (Radford et al. 2016) with the heads the conditional GANs need.
+//   [N,3,S,S] -> 4x4 stride-2 convolutions with LeakyReLU(0.2), halving the side and doubling
+//   the channels (BatchNorm after all but the first, unless spectral norm replaces it) down to
+//   [N,C,4,4] -> features h = flatten [N,16C] -> logit = w.h (+ b), the same as pytorch/examples'
+//   final 4x4 convolution.
+// Heads: kAuxiliary adds class logits from h (ACGAN); kProjection adds <embed(y), h> to the
+// logit (Miyato & Koyama 2018).
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/pimpl.h>
+
+#include "models/gan/layers.h"
+
+namespace skingan::models {
+
+enum class DiscriminatorHead { kUnconditional, kAuxiliary, kProjection };
+
+struct DiscriminatorOptions {
+  TORCH_ARG(int64_t, image_size) = 64;
+  TORCH_ARG(int64_t, channels) = 64;  // ndf
+  TORCH_ARG(int64_t, max_multiplier) = 8;
+  TORCH_ARG(int64_t, num_classes) = 0;
+  TORCH_ARG(DiscriminatorHead, head) = DiscriminatorHead::kUnconditional;
+  TORCH_ARG(bool, spectral_norm) = false;
+  TORCH_ARG(bool, batch_norm) = true;  // ignored (off) when spectral_norm is on
+};
+
+void validate(const DiscriminatorOptions& options);
+
+struct DiscriminatorOutput {
+  torch::Tensor logits;        // [N] real/fake score
+  torch::Tensor class_logits;  // [N,K] for kAuxiliary, else undefined
+};
+
+class DiscriminatorImpl : public torch::nn::Module {
+ public:
+  explicit DiscriminatorImpl(const DiscriminatorOptions& options);
+  // x: [N,3,S,S] float; labels: [N] long for kProjection (others ignore it).
+  DiscriminatorOutput forward(const torch::Tensor& x, const torch::Tensor& labels = {});
+  const DiscriminatorOptions& options() const { return options_; }
+
+ private:
+  DiscriminatorOptions options_;
+  torch::nn::ModuleList convs_, norms_;
+  SNLinear output_{nullptr}, class_head_{nullptr};
+  SNEmbedding projection_{nullptr};
+};
+TORCH_MODULE(Discriminator);
+
+}  // namespace skingan::models

@@ -1,0 +1,83 @@
+#include "models/gan/generator.h"
+
+#include <torch/torch.h>
+
+#include "core/error.h"
+
+namespace skingan::models {
+namespace {
+
+bool is_power_of_two(int64_t n) { return n > 0 && (n & (n - 1)) == 0; }
+
+}  // namespace
+
+void validate(const GeneratorOptions& o) {
+  if (!is_power_of_two(o.image_size()) || o.image_size() < 8 || o.image_size() > 1024) {
+    throw ConfigError(describe_problem("image size " + std::to_string(o.image_size()),
+                                       "not a power of two in 8..1024",
+                                       "32, 64 or 128 (prepare the set with --size 64, say)", ""));
+  }
+  if (o.latent_dim() < 1 || o.channels() < 1 || o.max_multiplier() < 1) {
+    throw ConfigError("generator: latent_dim, channels and max_multiplier must be positive.");
+  }
+  if ((o.conditioning() != Conditioning::kNone) != (o.num_classes() > 0)) {
+    throw ConfigError("generator: a conditional generator needs num_classes > 0 and an "
+                      "unconditional one num_classes = 0.");
+  }
+}
+
+GeneratorImpl::GeneratorImpl(const GeneratorOptions& options) : options_(options) {
+  validate(options);
+  const int64_t size = options.image_size();
+  auto channels_at = [&](int64_t side) {
+    return options.channels() * std::min<int64_t>(size / (2 * side), options.max_multiplier());
+  };
+  int64_t in = options.latent_dim();
+  if (options.conditioning() == Conditioning::kConcat) {
+    embedding_ = register_module("embedding",
+                                 torch::nn::Embedding(options.num_classes(), options.embedding_dim()));
+    in += options.embedding_dim();
+  }
+  blocks_ = register_module("blocks", torch::nn::ModuleList());
+  norms_ = register_module("norms", torch::nn::ModuleList());
+  // [N,in,1,1] -> [N,c(4),4,4]
+  blocks_->push_back(torch::nn::ConvTranspose2d(
+      torch::nn::ConvTranspose2dOptions(in, channels_at(4), 4).stride(1).padding(0).bias(false)));
+  for (int64_t side = 4; side < size; side *= 2) {
+    const int64_t c = channels_at(side);
+    if (options.conditioning() == Conditioning::kBatchNorm) {
+      norms_->push_back(ConditionalBatchNorm2d(c, options.num_classes()));
+    } else {
+      norms_->push_back(torch::nn::BatchNorm2d(c));
+    }
+    // [N,c(side),side,side] -> [N,c(2 side) or 3,2 side,2 side]
+    const int64_t out = 2 * side == size ? 3 : channels_at(2 * side);
+    blocks_->push_back(torch::nn::ConvTranspose2d(
+        torch::nn::ConvTranspose2dOptions(c, out, 4).stride(2).padding(1).bias(false)));
+  }
+  dcgan_init(*this);
+}
+
+torch::Tensor GeneratorImpl::forward(const torch::Tensor& z, const torch::Tensor& labels) {
+  TORCH_CHECK(z.dim() == 2 && z.size(1) == options_.latent_dim(), "Generator expects z of shape [N,",
+              options_.latent_dim(), "], got ", z.sizes());
+  const bool conditional = options_.conditioning() != Conditioning::kNone;
+  TORCH_CHECK(!conditional || (labels.defined() && labels.dim() == 1 && labels.size(0) == z.size(0)),
+              "conditional Generator expects labels of shape [", z.size(0), "]");
+  torch::Tensor h = z;
+  if (options_.conditioning() == Conditioning::kConcat) h = torch::cat({h, embedding_->forward(labels)}, 1);
+  h = h.view({h.size(0), h.size(1), 1, 1});
+  for (size_t i = 0; i < blocks_->size(); ++i) {
+    h = blocks_[i]->as<torch::nn::ConvTranspose2d>()->forward(h);
+    if (i + 1 == blocks_->size()) break;
+    if (options_.conditioning() == Conditioning::kBatchNorm) {
+      h = norms_[i]->as<ConditionalBatchNorm2d>()->forward(h, labels);
+    } else {
+      h = norms_[i]->as<torch::nn::BatchNorm2d>()->forward(h);
+    }
+    h = torch::relu(h);
+  }
+  return torch::tanh(h);
+}
+
+}  // namespace skingan::models

@@ -1,0 +1,53 @@
+// DCGAN generator (Radford et al. 2016), optionally class-conditional.
+//   z [N,latent] (+ class) -> [N,c0,4,4] -> ... doubling the side with 4x4 stride-2 transposed
+//   convolutions, BatchNorm and ReLU -> [N,3,S,S] through tanh, so outputs lie in (-1,1).
+// Channels at side r are channels * min(S/(2r), max_multiplier): for S=64 and channels=ngf this
+// is exactly pytorch/examples' DCGAN (ngf*8 at 4x4 ... ngf at 32x32).
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/pimpl.h>
+
+#include "models/gan/layers.h"
+
+namespace skingan::models {
+
+enum class Conditioning {
+  kNone,       // unconditional (DCGAN)
+  kConcat,     // class embedding concatenated to z (ACGAN, Odena et al. 2017)
+  kBatchNorm,  // class-conditional BatchNorm in every block (projection cGAN, Miyato & Koyama)
+};
+
+struct GeneratorOptions {
+  TORCH_ARG(int64_t, image_size) = 64;  // 32, 64 or 128 (any power of two >= 8)
+  TORCH_ARG(int64_t, latent_dim) = 100;
+  TORCH_ARG(int64_t, channels) = 64;  // ngf
+  TORCH_ARG(int64_t, max_multiplier) = 8;
+  TORCH_ARG(int64_t, num_classes) = 0;
+  TORCH_ARG(Conditioning, conditioning) = Conditioning::kNone;
+  TORCH_ARG(int64_t, embedding_dim) = 64;  // for kConcat
+};
+
+// ConfigError unless image_size is a power of two in [8, 1024] and the sizes are positive, and
+// conditioning agrees with num_classes.
+void validate(const GeneratorOptions& options);
+
+class GeneratorImpl : public torch::nn::Module {
+ public:
+  explicit GeneratorImpl(const GeneratorOptions& options);
+  // z: [N,latent_dim] float; labels: [N] long (conditional only, else undefined) -> [N,3,S,S].
+  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& labels = {});
+  const GeneratorOptions& options() const { return options_; }
+
+ private:
+  GeneratorOptions options_;
+  torch::nn::Embedding embedding_{nullptr};
+  torch::nn::ModuleList blocks_;    // ConvTranspose2d per block
+  torch::nn::ModuleList norms_;     // BatchNorm2d or ConditionalBatchNorm2d per block but the last
+};
+TORCH_MODULE(Generator);
+
+}  // namespace skingan::models

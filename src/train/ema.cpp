@@ -1,0 +1,31 @@
+#include "train/ema.h"
+
+#include <torch/torch.h>
+
+namespace skingan::train {
+
+GeneratorEma::GeneratorEma(models::Generator& source, double decay, torch::Device device)
+    : ema_(source->options()), decay_(decay) {
+  ema_->to(device);
+  ema_->eval();
+  for (auto& p : ema_->parameters()) p.set_requires_grad(false);
+  torch::NoGradGuard no_grad;
+  const auto from = source->parameters();
+  const auto to = ema_->parameters();
+  for (size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
+  const auto from_buffers = source->buffers();
+  const auto to_buffers = ema_->buffers();
+  for (size_t i = 0; i < from_buffers.size(); ++i) to_buffers[i].copy_(from_buffers[i]);
+}
+
+void GeneratorEma::update(models::Generator& source) {
+  torch::NoGradGuard no_grad;
+  const auto from = source->parameters();
+  const auto to = ema_->parameters();
+  for (size_t i = 0; i < from.size(); ++i) to[i].mul_(decay_).add_(from[i], 1.0 - decay_);
+  const auto from_buffers = source->buffers();
+  const auto to_buffers = ema_->buffers();
+  for (size_t i = 0; i < from_buffers.size(); ++i) to_buffers[i].copy_(from_buffers[i]);
+}
+
+}  // namespace skingan::train

@@ -1,0 +1,25 @@
+// Exponential moving average of a generator's weights (Karras et al. 2018; Yazici et al. 2019):
+// samples from the averaged generator are smoother and more stable than from the raw one.
+#pragma once
+
+#include "models/gan/generator.h"
+
+namespace skingan::train {
+
+class GeneratorEma {
+ public:
+  // A copy of `source` (same options, same weights) on `device`.
+  GeneratorEma(models::Generator& source, double decay, torch::Device device);
+
+  // p_ema <- decay * p_ema + (1 - decay) * p for parameters; buffers (BatchNorm statistics) copied.
+  void update(models::Generator& source);
+
+  models::Generator& model() { return ema_; }
+  double decay() const { return decay_; }
+
+ private:
+  models::Generator ema_;
+  double decay_;
+};
+
+}  // namespace skingan::train

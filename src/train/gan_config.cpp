@@ -1,0 +1,164 @@
+#include "train/gan_config.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace skingan::train {
+
+GanArch parse_gan_arch(const std::string& name) {
+  if (name == "dcgan") return GanArch::kDcgan;
+  if (name == "acgan") return GanArch::kAcgan;
+  if (name == "cgan") return GanArch::kCgan;
+  throw ConfigError(describe_problem("--arch", "'" + name + "'", "dcgan, acgan or cgan", ""));
+}
+
+std::string gan_arch_name(GanArch arch) {
+  switch (arch) {
+    case GanArch::kDcgan:
+      return "dcgan";
+    case GanArch::kAcgan:
+      return "acgan";
+    case GanArch::kCgan:
+      return "cgan";
+  }
+  return "?";
+}
+
+GanLoss parse_gan_loss(const std::string& name) {
+  if (name == "bce") return GanLoss::kBce;
+  if (name == "hinge") return GanLoss::kHinge;
+  if (name == "lsgan") return GanLoss::kLsgan;
+  throw ConfigError(describe_problem("--loss", "'" + name + "'", "bce, hinge or lsgan", ""));
+}
+
+std::string gan_loss_name(GanLoss loss) {
+  switch (loss) {
+    case GanLoss::kBce:
+      return "bce";
+    case GanLoss::kHinge:
+      return "hinge";
+    case GanLoss::kLsgan:
+      return "lsgan";
+  }
+  return "?";
+}
+
+bool is_conditional(GanArch arch) { return arch != GanArch::kDcgan; }
+
+int64_t steps_for(const GanConfig& config, int64_t images) {
+  if (config.epochs <= 0) return config.steps;
+  return config.epochs * std::max<int64_t>(1, images / config.batch_size);
+}
+
+GanConfig default_gan_config(GanArch arch) {
+  GanConfig c;
+  c.arch = arch;
+  c.diff_augment = augment::parse_diff_augment("color,translation");
+  if (arch == GanArch::kAcgan) c.balanced_sampling = true;
+  if (arch == GanArch::kCgan) {
+    c.loss = GanLoss::kHinge;
+    c.spectral_norm = true;
+    c.lr_g = 1e-4;
+    c.lr_d = 4e-4;
+    c.beta1 = 0.0;
+    c.beta2 = 0.9;
+    c.diff_augment = augment::parse_diff_augment("color,translation,cutout");
+    c.balanced_sampling = true;
+  }
+  return c;
+}
+
+void validate(const GanConfig& c) {
+  auto refuse = [](const std::string& option, const std::string& found, const std::string& expected) {
+    throw ConfigError(describe_problem(option, found, expected, ""));
+  };
+  if (c.image_size != 32 && c.image_size != 64 && c.image_size != 128) {
+    refuse("image size", std::to_string(c.image_size),
+           "32, 64 or 128 (a power of two the architectures support; prepare the set with --size 64)");
+  }
+  if (c.latent_dim < 1) refuse("--latent-dim", std::to_string(c.latent_dim), "a positive size");
+  if (c.g_channels < 1 || c.g_channels > 1024) refuse("--g-channels", std::to_string(c.g_channels), "1..1024");
+  if (c.d_channels < 1 || c.d_channels > 1024) refuse("--d-channels", std::to_string(c.d_channels), "1..1024");
+  if (!(c.lr_g > 0) || !(c.lr_d > 0)) refuse("--lr-g/--lr-d", "a non-positive rate", "rates > 0");
+  if (!(c.beta1 >= 0 && c.beta1 < 1) || !(c.beta2 >= 0 && c.beta2 < 1)) {
+    refuse("--beta1/--beta2", std::to_string(c.beta1) + "/" + std::to_string(c.beta2), "values in [0,1)");
+  }
+  if (!(c.label_smoothing >= 0 && c.label_smoothing < 0.5)) {
+    refuse("--label-smoothing", std::to_string(c.label_smoothing), "a value in [0, 0.5)");
+  }
+  if (!(c.r1_gamma >= 0)) refuse("--r1", std::to_string(c.r1_gamma), "a weight >= 0");
+  if (!(c.ema_decay >= 0 && c.ema_decay < 1)) refuse("--ema", std::to_string(c.ema_decay), "a decay in [0,1)");
+  if (c.batch_size < 2 || c.batch_size > 4096) refuse("--batch-size", std::to_string(c.batch_size), "2..4096");
+  if (c.steps < 1 || c.epochs < 0) refuse("--steps/--epochs", std::to_string(c.steps) + "/" + std::to_string(c.epochs), "at least one step");
+  if (c.log_every < 1 || c.sample_every < 1 || c.checkpoint_every < 1) {
+    refuse("--log-every/--sample-every/--checkpoint-every", "a value < 1", "positive step counts");
+  }
+  if (c.per_class && c.arch != GanArch::kDcgan) {
+    refuse("--per-class", "--arch " + gan_arch_name(c.arch),
+           "--arch dcgan (conditional GANs already model every class in one network)");
+  }
+}
+
+nlohmann::json to_json(const GanConfig& c) {
+  return {{"arch", gan_arch_name(c.arch)},
+          {"image_size", c.image_size},
+          {"latent_dim", c.latent_dim},
+          {"g_channels", c.g_channels},
+          {"d_channels", c.d_channels},
+          {"loss", gan_loss_name(c.loss)},
+          {"lr_g", c.lr_g},
+          {"lr_d", c.lr_d},
+          {"beta1", c.beta1},
+          {"beta2", c.beta2},
+          {"label_smoothing", c.label_smoothing},
+          {"spectral_norm", c.spectral_norm},
+          {"r1_gamma", c.r1_gamma},
+          {"diff_augment", augment::to_string(c.diff_augment)},
+          {"ema_decay", c.ema_decay},
+          {"balanced_sampling", c.balanced_sampling},
+          {"aux_weight", c.aux_weight},
+          {"batch_size", c.batch_size},
+          {"steps", c.steps},
+          {"epochs", c.epochs},
+          {"seed", c.seed},
+          {"log_every", c.log_every},
+          {"sample_every", c.sample_every},
+          {"checkpoint_every", c.checkpoint_every},
+          {"keep_checkpoints", c.keep_checkpoints},
+          {"per_class", c.per_class},
+          {"classes", c.classes}};
+}
+
+GanConfig gan_config_from_json(const nlohmann::json& j) {
+  GanConfig c = default_gan_config(parse_gan_arch(j.at("arch").get<std::string>()));
+  c.image_size = j.at("image_size");
+  c.latent_dim = j.at("latent_dim");
+  c.g_channels = j.at("g_channels");
+  c.d_channels = j.at("d_channels");
+  c.loss = parse_gan_loss(j.at("loss").get<std::string>());
+  c.lr_g = j.at("lr_g");
+  c.lr_d = j.at("lr_d");
+  c.beta1 = j.at("beta1");
+  c.beta2 = j.at("beta2");
+  c.label_smoothing = j.at("label_smoothing");
+  c.spectral_norm = j.at("spectral_norm");
+  c.r1_gamma = j.at("r1_gamma");
+  c.diff_augment = augment::parse_diff_augment(j.at("diff_augment").get<std::string>());
+  c.ema_decay = j.at("ema_decay");
+  c.balanced_sampling = j.at("balanced_sampling");
+  c.aux_weight = j.at("aux_weight");
+  c.batch_size = j.at("batch_size");
+  c.steps = j.at("steps");
+  c.epochs = j.at("epochs");
+  c.seed = j.at("seed");
+  c.log_every = j.at("log_every");
+  c.sample_every = j.at("sample_every");
+  c.checkpoint_every = j.at("checkpoint_every");
+  c.keep_checkpoints = j.at("keep_checkpoints");
+  c.per_class = j.at("per_class");
+  c.classes = j.at("classes").get<std::vector<std::string>>();
+  return c;
+}
+
+}  // namespace skingan::train

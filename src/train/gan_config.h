@@ -1,0 +1,69 @@
+// Everything one GAN training run is configured by, with the per-architecture defaults.
+// Filled by the CLI (train-gan), stored as config.json in the run folder and in every checkpoint.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "augment/diff_augment.h"
+
+namespace skingan::train {
+
+enum class GanArch { kDcgan, kAcgan, kCgan };
+enum class GanLoss { kBce, kHinge, kLsgan };
+
+GanArch parse_gan_arch(const std::string& name);  // dcgan | acgan | cgan; ConfigError otherwise
+std::string gan_arch_name(GanArch arch);
+GanLoss parse_gan_loss(const std::string& name);  // bce | hinge | lsgan
+std::string gan_loss_name(GanLoss loss);
+
+struct GanConfig {
+  GanArch arch = GanArch::kDcgan;
+  int64_t image_size = 64;
+  int64_t latent_dim = 100;
+  int64_t g_channels = 64;  // ngf
+  int64_t d_channels = 64;  // ndf
+  GanLoss loss = GanLoss::kBce;
+  double lr_g = 2e-4, lr_d = 2e-4;  // separate rates: TTUR (Heusel et al. 2017)
+  double beta1 = 0.5, beta2 = 0.999;
+  double label_smoothing = 0.0;  // one-sided: real targets 1 - s (bce and lsgan)
+  bool spectral_norm = false;    // in D; replaces D's BatchNorm
+  double r1_gamma = 0.0;         // R1 penalty weight on real images (Mescheder et al. 2018)
+  augment::DiffAugmentPolicy diff_augment;
+  double ema_decay = 0.999;      // 0 = no EMA generator
+  bool balanced_sampling = false;  // class-balanced real batches and fake labels (conditional)
+  double aux_weight = 1.0;       // ACGAN class-loss weight
+  int64_t batch_size = 64;
+  int64_t steps = 2000;          // per generator (per class with --per-class); see epochs
+  int64_t epochs = 0;            // > 0: steps = epochs * floor(training images / batch) per GAN
+  std::uint64_t seed = 1;
+  int64_t log_every = 10;
+  int64_t sample_every = 250;
+  int64_t checkpoint_every = 250;
+  int keep_checkpoints = 3;
+  bool per_class = false;        // dcgan only: one GAN per class
+  std::vector<std::string> classes;  // with per_class (or to restrict a conditional run)
+};
+
+// Defaults that work on HAM10000 without tuning:
+//  dcgan: BCE, Adam 2e-4 (0.5, 0.999), BatchNorm D, DiffAugment color+translation, EMA 0.999.
+//  acgan: as dcgan plus the auxiliary class loss and class-balanced sampling.
+//  cgan:  hinge loss, spectral norm D, TTUR 1e-4 / 4e-4 with Adam (0, 0.9), DiffAugment
+//         color+translation+cutout, EMA 0.999, class-balanced sampling.
+GanConfig default_gan_config(GanArch arch);
+
+// ConfigError naming the option when a value is out of range or a combination is refused.
+void validate(const GanConfig& config);
+
+nlohmann::json to_json(const GanConfig& config);
+GanConfig gan_config_from_json(const nlohmann::json& j);
+
+bool is_conditional(GanArch arch);
+
+// Steps one GAN trains for on `images` training images (epochs when set, else steps).
+int64_t steps_for(const GanConfig& config, int64_t images);
+
+}  // namespace skingan::train

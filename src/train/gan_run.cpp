@@ -1,0 +1,329 @@
+#include "train/gan_run.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "core/signals.h"
+#include "data/prepared_set.h"
+#include "io/files.h"
+#include "io/image_codec.h"
+#include "io/tensor_image.h"
+#include "report/image_grid.h"
+#include "report/line_chart.h"
+#include "train/gan_trainer.h"
+
+namespace fs = std::filesystem;
+
+namespace skingan::train {
+namespace {
+
+// One generator/discriminator pair to train: the whole run, or one class of a per-class run.
+struct Unit {
+  std::string name;
+  fs::path dir;
+  std::vector<int64_t> rows;       // manifest rows of its training images
+  torch::Tensor labels;            // [n] long, indices into row_labels (all 0 per class)
+  std::vector<std::string> row_labels;
+  int64_t steps = 0;
+  std::uint64_t seed = 0;
+};
+
+std::string step_name(int64_t step) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "step_%07lld", static_cast<long long>(step));
+  return buffer;
+}
+
+std::vector<std::string> select_classes(const data::PreparedSet& set, const GanConfig& config,
+                                        const std::map<std::string, int64_t>& train_counts) {
+  std::vector<std::string> chosen = config.classes.empty() ? set.classes() : config.classes;
+  std::string known;
+  for (const auto& c : set.classes()) known += (known.empty() ? "" : ", ") + c;
+  for (const auto& c : chosen) {
+    if (std::find(set.classes().begin(), set.classes().end(), c) == set.classes().end()) {
+      throw ConfigError(describe_problem("--classes: class '" + c + "'", "not in " + set.dir().string(),
+                                         "one of: " + known, ""));
+    }
+    const auto it = train_counts.find(c);
+    if (it == train_counts.end() || it->second == 0) {
+      throw ConfigError(describe_problem("class '" + c + "'", "no training images in " + set.dir().string(),
+                                         "at least one real image in the train split",
+                                         "Leave it out with --classes."));
+    }
+  }
+  return chosen;
+}
+
+void write_status(const fs::path& run_dir, const std::vector<Unit>& units,
+                  const std::map<std::string, int64_t>& done, const std::string& state) {
+  nlohmann::json status = {{"state", state}, {"finished", state == "finished"}, {"units", nlohmann::json::object()}};
+  for (const auto& u : units) {
+    status["units"][u.name] = {{"step", done.count(u.name) ? done.at(u.name) : 0}, {"steps", u.steps}};
+  }
+  io::write_file_atomic(run_dir / "status.json", status.dump(2) + "\n");
+}
+
+// Keeps only metrics lines up to `step`, so a resumed run does not log steps twice.
+void truncate_metrics(const fs::path& path, int64_t step) {
+  if (!fs::exists(path)) return;
+  std::ifstream in(path);
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    try {
+      if (nlohmann::json::parse(line).at("step").get<int64_t>() <= step) kept += line + "\n";
+    } catch (const std::exception&) {
+      // A line cut off by a kill: drop it.
+    }
+  }
+  io::write_file_atomic(path, kept);
+}
+
+void write_loss_curve(const fs::path& unit_dir, const std::string& name) {
+  report::Series d{"D loss", {}, {}, cv::Scalar(200, 80, 30)}, g{"G loss", {}, {}, cv::Scalar(40, 40, 220)};
+  std::ifstream in(unit_dir / "metrics.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded()) continue;
+    d.x.push_back(j.at("step"));
+    d.y.push_back(j.at("d_loss"));
+    g.x.push_back(j.at("step"));
+    g.y.push_back(j.at("g_loss"));
+  }
+  if (d.x.size() < 2) return;
+  report::ChartOptions chart;
+  chart.title = "GAN losses: " + name;
+  chart.x_label = "step";
+  chart.smoothing = std::max<int>(1, static_cast<int>(d.x.size() / 50));
+  io::write_file_atomic(unit_dir / "loss_curve.png", io::encode_png(report::line_chart({d, g}, chart)));
+}
+
+cv::Mat sample_grid(GanTrainer& trainer, const std::vector<std::string>& row_labels, const std::string& title) {
+  const torch::Tensor images = trainer.generate(trainer.fixed_noise(), trainer.fixed_labels(), /*use_ema=*/true);
+  report::GridOptions grid;
+  grid.columns = static_cast<int>(kSampleColumns);
+  grid.title = title;
+  grid.row_labels = row_labels;
+  return report::make_grid(io::to_bgr_tiles(images), grid);
+}
+
+void prune_checkpoints(const fs::path& dir, int keep) {
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == ".pt") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (size_t i = 0; i + static_cast<size_t>(keep) < files.size(); ++i) fs::remove(files[i]);
+}
+
+}  // namespace
+
+fs::path latest_checkpoint(const fs::path& unit_dir) {
+  const fs::path dir = unit_dir / "checkpoints";
+  fs::path latest;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ".pt" && (latest.empty() || e.path() > latest)) latest = e.path();
+  }
+  return latest;
+}
+
+GanRunResult run_gan_training(const GanRunOptions& options) {
+  const data::PreparedSet set = data::PreparedSet::open(options.set_dir);
+  GanConfig config = options.config;
+  config.image_size = set.image_size();
+  const fs::path config_path = options.run_dir / "config.json";
+  if (options.resume) {
+    if (!fs::exists(config_path)) {
+      throw ConfigError(describe_problem("--resume " + options.run_dir.string(), "no config.json there",
+                                         "a run folder written by train-gan", "Start the run without --resume."));
+    }
+    const auto saved_json = nlohmann::json::parse(io::read_file(config_path));
+    const GanConfig saved = gan_config_from_json(saved_json.at("gan"));
+    if (saved.arch != config.arch) {
+      throw ConfigError(describe_problem("--resume with --arch " + gan_arch_name(config.arch),
+                                         "a run of architecture " + gan_arch_name(saved.arch),
+                                         "the run's own architecture", "Pass --arch " + gan_arch_name(saved.arch) + "."));
+    }
+    config = saved;
+    if (options.new_steps > 0) {
+      config.steps = options.new_steps;
+      config.epochs = 0;
+    }
+  } else if (fs::exists(options.run_dir) && !fs::is_empty(options.run_dir)) {
+    if (!options.force) {
+      throw ConfigError(describe_problem("run folder " + options.run_dir.string(), "an existing, non-empty folder",
+                                         "a new folder", "Pass --resume to continue it or --force to start over."));
+    }
+    fs::remove_all(options.run_dir);
+  }
+  validate(config);
+
+  // Real training images per class.
+  std::map<std::string, std::vector<int64_t>> train_rows;
+  std::map<std::string, int64_t> train_counts;
+  for (size_t i = 0; i < set.rows().size(); ++i) {
+    const auto& row = set.rows()[i];
+    if (row.split == data::Split::kTrain && row.source == "real") {
+      train_rows[row.label].push_back(static_cast<int64_t>(i));
+      ++train_counts[row.label];
+    }
+  }
+  const std::vector<std::string> classes = select_classes(set, config, train_counts);
+
+  std::vector<Unit> units;
+  if (config.per_class) {
+    for (size_t k = 0; k < classes.size(); ++k) {
+      Unit u{classes[k], options.run_dir / "classes" / classes[k], train_rows[classes[k]], {}, {classes[k]}};
+      u.labels = torch::zeros({static_cast<int64_t>(u.rows.size())}, torch::kLong);
+      u.seed = config.seed + 1000 * k;
+      units.push_back(std::move(u));
+    }
+  } else {
+    Unit u{gan_arch_name(config.arch), options.run_dir, {}, {}, is_conditional(config.arch) ? classes : std::vector<std::string>{"all"}};
+    std::vector<int64_t> labels;
+    for (size_t k = 0; k < classes.size(); ++k) {
+      for (int64_t row : train_rows[classes[k]]) {
+        u.rows.push_back(row);
+        labels.push_back(static_cast<int64_t>(k));
+      }
+    }
+    u.labels = torch::tensor(labels, torch::kLong);
+    u.seed = config.seed;
+    units.push_back(std::move(u));
+  }
+  for (auto& u : units) {
+    u.steps = steps_for(config, static_cast<int64_t>(u.rows.size()));
+    if (static_cast<int64_t>(u.rows.size()) < config.batch_size && !is_conditional(config.arch)) {
+      spdlog::warn("{}: {} training images, fewer than the batch of {}: batches repeat images", u.name,
+                   u.rows.size(), config.batch_size);
+    }
+  }
+
+  fs::create_directories(options.run_dir);
+  nlohmann::json run_config = {{"gan", to_json(config)},
+                               {"set", fs::absolute(options.set_dir).string()},
+                               {"set_fingerprint", set.meta().value("fingerprint", "")},
+                               {"classes", classes}};
+  io::write_file_atomic(config_path, run_config.dump(2) + "\n");
+
+  const torch::Tensor all_images = set.load_images();  // uint8 [N,3,S,S], CPU
+  install_stop_handlers();
+  GanRunResult result;
+  std::map<std::string, int64_t> done;
+  int64_t total_steps = 0;
+  for (const auto& u : units) total_steps += u.steps;
+  ProgressBar bar("train-gan", total_steps, "step", options.progress);
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<cv::Mat> final_tiles;  // per-class: each class's row of EMA samples
+  cv::Mat final_grid;
+
+  for (const auto& unit : units) {
+    GanConfig unit_config = config;
+    unit_config.seed = unit.seed;
+    // Small classes get batches no larger than their image count (uniform sampling has no
+    // replacement within an epoch).
+    if (!is_conditional(config.arch)) {
+      unit_config.batch_size = std::min<int64_t>(config.batch_size, static_cast<int64_t>(unit.rows.size()));
+      unit_config.batch_size = std::max<int64_t>(unit_config.batch_size, 2);
+    }
+    const torch::Tensor unit_images =
+        all_images.index_select(0, torch::tensor(unit.rows, torch::kLong));
+    GanTrainer trainer(unit_config, unit_images, unit.labels,
+                       static_cast<int64_t>(unit.row_labels.size()), options.device);
+    fs::create_directories(unit.dir / "checkpoints");
+    fs::create_directories(unit.dir / "samples");
+    if (options.resume) {
+      const fs::path checkpoint = latest_checkpoint(unit.dir);
+      if (!checkpoint.empty()) trainer.load(checkpoint);
+    }
+    truncate_metrics(unit.dir / "metrics.jsonl", trainer.step());
+    bar.advance(std::min(trainer.step(), unit.steps));
+    std::ofstream metrics(unit.dir / "metrics.jsonl", std::ios::app);
+    auto interval_start = std::chrono::steady_clock::now();
+    int64_t interval_steps = 0;
+    auto save = [&] {
+      trainer.save(unit.dir / "checkpoints" / (step_name(trainer.step()) + ".pt"));
+      prune_checkpoints(unit.dir / "checkpoints", config.keep_checkpoints);
+      done[unit.name] = trainer.step();
+    };
+    while (trainer.step() < unit.steps) {
+      if (stop_requested()) {
+        save();
+        write_loss_curve(unit.dir, unit.name);
+        write_status(options.run_dir, units, done, "interrupted");
+        result.interrupted = true;
+        return result;
+      }
+      GanStepMetrics m;
+      try {
+        m = trainer.train_step();
+      } catch (const TrainingDiverged&) {
+        write_status(options.run_dir, units, done, "diverged");
+        throw;
+      }
+      ++result.steps;
+      ++interval_steps;
+      bar.advance();
+      const bool last = m.step == unit.steps;
+      if (m.step % config.log_every == 0 || last) {
+        const auto now = std::chrono::steady_clock::now();
+        const double seconds = std::chrono::duration<double>(now - interval_start).count();
+        nlohmann::json line = {{"step", m.step}, {"d_loss", m.d_loss}, {"g_loss", m.g_loss},
+                               {"d_real", m.d_real}, {"d_fake", m.d_fake},
+                               {"grad_norm_d", m.grad_norm_d}, {"grad_norm_g", m.grad_norm_g},
+                               {"images_per_second", interval_steps * unit_config.batch_size / std::max(seconds, 1e-9)}};
+        if (config.r1_gamma > 0) line["r1"] = m.r1;
+        if (m.aux_accuracy >= 0) line["aux_accuracy"] = m.aux_accuracy;
+        metrics << line.dump() << "\n" << std::flush;
+        interval_start = now;
+        interval_steps = 0;
+      }
+      if (m.step % config.sample_every == 0 || last) {
+        const cv::Mat grid = sample_grid(trainer, unit.row_labels, unit.name + " step " + std::to_string(m.step));
+        io::write_file_atomic(unit.dir / "samples" / (step_name(m.step) + ".png"), io::encode_png(grid));
+      }
+      if (m.step % config.checkpoint_every == 0 || last) {
+        save();
+        write_loss_curve(unit.dir, unit.name);
+        write_status(options.run_dir, units, done, "running");
+      }
+    }
+    done[unit.name] = trainer.step();
+    if (config.per_class) {
+      const torch::Tensor images = trainer.generate(trainer.fixed_noise(), trainer.fixed_labels(), true);
+      for (const auto& tile : io::to_bgr_tiles(images)) final_tiles.push_back(tile);
+    } else {
+      final_grid = sample_grid(trainer, unit.row_labels,
+                               gan_arch_name(config.arch) + ", step " + std::to_string(trainer.step()));
+    }
+  }
+  bar.finish();
+  fs::create_directories(options.run_dir / "samples");
+  result.final_grid = options.run_dir / "samples" / "final.png";
+  if (config.per_class) {
+    report::GridOptions grid;
+    grid.columns = static_cast<int>(kSampleColumns);
+    grid.title = "dcgan, one GAN per class";
+    for (const auto& u : units) grid.row_labels.push_back(u.name);
+    final_grid = report::make_grid(final_tiles, grid);
+  }
+  io::write_file_atomic(result.final_grid, io::encode_png(final_grid));
+  write_status(options.run_dir, units, done, "finished");
+  result.finished = true;
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.images_per_second = result.steps * config.batch_size / std::max(seconds, 1e-9);
+  return result;
+}
+
+}  // namespace skingan::train

@@ -1,0 +1,243 @@
+#include "train/gan_trainer.h"
+
+#include <cmath>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "train/gan_losses.h"
+
+namespace fs = std::filesystem;
+
+namespace skingan::train {
+namespace {
+
+models::GeneratorOptions generator_options(const GanConfig& c, int64_t num_classes) {
+  models::GeneratorOptions o;
+  o.image_size(c.image_size).latent_dim(c.latent_dim).channels(c.g_channels);
+  if (c.arch == GanArch::kAcgan) o.num_classes(num_classes).conditioning(models::Conditioning::kConcat);
+  if (c.arch == GanArch::kCgan) o.num_classes(num_classes).conditioning(models::Conditioning::kBatchNorm);
+  return o;
+}
+
+models::DiscriminatorOptions discriminator_options(const GanConfig& c, int64_t num_classes) {
+  models::DiscriminatorOptions o;
+  o.image_size(c.image_size).channels(c.d_channels).spectral_norm(c.spectral_norm);
+  if (c.arch == GanArch::kAcgan) o.num_classes(num_classes).head(models::DiscriminatorHead::kAuxiliary);
+  if (c.arch == GanArch::kCgan) o.num_classes(num_classes).head(models::DiscriminatorHead::kProjection);
+  return o;
+}
+
+double grad_norm(const std::vector<torch::Tensor>& parameters) {
+  double sum = 0;
+  for (const auto& p : parameters) {
+    if (p.grad().defined()) sum += p.grad().pow(2).sum().item<double>();
+  }
+  return std::sqrt(sum);
+}
+
+double score(GanLoss loss, const torch::Tensor& logits) {
+  return (loss == GanLoss::kBce ? torch::sigmoid(logits) : logits).mean().item<double>();
+}
+
+void check_finite(double value, const char* what, int64_t step) {
+  if (!std::isfinite(value)) {
+    throw TrainingDiverged(std::string(what) + " became " + std::to_string(value) + " at step " +
+                           std::to_string(step) +
+                           ". Training stopped; the last checkpoint on disk is the last good state. "
+                           "Lower the learning rates, add --r1 or spectral norm, and resume or restart.");
+  }
+}
+
+}  // namespace
+
+GanTrainer::GanTrainer(const GanConfig& config, const torch::Tensor& images,
+                       const torch::Tensor& labels, int64_t num_classes, torch::Device device)
+    : config_(config),
+      device_(device),
+      num_classes_(num_classes),
+      sampler_(labels, num_classes, config.balanced_sampling && is_conditional(config.arch)),
+      rng_(at::make_generator<at::CPUGeneratorImpl>(config.seed)) {
+  validate(config_);
+  TORCH_CHECK(images.dim() == 4 && images.size(1) == 3 && images.size(2) == config.image_size &&
+                  images.size(3) == config.image_size && images.scalar_type() == torch::kByte,
+              "GanTrainer expects uint8 images [N,3,", config.image_size, ",", config.image_size,
+              "], got ", images.sizes(), " ", images.scalar_type());
+  images_ = images.to(device_);
+  labels_ = labels.to(torch::kCPU, torch::kLong);
+  // Weights are initialised from torch's global generator: seed it so runs are reproducible.
+  torch::manual_seed(config.seed);
+  generator_ = models::Generator(generator_options(config_, num_classes_));
+  discriminator_ = models::Discriminator(discriminator_options(config_, num_classes_));
+  generator_->to(device_);
+  discriminator_->to(device_);
+  if (config_.ema_decay > 0) ema_ = std::make_unique<GeneratorEma>(generator_, config_.ema_decay, device_);
+  optimizer_g_ = std::make_unique<torch::optim::Adam>(
+      generator_->parameters(),
+      torch::optim::AdamOptions(config_.lr_g).betas({config_.beta1, config_.beta2}));
+  optimizer_d_ = std::make_unique<torch::optim::Adam>(
+      discriminator_->parameters(),
+      torch::optim::AdamOptions(config_.lr_d).betas({config_.beta1, config_.beta2}));
+  // Fixed grid noise: one row per class (or one row for an unconditional GAN), same noise in
+  // every row so rows differ only by class.
+  const int64_t rows = is_conditional(config_.arch) ? num_classes_ : 1;
+  const torch::Tensor noise = torch::randn({kSampleColumns, config_.latent_dim}, rng_, torch::kFloat);
+  fixed_noise_ = noise.repeat({rows, 1});
+  fixed_labels_ = torch::arange(rows, torch::kLong).repeat_interleave(kSampleColumns);
+}
+
+torch::Tensor GanTrainer::real_batch(const torch::Tensor& indices) const {
+  // uint8 [B,3,S,S] -> float in [-1,1]
+  return images_.index_select(0, indices.to(device_)).to(torch::kFloat).div_(127.5).sub_(1.0);
+}
+
+torch::Tensor GanTrainer::augment(const torch::Tensor& x) {
+  return config_.diff_augment.any() ? augment::diff_augment(x, config_.diff_augment, rng_) : x;
+}
+
+GanStepMetrics GanTrainer::train_step() {
+  generator_->train();
+  discriminator_->train();
+  const int64_t batch = config_.batch_size;
+  const bool conditional = is_conditional(config_.arch);
+  const torch::Tensor indices = sampler_.next(batch, rng_);
+  const torch::Tensor real = real_batch(indices);                      // [B,3,S,S]
+  const torch::Tensor real_labels = labels_.index_select(0, indices).to(device_);  // [B]
+  const torch::Tensor z = torch::randn({batch, config_.latent_dim}, rng_, torch::kFloat).to(device_);
+  const torch::Tensor fake_labels =
+      conditional ? sampler_.sample_labels(batch, rng_).to(device_) : torch::Tensor();
+  const torch::Tensor fake = generator_->forward(z, fake_labels);     // [B,3,S,S]
+  GanStepMetrics m;
+
+  // Discriminator update.
+  optimizer_d_->zero_grad();
+  torch::Tensor real_input = augment(real);
+  if (config_.r1_gamma > 0) real_input = real_input.detach().requires_grad_(true);
+  const auto d_real = discriminator_->forward(real_input, real_labels);
+  const auto d_fake = discriminator_->forward(augment(fake.detach()), fake_labels);
+  torch::Tensor loss_d = discriminator_loss(config_.loss, d_real.logits, d_fake.logits, config_.label_smoothing);
+  if (config_.arch == GanArch::kAcgan) {
+    loss_d = loss_d + config_.aux_weight * (torch::nn::functional::cross_entropy(d_real.class_logits, real_labels) +
+                                            torch::nn::functional::cross_entropy(d_fake.class_logits, fake_labels));
+    m.aux_accuracy = (d_real.class_logits.argmax(1) == real_labels).to(torch::kFloat).mean().item<double>();
+  }
+  if (config_.r1_gamma > 0) {
+    const torch::Tensor r1 = r1_penalty(real_input, d_real.logits);
+    m.r1 = r1.item<double>();
+    loss_d = loss_d + 0.5 * config_.r1_gamma * r1;
+  }
+  loss_d.backward();
+  m.d_loss = loss_d.item<double>();
+  check_finite(m.d_loss, "the discriminator loss", step_);
+  m.grad_norm_d = grad_norm(discriminator_->parameters());
+  optimizer_d_->step();
+  m.d_real = score(config_.loss, d_real.logits.detach());
+  m.d_fake = score(config_.loss, d_fake.logits.detach());
+
+  // Generator update on the same fakes (as pytorch/examples' DCGAN: one G forward per step).
+  optimizer_g_->zero_grad();
+  const auto d_gen = discriminator_->forward(augment(fake), fake_labels);
+  torch::Tensor loss_g = generator_loss(config_.loss, d_gen.logits);
+  if (config_.arch == GanArch::kAcgan) {
+    loss_g = loss_g + config_.aux_weight * torch::nn::functional::cross_entropy(d_gen.class_logits, fake_labels);
+  }
+  loss_g.backward();
+  m.g_loss = loss_g.item<double>();
+  check_finite(m.g_loss, "the generator loss", step_);
+  m.grad_norm_g = grad_norm(generator_->parameters());
+  optimizer_g_->step();
+  if (ema_) ema_->update(generator_);
+  m.step = ++step_;
+  return m;
+}
+
+torch::Tensor GanTrainer::generate(const torch::Tensor& z, const torch::Tensor& labels, bool use_ema) {
+  torch::NoGradGuard no_grad;
+  models::Generator& g = use_ema && ema_ ? ema_->model() : generator_;
+  const bool was_training = g->is_training();
+  g->eval();
+  const torch::Tensor labels_on_device =
+      is_conditional(config_.arch) ? labels.to(device_) : torch::Tensor();
+  torch::Tensor out = g->forward(z.to(device_), labels_on_device);
+  if (was_training) g->train();
+  return out;
+}
+
+void GanTrainer::save(const fs::path& path) const {
+  torch::serialize::OutputArchive archive;
+  auto sub = [&](const char* key, auto&& save_into) {
+    torch::serialize::OutputArchive part;
+    save_into(part);
+    archive.write(key, part);
+  };
+  sub("generator", [&](auto& a) { generator_->save(a); });
+  sub("discriminator", [&](auto& a) { discriminator_->save(a); });
+  if (ema_) sub("generator_ema", [&](auto& a) { ema_->model()->save(a); });
+  sub("optimizer_g", [&](auto& a) { optimizer_g_->save(a); });
+  sub("optimizer_d", [&](auto& a) { optimizer_d_->save(a); });
+  archive.write("step", torch::tensor({step_}, torch::kLong));
+  archive.write("rng", rng_.get_state());
+  archive.write("sampler", sampler_.state());
+  archive.write("fixed_noise", fixed_noise_);
+  archive.write("fixed_labels", fixed_labels_);
+  archive.write("num_classes", torch::tensor({num_classes_}, torch::kLong));
+  archive.write("config", c10::IValue(to_json(config_).dump()));
+  const fs::path temp = path.string() + ".tmp";
+  archive.save_to(temp.string());
+  fs::rename(temp, path);
+}
+
+void GanTrainer::load(const fs::path& path) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path.string(), device_);
+  } catch (const c10::Error& e) {
+    throw CheckpointError(describe_problem("checkpoint " + path.string(), "an unreadable file",
+                                           "a skingan GAN checkpoint",
+                                           "The file is damaged; resume from an earlier checkpoint."));
+  }
+  c10::IValue config_value;
+  if (!archive.try_read("config", config_value) || !config_value.isString()) {
+    throw CheckpointError(path.string() + " is not a skingan GAN checkpoint (no config).");
+  }
+  const GanConfig saved = gan_config_from_json(nlohmann::json::parse(config_value.toStringRef()));
+  torch::Tensor classes;
+  archive.read("num_classes", classes);
+  auto differs = [&](const std::string& what, const std::string& found, const std::string& expected) {
+    throw CheckpointError(describe_problem("checkpoint " + path.string() + " has another " + what,
+                                           found, expected + " (this run's)",
+                                           "Resume with the run's own settings, or start a new run."));
+  };
+  if (saved.arch != config_.arch) differs("architecture", gan_arch_name(saved.arch), gan_arch_name(config_.arch));
+  if (saved.image_size != config_.image_size) differs("image size", std::to_string(saved.image_size), std::to_string(config_.image_size));
+  if (saved.g_channels != config_.g_channels || saved.d_channels != config_.d_channels ||
+      saved.latent_dim != config_.latent_dim) {
+    differs("width", "g/d channels " + std::to_string(saved.g_channels) + "/" + std::to_string(saved.d_channels),
+            "g/d channels " + std::to_string(config_.g_channels) + "/" + std::to_string(config_.d_channels));
+  }
+  if (classes.item<int64_t>() != num_classes_) differs("class count", std::to_string(classes.item<int64_t>()), std::to_string(num_classes_));
+  auto sub = [&](const char* key, auto&& load_from) {
+    torch::serialize::InputArchive part;
+    archive.read(key, part);
+    load_from(part);
+  };
+  sub("generator", [&](auto& a) { generator_->load(a); });
+  sub("discriminator", [&](auto& a) { discriminator_->load(a); });
+  if (ema_) sub("generator_ema", [&](auto& a) { ema_->model()->load(a); });
+  sub("optimizer_g", [&](auto& a) { optimizer_g_->load(a); });
+  sub("optimizer_d", [&](auto& a) { optimizer_d_->load(a); });
+  torch::Tensor step, rng_state, sampler_state;
+  archive.read("step", step);
+  archive.read("rng", rng_state);
+  archive.read("sampler", sampler_state);
+  archive.read("fixed_noise", fixed_noise_);
+  archive.read("fixed_labels", fixed_labels_);
+  step_ = step.item<int64_t>();
+  rng_.set_state(rng_state.to(torch::kCPU));
+  sampler_.load_state(sampler_state);
+  fixed_noise_ = fixed_noise_.to(torch::kCPU);
+  fixed_labels_ = fixed_labels_.to(torch::kCPU);
+}
+
+}  // namespace skingan::train

@@ -1,0 +1,89 @@
+// One GAN (generator, discriminator, EMA generator, both Adam optimisers, sampler and RNG) and
+// its training step. Architecture (models/gan), loss (gan_losses) and regularisers stay separate;
+// this class only wires them per GanConfig. Run folders, schedules and signals live in gan_run.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include <ATen/core/Generator.h>
+#include <torch/optim/adam.h>
+
+#include "core/error.h"
+#include "data/batch_sampler.h"
+#include "models/gan/discriminator.h"
+#include "models/gan/generator.h"
+#include "train/ema.h"
+#include "train/gan_config.h"
+
+namespace skingan::train {
+
+struct GanStepMetrics {
+  int64_t step = 0;        // steps done after this one
+  double d_loss = 0, g_loss = 0;
+  double d_real = 0, d_fake = 0;  // mean sigmoid(D) for bce, mean raw logit otherwise
+  double grad_norm_d = 0, grad_norm_g = 0;
+  double r1 = 0;            // R1 penalty (before its weight), 0 when off
+  double aux_accuracy = -1; // ACGAN class head accuracy on real images, -1 otherwise
+};
+
+// Thrown when a loss becomes NaN or infinite; the last checkpoint on disk stays the good one.
+class TrainingDiverged : public Error {
+ public:
+  using Error::Error;
+  int exit_code() const override { return 6; }
+};
+
+class GanTrainer {
+ public:
+  // images: uint8 [N,3,S,S] (any device; moved to `device`); labels: long [N] class indices
+  // (used by conditional models and balanced sampling). num_classes: the classes of the run.
+  GanTrainer(const GanConfig& config, const torch::Tensor& images, const torch::Tensor& labels,
+             int64_t num_classes, torch::Device device);
+
+  // One D update then one G update on a fresh batch. Throws TrainingDiverged.
+  GanStepMetrics train_step();
+  int64_t step() const { return step_; }
+
+  // Generated images in [-1,1], [N,3,S,S], from the EMA generator when use_ema and EMA is on.
+  // z: [N,latent]; labels: [N] long (conditional) or undefined. No grad, eval mode.
+  torch::Tensor generate(const torch::Tensor& z, const torch::Tensor& labels, bool use_ema);
+
+  // Fixed noise and labels for sample grids: `per_row` columns per class, rows by class.
+  const torch::Tensor& fixed_noise() const { return fixed_noise_; }
+  const torch::Tensor& fixed_labels() const { return fixed_labels_; }
+
+  // Full state, written atomically (temporary file + rename). load() refuses (CheckpointError)
+  // a checkpoint of another architecture, size or width.
+  void save(const std::filesystem::path& path) const;
+  void load(const std::filesystem::path& path);
+
+  const GanConfig& config() const { return config_; }
+  models::Generator& generator() { return generator_; }
+  models::Discriminator& discriminator() { return discriminator_; }
+  at::Generator& rng() { return rng_; }
+
+ private:
+  torch::Tensor real_batch(const torch::Tensor& indices) const;
+  torch::Tensor augment(const torch::Tensor& x);
+
+  GanConfig config_;
+  torch::Device device_;
+  int64_t num_classes_;
+  torch::Tensor images_;  // uint8 [N,3,S,S] on device
+  torch::Tensor labels_;  // long [N] on CPU
+  models::Generator generator_{nullptr};
+  models::Discriminator discriminator_{nullptr};
+  std::unique_ptr<GeneratorEma> ema_;
+  std::unique_ptr<torch::optim::Adam> optimizer_g_, optimizer_d_;
+  data::BatchSampler sampler_;
+  at::Generator rng_;
+  torch::Tensor fixed_noise_, fixed_labels_;
+  int64_t step_ = 0;
+};
+
+// Rows per class and columns of the fixed sample grid.
+inline constexpr int64_t kSampleColumns = 8;
+
+}  // namespace skingan::train
