@@ -72,7 +72,8 @@ StepResult measure_steps(train::GanConfig config, const torch::Tensor& images, i
   const auto start = Clock::now();
   for (int i = 0; i < steps; ++i) trainer.train_step();
   const double seconds = seconds_since(start);
-  const double flops = 2.0 * dcgan_forward_macs(config.image_size, config.g_channels, config.latent_dim) *
+  const double flops = 2.0 *
+                       dcgan_forward_macs(config.image_size, config.g_channels, config.latent_dim) *
                        config.batch_size * steps;
   return {config.batch_size * steps / seconds, flops / seconds / 1e9};
 }
@@ -94,9 +95,12 @@ int main(int argc, char** argv) {
   int steps = 20, threads = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--set") set_dir = argv[i + 1];
-    else if (flag == "--steps") steps = std::stoi(argv[i + 1]);
-    else if (flag == "--threads") threads = std::stoi(argv[i + 1]);
+    if (flag == "--set")
+      set_dir = argv[i + 1];
+    else if (flag == "--steps")
+      steps = std::stoi(argv[i + 1]);
+    else if (flag == "--threads")
+      threads = std::stoi(argv[i + 1]);
     else {
       std::fprintf(stderr, "unknown option %s\n", flag.c_str());
       return 2;
@@ -121,8 +125,8 @@ int main(int argc, char** argv) {
       const StepResult r = measure_steps(config, random_images, steps);
       std::printf("| %s | %lld | %.1f | %.1f | %.0f%% | %.0f |\n",
                   defaults ? "+ DiffAugment + EMA" : "plain DCGAN (BCE, Adam)",
-                  static_cast<long long>(width), r.images_per_second, r.gflops, 100 * r.gflops / peak,
-                  static_cast<double>(peak_rss_bytes()) / (1 << 20));
+                  static_cast<long long>(width), r.images_per_second, r.gflops,
+                  100 * r.gflops / peak, static_cast<double>(peak_rss_bytes()) / (1 << 20));
       std::fflush(stdout);
     }
   }
@@ -134,13 +138,15 @@ int main(int argc, char** argv) {
     const torch::Tensor images = set.load_images();
     train::GanConfig config = plain_dcgan(32);
     config.steps = images.size(0) / config.batch_size;
-    train::GanTrainer trainer(config, images, torch::zeros({images.size(0)}, torch::kLong), 1, torch::kCPU);
+    train::GanTrainer trainer(config, images, torch::zeros({images.size(0)}, torch::kLong), 1,
+                              torch::kCPU);
     for (int64_t i = 0; i < config.steps; ++i) trainer.train_step();
     const double seconds = seconds_since(start);
-    std::printf("\nepoch over %s: %lld images, %lld steps of 64, %.1f s end to end (%.1f images/s)\n",
-                set_dir.c_str(), static_cast<long long>(images.size(0)),
-                static_cast<long long>(config.steps), seconds,
-                static_cast<double>(config.steps * 64) / seconds);
+    std::printf(
+        "\nepoch over %s: %lld images, %lld steps of 64, %.1f s end to end (%.1f images/s)\n",
+        set_dir.c_str(), static_cast<long long>(images.size(0)),
+        static_cast<long long>(config.steps), seconds,
+        static_cast<double>(config.steps * 64) / seconds);
   }
   return 0;
 }

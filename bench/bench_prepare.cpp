@@ -55,9 +55,12 @@ int main(int argc, char** argv) {
   int repeats = 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--source") source = argv[i + 1];
-    else if (flag == "--repeats") repeats = std::stoi(argv[i + 1]);
-    else if (flag == "--scratch") scratch = argv[i + 1];
+    if (flag == "--source")
+      source = argv[i + 1];
+    else if (flag == "--repeats")
+      repeats = std::stoi(argv[i + 1]);
+    else if (flag == "--scratch")
+      scratch = argv[i + 1];
     else {
       std::fprintf(stderr, "unknown option %s\n", flag.c_str());
       return 2;
@@ -73,8 +76,10 @@ int main(int argc, char** argv) {
   const int cores = available_cores();
   configure_threads(0);
   std::printf("source: %s, %d cores, best of %d\n\n", source.c_str(), cores, repeats);
-  std::printf("| size | hair removal + colour constancy | all %d cores (img/s) | 1 thread (img/s) | speed-up | peak RSS all / 1 (MiB) |\n",
-              cores);
+  std::printf(
+      "| size | hair removal + colour constancy | all %d cores (img/s) | 1 thread (img/s) | "
+      "speed-up | peak RSS all / 1 (MiB) |\n",
+      cores);
   std::printf("| ---: | :---: | ---: | ---: | ---: | ---: |\n");
   for (int size : {64, 128}) {
     for (bool full : {true, false}) {

@@ -23,7 +23,8 @@ DiffAugmentPolicy parse_diff_augment(const std::string& text) {
     } else {
       throw ConfigError(describe_problem("--diffaugment", "'" + item + "'",
                                          "a comma-separated subset of color,translation,cutout "
-                                         "(or none)", ""));
+                                         "(or none)",
+                                         ""));
     }
   }
   return policy;
@@ -46,33 +47,38 @@ torch::Tensor per_sample_uniform(const torch::Tensor& x, at::Generator& generato
 }
 
 torch::Tensor color(const torch::Tensor& x, at::Generator& generator) {
-  torch::Tensor out = x + (per_sample_uniform(x, generator) - 0.5);  // brightness
-  const torch::Tensor channel_mean = out.mean(1, /*keepdim=*/true);  // [N,1,H,W]
+  torch::Tensor out = x + (per_sample_uniform(x, generator) - 0.5);                    // brightness
+  const torch::Tensor channel_mean = out.mean(1, /*keepdim=*/true);                    // [N,1,H,W]
   out = (out - channel_mean) * (per_sample_uniform(x, generator) * 2) + channel_mean;  // saturation
-  const torch::Tensor image_mean = out.mean({1, 2, 3}, /*keepdim=*/true);  // [N,1,1,1]
-  return (out - image_mean) * (per_sample_uniform(x, generator) + 0.5) + image_mean;  // contrast
+  const torch::Tensor image_mean = out.mean({1, 2, 3}, /*keepdim=*/true);              // [N,1,1,1]
+  return (out - image_mean) * (per_sample_uniform(x, generator) + 0.5) + image_mean;   // contrast
 }
 
 torch::Tensor translation(const torch::Tensor& x, double ratio, at::Generator& generator) {
   const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
-  const int64_t sh = static_cast<int64_t>(h * ratio + 0.5), sw = static_cast<int64_t>(w * ratio + 0.5);
+  const int64_t sh = static_cast<int64_t>(h * ratio + 0.5),
+                sw = static_cast<int64_t>(w * ratio + 0.5);
   const auto long_cpu = torch::TensorOptions().dtype(torch::kLong);
   const auto device = torch::TensorOptions().dtype(torch::kLong).device(x.device());
-  const torch::Tensor shift_y = torch::randint(-sh, sh + 1, {n, 1, 1}, generator, long_cpu).to(x.device());
-  const torch::Tensor shift_x = torch::randint(-sw, sw + 1, {n, 1, 1}, generator, long_cpu).to(x.device());
+  const torch::Tensor shift_y =
+      torch::randint(-sh, sh + 1, {n, 1, 1}, generator, long_cpu).to(x.device());
+  const torch::Tensor shift_x =
+      torch::randint(-sw, sw + 1, {n, 1, 1}, generator, long_cpu).to(x.device());
   // Source row/column of every output pixel in a 1-pixel zero-padded copy: [N,H,W] each.
   const torch::Tensor rows =
       (torch::arange(h, device).view({1, h, 1}) + shift_y + 1).clamp(0, h + 1).expand({n, h, w});
   const torch::Tensor cols =
       (torch::arange(w, device).view({1, 1, w}) + shift_x + 1).clamp(0, w + 1).expand({n, h, w});
   const torch::Tensor batch = torch::arange(n, device).view({n, 1, 1}).expand({n, h, w});
-  const torch::Tensor padded = torch::constant_pad_nd(x, {1, 1, 1, 1}).permute({0, 2, 3, 1});  // [N,H+2,W+2,C]
-  return padded.index({batch, rows, cols}).permute({0, 3, 1, 2});  // [N,C,H,W]
+  const torch::Tensor padded =
+      torch::constant_pad_nd(x, {1, 1, 1, 1}).permute({0, 2, 3, 1});  // [N,H+2,W+2,C]
+  return padded.index({batch, rows, cols}).permute({0, 3, 1, 2});     // [N,C,H,W]
 }
 
 torch::Tensor cutout(const torch::Tensor& x, double ratio, at::Generator& generator) {
   const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
-  const int64_t ch = static_cast<int64_t>(h * ratio + 0.5), cw = static_cast<int64_t>(w * ratio + 0.5);
+  const int64_t ch = static_cast<int64_t>(h * ratio + 0.5),
+                cw = static_cast<int64_t>(w * ratio + 0.5);
   const auto long_cpu = torch::TensorOptions().dtype(torch::kLong);
   const auto device = torch::TensorOptions().dtype(torch::kLong).device(x.device());
   // Square centres anywhere such that the square may hang over the border (as in the paper).
@@ -82,7 +88,8 @@ torch::Tensor cutout(const torch::Tensor& x, double ratio, at::Generator& genera
       torch::randint(0, w + (1 - cw % 2), {n, 1, 1}, generator, long_cpu).to(x.device()) - cw / 2;
   const torch::Tensor ys = torch::arange(h, device).view({1, h, 1});
   const torch::Tensor xs = torch::arange(w, device).view({1, 1, w});
-  const torch::Tensor inside = (ys >= top) & (ys < top + ch) & (xs >= left) & (xs < left + cw);  // [N,H,W]
+  const torch::Tensor inside =
+      (ys >= top) & (ys < top + ch) & (xs >= left) & (xs < left + cw);  // [N,H,W]
   return x * (~inside).unsqueeze(1).to(x.scalar_type());
 }
 

@@ -11,15 +11,19 @@
 namespace skingan::cli {
 
 int run_cli(const std::vector<std::string>& args) {
-  CLI::App app("skingan: GAN data augmentation for skin-lesion classifiers, measured honestly.\n"
-               "Run `skingan <command> --help` for a command's options.");
+  CLI::App app(
+      "skingan: GAN data augmentation for skin-lesion classifiers, measured honestly.\n"
+      "Run `skingan <command> --help` for a command's options.");
   app.name("skingan");
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the subcommand
-  app.add_flag_callback("--version", [] {
-    std::cout << "skingan " << kVersion << "\n";
-    throw CLI::Success();
-  }, "print the version and exit");
+  app.add_flag_callback(
+      "--version",
+      [] {
+        std::cout << "skingan " << kVersion << "\n";
+        throw CLI::Success();
+      },
+      "print the version and exit");
   GlobalArgs global;
   add_global_options(app, global);
   MakeDemoDataArgs demo;
@@ -48,8 +52,9 @@ int run_cli(const std::vector<std::string>& args) {
     std::cerr << "error: " << e.what() << "\n";
     return e.exit_code();
   } catch (const c10::Error& e) {
-    std::cerr << "error (LibTorch): " << e.what_without_backtrace()
-              << "\nThis is a bug in skingan or LibTorch; please report it with the command line.\n";
+    std::cerr
+        << "error (LibTorch): " << e.what_without_backtrace()
+        << "\nThis is a bug in skingan or LibTorch; please report it with the command line.\n";
     return 70;
   } catch (const cv::Exception& e) {
     std::cerr << "error (OpenCV): " << e.what()

@@ -42,7 +42,8 @@ CLI::App* add_prepare_command(CLI::App& app, PrepareArgs& args) {
       ->required();
   cmd->add_option("-o,--output", args.output, "output folder of the prepared set")->required();
   cmd->add_option("--format", args.format, "auto, ham10000, isic or folders");
-  cmd->add_option("--metadata", args.metadata, "the metadata / ground-truth CSV (overrides detection)");
+  cmd->add_option("--metadata", args.metadata,
+                  "the metadata / ground-truth CSV (overrides detection)");
   cmd->add_option("--images", args.images, "image folder (overrides detection; repeat for several)")
       ->allow_extra_args(false);
   cmd->add_option("--classes", args.classes, "accepted class labels (default: the format's)")
@@ -53,8 +54,9 @@ CLI::App* add_prepare_command(CLI::App& app, PrepareArgs& args) {
   cmd->add_flag("--no-color-constancy", args.no_color_constancy, "skip Shades of Gray (p=6)");
   cmd->add_option("--split", args.split, "train,val,test fractions");
   cmd->add_option("--seed", args.seed, "split seed");
-  cmd->add_option("--split-file", args.split_file,
-                  "reuse a split: CSV with id (or image_id) and split columns, e.g. a manifest.csv");
+  cmd->add_option(
+      "--split-file", args.split_file,
+      "reuse a split: CSV with id (or image_id) and split columns, e.g. a manifest.csv");
   cmd->add_flag("--skip-bad", args.skip_bad,
                 "leave bad inputs out (listed in OUT/problems.csv) instead of refusing");
   cmd->add_flag("--force", args.force, "replace an existing different output");
@@ -97,7 +99,8 @@ int run_prepare(const PrepareArgs& args, const Runtime& runtime) {
               << "/problems.csv:\n"
               << data::format_problems(result.problems);
   }
-  std::cout << "see `skingan info " << args.output << "` for the per-class table and contact sheets\n";
+  std::cout << "see `skingan info " << args.output
+            << "` for the per-class table and contact sheets\n";
   return 0;
 }
 

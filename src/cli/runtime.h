@@ -3,18 +3,18 @@
 
 #include <string>
 
-#include <CLI/CLI.hpp>
 #include <c10/core/Device.h>
+#include <CLI/CLI.hpp>
 
 #include "core/threads.h"
 
 namespace skingan::cli {
 
 struct GlobalArgs {
-  int threads = 0;               // 0 = every core
-  std::string device = "auto";   // cpu | cuda | cuda:N | auto
+  int threads = 0;              // 0 = every core
+  std::string device = "auto";  // cpu | cuda | cuda:N | auto
   std::string log_level = "info";
-  bool quiet = false;            // no progress bars
+  bool quiet = false;  // no progress bars
 };
 
 struct Runtime {

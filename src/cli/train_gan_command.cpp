@@ -7,7 +7,8 @@
 namespace skingan::cli {
 
 CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
-  CLI::App* cmd = app.add_subcommand("train-gan", "train a GAN (dcgan, acgan or cgan) on a prepared set");
+  CLI::App* cmd =
+      app.add_subcommand("train-gan", "train a GAN (dcgan, acgan or cgan) on a prepared set");
   args.command = cmd;
   cmd->add_option("set", args.set, "prepared set (its train split is used)")->required();
   cmd->add_option("-o,--output", args.output, "run folder")->required();
@@ -27,7 +28,8 @@ CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
   cmd->add_flag("--spectral-norm", args.spectral_norm, "spectral norm in D (default for cgan)");
   cmd->add_flag("--no-spectral-norm", args.no_spectral_norm, "no spectral norm in D");
   cmd->add_option("--r1", args.r1, "R1 penalty weight gamma (0 = off)");
-  cmd->add_option("--diffaugment", args.diffaugment, "DiffAugment policy: color,translation,cutout or none");
+  cmd->add_option("--diffaugment", args.diffaugment,
+                  "DiffAugment policy: color,translation,cutout or none");
   cmd->add_option("--ema", args.ema, "generator EMA decay (0 = off, default 0.999)");
   cmd->add_flag("--per-class", args.per_class, "dcgan: one GAN per class (Frid-Adar et al. 2018)");
   cmd->add_option("--classes", args.classes, "train on these classes only")->delimiter(',');
@@ -35,13 +37,16 @@ CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
   cmd->add_option("--log-every", args.log_every, "steps between metrics.jsonl lines");
   cmd->add_option("--sample-every", args.sample_every, "steps between sample grids");
   cmd->add_option("--checkpoint-every", args.checkpoint_every, "steps between checkpoints");
-  cmd->add_flag("--resume", args.resume, "continue the run in --output from its latest checkpoints");
+  cmd->add_flag("--resume", args.resume,
+                "continue the run in --output from its latest checkpoints");
   cmd->add_flag("--force", args.force, "start over in an existing run folder");
   return cmd;
 }
 
 train::GanRunOptions to_gan_run_options(const TrainGanArgs& args, const Runtime& runtime) {
-  const auto given = [&](const char* name) { return args.command && args.command->count(name) > 0; };
+  const auto given = [&](const char* name) {
+    return args.command && args.command->count(name) > 0;
+  };
   train::GanConfig c = train::default_gan_config(train::parse_gan_arch(args.arch));
   if (given("--epochs")) c.epochs = args.epochs;
   if (given("--steps")) c.steps = args.steps;
@@ -83,7 +88,8 @@ train::GanRunOptions to_gan_run_options(const TrainGanArgs& args, const Runtime&
   options.device = runtime.device;
   options.progress = runtime.progress;
   if (args.resume && given("--steps")) options.new_steps = args.steps;
-  if (args.resume && args.force) throw ConfigError("train-gan: --resume and --force contradict each other.");
+  if (args.resume && args.force)
+    throw ConfigError("train-gan: --resume and --force contradict each other.");
   return options;
 }
 

@@ -37,7 +37,8 @@ ThreadSettings configure_threads(int requested) {
   // OpenBLAS is loaded by libtorch (libblas.so.3 -> openblas-openmp on Debian); look the symbol
   // up at run time so builds against other BLAS implementations (MKL in upstream LibTorch) work.
   using SetThreads = void (*)(int);
-  if (auto set_blas = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+  if (auto set_blas =
+          reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
     set_blas(1);
     settings.openblas_found = true;
   }

@@ -9,8 +9,8 @@
 namespace skingan {
 
 struct ThreadSettings {
-  int torch_threads = 1;     // at::get_num_threads() after configuration
-  int opencv_threads = 1;    // cv::getNumThreads() after configuration
+  int torch_threads = 1;        // at::get_num_threads() after configuration
+  int opencv_threads = 1;       // cv::getNumThreads() after configuration
   bool openblas_found = false;  // whether openblas_set_num_threads was found and called
 };
 

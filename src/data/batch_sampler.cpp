@@ -10,13 +10,15 @@ BatchSampler::BatchSampler(const torch::Tensor& labels, int64_t num_classes, boo
     : labels_(labels.to(torch::kCPU, torch::kLong).contiguous()),
       num_classes_(num_classes),
       balanced_(balanced) {
-  TORCH_CHECK(labels_.dim() == 1 && labels_.size(0) > 0, "BatchSampler needs a non-empty [N] label tensor");
+  TORCH_CHECK(labels_.dim() == 1 && labels_.size(0) > 0,
+              "BatchSampler needs a non-empty [N] label tensor");
   counts_ = torch::bincount(labels_, {}, num_classes_);
   by_class_ = torch::argsort(labels_ * labels_.size(0) + torch::arange(labels_.size(0)));  // stable
   offsets_ = torch::cumsum(counts_, 0) - counts_;
   if (balanced_ && (counts_ == 0).any().item<bool>()) {
-    throw DataError("class-balanced sampling needs at least one training image of every class; "
-                    "restrict --classes to the classes present.");
+    throw DataError(
+        "class-balanced sampling needs at least one training image of every class; "
+        "restrict --classes to the classes present.");
   }
   position_ = labels_.size(0);  // forces a fresh permutation on the first batch
 }
@@ -32,7 +34,8 @@ torch::Tensor BatchSampler::next(int64_t batch, at::Generator& generator) {
   if (balanced_) {
     const torch::Tensor classes = torch::randint(0, num_classes_, {batch}, generator, torch::kLong);
     const torch::Tensor u = torch::rand({batch}, generator, torch::kDouble);
-    const torch::Tensor within = (u * counts_.index_select(0, classes).to(torch::kDouble)).to(torch::kLong);
+    const torch::Tensor within =
+        (u * counts_.index_select(0, classes).to(torch::kDouble)).to(torch::kLong);
     return by_class_.index_select(0, offsets_.index_select(0, classes) + within);
   }
   TORCH_CHECK(batch <= n, "batch size ", batch, " is larger than the ", n, " training images");
@@ -46,7 +49,8 @@ torch::Tensor BatchSampler::next(int64_t batch, at::Generator& generator) {
 }
 
 torch::Tensor BatchSampler::state() const {
-  const torch::Tensor perm = permutation_.defined() ? permutation_ : torch::zeros({0}, torch::kLong);
+  const torch::Tensor perm =
+      permutation_.defined() ? permutation_ : torch::zeros({0}, torch::kLong);
   return torch::cat({perm, torch::tensor({position_}, torch::kLong)});
 }
 

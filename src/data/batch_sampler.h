@@ -24,12 +24,12 @@ class BatchSampler {
   // else with the classes' frequencies. long [batch] (CPU).
   torch::Tensor sample_labels(int64_t batch, at::Generator& generator) const;
 
-  torch::Tensor state() const;             // long [N + 1]: the permutation and the position
+  torch::Tensor state() const;  // long [N + 1]: the permutation and the position
   void load_state(const torch::Tensor& state);
   int64_t size() const { return labels_.size(0); }
 
  private:
-  torch::Tensor labels_;       // [N]
+  torch::Tensor labels_;  // [N]
   int64_t num_classes_;
   bool balanced_;
   torch::Tensor by_class_;     // [N] image indices sorted by class

@@ -19,8 +19,12 @@ namespace skingan::data {
 namespace {
 
 nlohmann::json options_json(const DemoDataOptions& o) {
-  return {{"generator", "skingan make-demo-data"}, {"seed", o.seed},     {"lesions", o.lesions},
-          {"max_views", o.max_views},               {"width", o.width},   {"height", o.height},
+  return {{"generator", "skingan make-demo-data"},
+          {"seed", o.seed},
+          {"lesions", o.lesions},
+          {"max_views", o.max_views},
+          {"width", o.width},
+          {"height", o.height},
           {"hair_fraction", o.hair_fraction}};
 }
 
@@ -32,9 +36,9 @@ std::string numbered(const char* prefix, int n) {
 
 void validate(const DemoDataOptions& o) {
   if (o.lesions < static_cast<int>(demo_classes().size())) {
-    throw ConfigError(describe_problem("--lesions", std::to_string(o.lesions),
-                                       "at least one lesion per class (" +
-                                           std::to_string(demo_classes().size()) + ")", ""));
+    throw ConfigError(describe_problem(
+        "--lesions", std::to_string(o.lesions),
+        "at least one lesion per class (" + std::to_string(demo_classes().size()) + ")", ""));
   }
   if (o.max_views < 1 || o.max_views > 10) {
     throw ConfigError(describe_problem("--max-views", std::to_string(o.max_views), "1..10", ""));
@@ -45,7 +49,8 @@ void validate(const DemoDataOptions& o) {
                                        "sides between 32 and 2048", ""));
   }
   if (!(o.hair_fraction >= 0 && o.hair_fraction <= 1)) {
-    throw ConfigError(describe_problem("--hair-fraction", std::to_string(o.hair_fraction), "0..1", ""));
+    throw ConfigError(
+        describe_problem("--hair-fraction", std::to_string(o.hair_fraction), "0..1", ""));
   }
 }
 
@@ -65,13 +70,15 @@ DemoDataResult make_demo_data(const DemoDataOptions& options) {
         ++result.images_per_class[row[2]];
         lesions[row[2]].insert(row[0]);
       }
-      for (const auto& [dx, ids] : lesions) result.lesions_per_class[dx] = static_cast<int>(ids.size());
+      for (const auto& [dx, ids] : lesions)
+        result.lesions_per_class[dx] = static_cast<int>(ids.size());
       result.images = static_cast<int>(table.rows.size());
       return result;
     }
     throw ConfigError(describe_problem("output " + options.output.string() + " already exists",
                                        "a folder not made by make-demo-data with these options",
-                                       "a new folder", "Pass --force to replace it, or choose another -o."));
+                                       "a new folder",
+                                       "Pass --force to replace it, or choose another -o."));
   }
 
   io::remove_stale_staging(options.output);
@@ -82,7 +89,8 @@ DemoDataResult make_demo_data(const DemoDataOptions& options) {
   fs::create_directories(parts[1]);
 
   cv::RNG rng(options.seed);
-  std::string csv = io::csv_line({"lesion_id", "image_id", "dx", "dx_type", "age", "sex", "localization"});
+  std::string csv =
+      io::csv_line({"lesion_id", "image_id", "dx", "dx_type", "age", "sex", "localization"});
   const char* sites[] = {"back", "trunk", "lower extremity", "upper extremity", "face", "abdomen"};
   int lesion_number = 0, image_number = 0;
   for (const auto& cls : demo_classes()) {
@@ -99,8 +107,10 @@ DemoDataResult make_demo_data(const DemoDataOptions& options) {
         const std::string image_id = numbered("DEMO_", ++image_number);
         const bool hairy = rng.uniform(0.0, 1.0) < options.hair_fraction;
         const cv::Mat image = render_demo_image(lesion, options.width, options.height, hairy, rng);
-        io::write_file_in_staging(parts[image_number % 2] / (image_id + ".jpg"), io::encode_jpeg(image, 92));
-        csv += io::csv_line({lesion_id, image_id, cls.code, "synthetic", std::to_string(age), sex, site});
+        io::write_file_in_staging(parts[image_number % 2] / (image_id + ".jpg"),
+                                  io::encode_jpeg(image, 92));
+        csv += io::csv_line(
+            {lesion_id, image_id, cls.code, "synthetic", std::to_string(age), sex, site});
         ++result.images_per_class[cls.code];
         ++result.images;
       }

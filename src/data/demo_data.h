@@ -13,8 +13,8 @@ namespace skingan::data {
 struct DemoDataOptions {
   std::filesystem::path output;
   std::uint64_t seed = 7;
-  int lesions = 120;        // total lesions over all classes (imbalanced by demo_classes())
-  int max_views = 3;        // images per lesion: 1..max_views
+  int lesions = 120;              // total lesions over all classes (imbalanced by demo_classes())
+  int max_views = 3;              // images per lesion: 1..max_views
   int width = 200, height = 150;  // HAM10000's 600x450 scaled by 1/3, like the shared copy
   double hair_fraction = 0.3;     // share of images with hairs
   bool force = false;

@@ -30,7 +30,8 @@ std::vector<cv::Point> outline(const DemoLesion& lesion, cv::Point2d centre, dou
     const double theta = 2 * kPi * i / 96.0;
     double r = 1.0;
     for (size_t k = 0; k + 1 < lesion.harmonics.size(); k += 2) {
-      r += lesion.harmonics[k] * std::sin((k / 2 + 2) * (theta + rotation) + lesion.harmonics[k + 1]);
+      r += lesion.harmonics[k] *
+           std::sin((k / 2 + 2) * (theta + rotation) + lesion.harmonics[k + 1]);
     }
     points.emplace_back(cv::Point(static_cast<int>(centre.x + radius * r * std::cos(theta)),
                                   static_cast<int>(centre.y + radius * r * std::sin(theta))));
@@ -46,13 +47,16 @@ void draw_texture(const DemoLesion& lesion, cv::Mat& pigment, cv::Mat& overlay, 
     // Regular pigment network: a faint lattice of darker lines.
     const double step = radius / 4.5;
     for (double d = -radius; d <= radius; d += step) {
-      cv::line(pigment, centre + cv::Point2d(d, -radius), centre + cv::Point2d(d, radius), 0.25, thin);
-      cv::line(pigment, centre + cv::Point2d(-radius, d), centre + cv::Point2d(radius, d), 0.25, thin);
+      cv::line(pigment, centre + cv::Point2d(d, -radius), centre + cv::Point2d(d, radius), 0.25,
+               thin);
+      cv::line(pigment, centre + cv::Point2d(-radius, d), centre + cv::Point2d(radius, d), 0.25,
+               thin);
     }
   } else if (lesion.dx == "mel") {
     // Asymmetric blotches of black and blue-grey, and peripheral streaks.
     for (int i = 0; i < 5; ++i) {
-      const cv::Point2d at = centre + cv::Point2d(rng.gaussian(radius * 0.4), rng.gaussian(radius * 0.4));
+      const cv::Point2d at =
+          centre + cv::Point2d(rng.gaussian(radius * 0.4), rng.gaussian(radius * 0.4));
       const cv::Size axes(static_cast<int>(radius * rng.uniform(0.15, 0.45)),
                           static_cast<int>(radius * rng.uniform(0.1, 0.3)));
       const bool blue = i % 2 == 1;
@@ -67,18 +71,21 @@ void draw_texture(const DemoLesion& lesion, cv::Mat& pigment, cv::Mat& overlay, 
   } else if (lesion.dx == "bkl") {
     // Milia-like bright dots and dark fissures on a waxy surface.
     for (int i = 0; i < 14; ++i) {
-      const cv::Point2d at = centre + cv::Point2d(rng.gaussian(radius * 0.45), rng.gaussian(radius * 0.45));
+      const cv::Point2d at =
+          centre + cv::Point2d(rng.gaussian(radius * 0.45), rng.gaussian(radius * 0.45));
       cv::circle(overlay, at, thin + 1, cv::Scalar(200, 225, 235), cv::FILLED);
     }
     for (int i = 0; i < 6; ++i) {
-      const cv::Point2d at = centre + cv::Point2d(rng.gaussian(radius * 0.4), rng.gaussian(radius * 0.4));
+      const cv::Point2d at =
+          centre + cv::Point2d(rng.gaussian(radius * 0.4), rng.gaussian(radius * 0.4));
       cv::ellipse(pigment, at, cv::Size(static_cast<int>(radius * 0.25), thin + 1),
                   rng.uniform(0.0, 180.0), 0, 200, 0.7, thin);
     }
   } else if (lesion.dx == "bcc") {
     // Arborising vessels: branching thin red lines, and a blue-grey ovoid nest.
     for (int i = 0; i < 4; ++i) {
-      cv::Point2d from = centre + cv::Point2d(rng.gaussian(radius * 0.3), rng.gaussian(radius * 0.3));
+      cv::Point2d from =
+          centre + cv::Point2d(rng.gaussian(radius * 0.3), rng.gaussian(radius * 0.3));
       double angle = rng.uniform(0.0, 2 * kPi);
       for (int seg = 0; seg < 6; ++seg) {
         angle += rng.gaussian(0.6);
@@ -87,12 +94,14 @@ void draw_texture(const DemoLesion& lesion, cv::Mat& pigment, cv::Mat& overlay, 
         from = to;
       }
     }
-    cv::ellipse(overlay, centre + cv::Point2d(radius * 0.3, 0), cv::Size(static_cast<int>(radius * 0.2), static_cast<int>(radius * 0.12)),
+    cv::ellipse(overlay, centre + cv::Point2d(radius * 0.3, 0),
+                cv::Size(static_cast<int>(radius * 0.2), static_cast<int>(radius * 0.12)),
                 rng.uniform(0.0, 180.0), 0, 360, cv::Scalar(140, 110, 100), cv::FILLED);
   } else {
     // vasc: red-purple lobules with darker rims.
     for (int i = 0; i < 6; ++i) {
-      const cv::Point2d at = centre + cv::Point2d(rng.gaussian(radius * 0.35), rng.gaussian(radius * 0.35));
+      const cv::Point2d at =
+          centre + cv::Point2d(rng.gaussian(radius * 0.35), rng.gaussian(radius * 0.35));
       const int r = static_cast<int>(radius * rng.uniform(0.2, 0.35));
       cv::circle(overlay, at, r, cv::Scalar(70, 20, 150 + rng.uniform(0, 60)), cv::FILLED);
       cv::circle(overlay, at, r, cv::Scalar(60, 15, 90), thin);
@@ -135,7 +144,8 @@ void draw_hairs(cv::Mat& image, int count, cv::RNG& rng) {
     cv::Point2d p(rng.uniform(0, w), rng.uniform(0, h));
     double angle = rng.uniform(0.0, 2 * kPi);
     const double curl = rng.gaussian(0.08);
-    const int thickness = std::max(1, static_cast<int>(std::lround(h / 110.0 * rng.uniform(0.8, 1.6))));
+    const int thickness =
+        std::max(1, static_cast<int>(std::lround(h / 110.0 * rng.uniform(0.8, 1.6))));
     const cv::Scalar colour(rng.uniform(10, 35), rng.uniform(15, 40), rng.uniform(20, 50));
     const int segments = 12 + rng.uniform(0, 12);
     for (int s = 0; s < segments; ++s) {
@@ -147,14 +157,17 @@ void draw_hairs(cv::Mat& image, int count, cv::RNG& rng) {
   }
 }
 
-cv::Mat render_demo_image(const DemoLesion& lesion, int width, int height, bool hairy, cv::RNG& rng) {
+cv::Mat render_demo_image(const DemoLesion& lesion, int width, int height, bool hairy,
+                          cv::RNG& rng) {
   cv::RNG lesion_rng(lesion.seed);  // same texture layout in every view of this lesion
   const double rotation = rng.uniform(0.0, 2 * kPi);
   const double radius = lesion.radius_fraction * height * rng.uniform(0.9, 1.1);
-  const cv::Point2d centre(width / 2.0 + rng.gaussian(width * 0.04), height / 2.0 + rng.gaussian(height * 0.04));
+  const cv::Point2d centre(width / 2.0 + rng.gaussian(width * 0.04),
+                           height / 2.0 + rng.gaussian(height * 0.04));
 
   // Skin: base tone, low-frequency mottling, fine grain.
-  cv::Mat skin(height, width, CV_32FC3, cv::Scalar(lesion.skin_bgr[0], lesion.skin_bgr[1], lesion.skin_bgr[2]));
+  cv::Mat skin(height, width, CV_32FC3,
+               cv::Scalar(lesion.skin_bgr[0], lesion.skin_bgr[1], lesion.skin_bgr[2]));
   cv::Mat mottle = smooth_noise(width, height, 5, rng), grain(height, width, CV_32F);
   rng.fill(grain, cv::RNG::NORMAL, 0.0, 3.0);
   std::vector<cv::Mat> channels;
@@ -163,7 +176,8 @@ cv::Mat render_demo_image(const DemoLesion& lesion, int width, int height, bool 
 
   // Lesion mask (soft border) and pigment intensity map.
   cv::Mat mask = cv::Mat::zeros(height, width, CV_32F);
-  cv::fillPoly(mask, std::vector<std::vector<cv::Point>>{outline(lesion, centre, radius, rotation)}, 1.0);
+  cv::fillPoly(mask, std::vector<std::vector<cv::Point>>{outline(lesion, centre, radius, rotation)},
+               1.0);
   const double softness = lesion.dx == "mel" ? 0.03 : 0.08;
   const int blur = static_cast<int>(radius * softness) * 2 + 1;
   cv::GaussianBlur(mask, mask, cv::Size(blur, blur), 0);
@@ -181,7 +195,8 @@ cv::Mat render_demo_image(const DemoLesion& lesion, int width, int height, bool 
       const cv::Vec3f& o = overlay.at<cv::Vec3f>(y, x);
       cv::Vec3f out;
       for (int c = 0; c < 3; ++c) {
-        const float lesion_colour = o[0] >= 0 ? o[c] : static_cast<float>(lesion.lesion_bgr[c]) * (1.6f - 0.6f * p);
+        const float lesion_colour =
+            o[0] >= 0 ? o[c] : static_cast<float>(lesion.lesion_bgr[c]) * (1.6f - 0.6f * p);
         out[c] = channels[c].at<float>(y, x) * (1 - m) + lesion_colour * m;
       }
       // Dermoscopy vignette: the round field of view darkens towards the corners.

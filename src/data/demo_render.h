@@ -22,11 +22,11 @@ const std::vector<DemoClass>& demo_classes();
 // A lesion: everything that stays the same across its images.
 struct DemoLesion {
   std::string dx;
-  std::uint64_t seed = 0;          // drives shape, colours and texture
-  cv::Vec3d skin_bgr;              // background skin tone
-  cv::Vec3d lesion_bgr;            // main pigment colour
-  double radius_fraction = 0.3;    // lesion radius / image height
-  std::vector<double> harmonics;   // border irregularity (amplitude, phase pairs)
+  std::uint64_t seed = 0;         // drives shape, colours and texture
+  cv::Vec3d skin_bgr;             // background skin tone
+  cv::Vec3d lesion_bgr;           // main pigment colour
+  double radius_fraction = 0.3;   // lesion radius / image height
+  std::vector<double> harmonics;  // border irregularity (amplitude, phase pairs)
 };
 
 // Draws a new lesion of class `dx` from `rng`.
@@ -34,7 +34,8 @@ DemoLesion make_demo_lesion(const std::string& dx, cv::RNG& rng);
 
 // Renders one view of `lesion` (random rotation, zoom, shift, lighting from `rng`), with dark
 // hairs when `hairy`. BGR uint8 [height, width].
-cv::Mat render_demo_image(const DemoLesion& lesion, int width, int height, bool hairy, cv::RNG& rng);
+cv::Mat render_demo_image(const DemoLesion& lesion, int width, int height, bool hairy,
+                          cv::RNG& rng);
 
 // Draws `count` dark curved hairs onto `image` in place.
 void draw_hairs(cv::Mat& image, int count, cv::RNG& rng);

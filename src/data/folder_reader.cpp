@@ -69,9 +69,9 @@ SourceListing read_class_folders(const SourceSpec& spec) {
         listing.problems.push_back({file.string(), 0, "not an image file (extension)",
                                     "Remove it from the class folder."});
       } else if (auto [it, inserted] = seen.emplace(id, file); !inserted) {
-        listing.problems.push_back({file.string(), 0,
-                                    "duplicate image id '" + id + "' (also " + it->second.string() + ")",
-                                    "Rename or remove one of the two files."});
+        listing.problems.push_back(
+            {file.string(), 0, "duplicate image id '" + id + "' (also " + it->second.string() + ")",
+             "Rename or remove one of the two files."});
       } else {
         listing.records.push_back({id, label, id, file, origin});
       }

@@ -4,8 +4,8 @@
 #include <fstream>
 
 #include "core/error.h"
-#include "io/csv.h"
 #include "data/row_resolver.h"
+#include "io/csv.h"
 
 namespace fs = std::filesystem;
 
@@ -41,7 +41,7 @@ const std::vector<std::string>& ham10000_classes() {
 fs::path find_ham10000_metadata(const SourceSpec& spec) {
   if (!spec.metadata.empty()) {
     return first_line_has(spec.metadata, {"lesion_id", "image_id", "dx"}) ? spec.metadata
-                                                                           : fs::path();
+                                                                          : fs::path();
   }
   for (const auto& csv : csv_files_in(spec.root)) {
     if (first_line_has(csv, {"lesion_id", "image_id", "dx"})) return csv;
@@ -75,8 +75,10 @@ SourceListing read_ham10000(const SourceSpec& spec) {
   const fs::path metadata = find_ham10000_metadata(spec);
   if (metadata.empty()) {
     throw DataError(describe_problem(
-        "HAM10000 metadata", spec.metadata.empty() ? "no CSV in " + spec.root.string() : spec.metadata.string(),
-        "a CSV whose header has lesion_id, image_id and dx", "Point --metadata at HAM10000_metadata.csv."));
+        "HAM10000 metadata",
+        spec.metadata.empty() ? "no CSV in " + spec.root.string() : spec.metadata.string(),
+        "a CSV whose header has lesion_id, image_id and dx",
+        "Point --metadata at HAM10000_metadata.csv."));
   }
   const io::CsvTable table = io::read_csv(metadata);
   const int id_col = table.require_column("image_id", metadata.string());

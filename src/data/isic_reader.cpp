@@ -82,7 +82,8 @@ SourceListing read_isic(const SourceSpec& spec) {
   const fs::path truth = find_isic_ground_truth(spec);
   if (truth.empty()) {
     throw DataError(describe_problem(
-        "ISIC ground truth", spec.metadata.empty() ? "no such CSV in " + spec.root.string() : spec.metadata.string(),
+        "ISIC ground truth",
+        spec.metadata.empty() ? "no such CSV in " + spec.root.string() : spec.metadata.string(),
         "a CSV with an image (or image_id) column and one 0/1 column per class",
         "Point --metadata at the challenge's GroundTruth.csv."));
   }
@@ -137,9 +138,10 @@ SourceListing read_isic(const SourceSpec& spec) {
   listing.image_dirs = find_image_dirs(image_spec);
   ImageIndex index = index_image_dirs(listing.image_dirs, listing.problems);
   // The ISIC 2017 image folder also ships superpixel maps beside the images; they are no lesions.
-  const auto superpixels = std::remove_if(index.files.begin(), index.files.end(), [](const auto& f) {
-    return f.first.size() > 12 && f.first.compare(f.first.size() - 12, 12, "_superpixels") == 0;
-  });
+  const auto superpixels =
+      std::remove_if(index.files.begin(), index.files.end(), [](const auto& f) {
+        return f.first.size() > 12 && f.first.compare(f.first.size() - 12, 12, "_superpixels") == 0;
+      });
   const auto ignored = std::distance(superpixels, index.files.end());
   index.files.erase(superpixels, index.files.end());
   if (ignored > 0) {

@@ -4,8 +4,8 @@
 #include <map>
 #include <optional>
 
-#include <opencv2/core.hpp>
 #include <spdlog/spdlog.h>
+#include <opencv2/core.hpp>
 
 #include "core/error.h"
 #include "core/hash.h"
@@ -61,30 +61,30 @@ std::vector<Processed> process_images(const std::vector<SourceRecord>& records,
   std::vector<Processed> out(records.size());
   ProgressBar bar("prepare", static_cast<std::int64_t>(records.size()), "img", options.progress);
   OpenCvSingleThreaded single;
-  parallel_for_each(static_cast<std::int64_t>(records.size()),
-                    options.threads > 0 ? options.threads : configured_threads(),
-                    [&](std::int64_t i) {
-                      Processed& p = out[static_cast<size_t>(i)];
-                      const SourceRecord& record = records[static_cast<size_t>(i)];
-                      std::string bytes;
-                      try {
-                        bytes = io::read_file(record.image_path);
-                      } catch (const IoError&) {
-                        p.problem = "unreadable file";
-                        bar.advance();
-                        return;
-                      }
-                      p.content_hash = hash_hex(bytes);
-                      cv::Mat decoded;
-                      p.problem = io::decode_image(bytes, decoded);
-                      if (!p.problem) {
-                        const cv::Mat image = preprocess::preprocess_image(decoded, options.preprocess);
-                        p.pixels.resize(static_cast<size_t>(3 * size * size));
-                        io::bgr_to_rgb_chw(image, p.pixels.data());
-                        io::write_file_in_staging(image_dir / (record.id + ".png"), io::encode_png(image));
-                      }
-                      bar.advance();
-                    });
+  parallel_for_each(
+      static_cast<std::int64_t>(records.size()),
+      options.threads > 0 ? options.threads : configured_threads(), [&](std::int64_t i) {
+        Processed& p = out[static_cast<size_t>(i)];
+        const SourceRecord& record = records[static_cast<size_t>(i)];
+        std::string bytes;
+        try {
+          bytes = io::read_file(record.image_path);
+        } catch (const IoError&) {
+          p.problem = "unreadable file";
+          bar.advance();
+          return;
+        }
+        p.content_hash = hash_hex(bytes);
+        cv::Mat decoded;
+        p.problem = io::decode_image(bytes, decoded);
+        if (!p.problem) {
+          const cv::Mat image = preprocess::preprocess_image(decoded, options.preprocess);
+          p.pixels.resize(static_cast<size_t>(3 * size * size));
+          io::bgr_to_rgb_chw(image, p.pixels.data());
+          io::write_file_in_staging(image_dir / (record.id + ".png"), io::encode_png(image));
+        }
+        bar.advance();
+      });
   return out;
 }
 
@@ -136,8 +136,10 @@ std::vector<Split> assign_splits(const std::vector<SourceRecord>& records,
                     format_problems(missing) + "Use a split file that covers every image.");
   }
   if (lesions_on_two_sides > 0) {
-    spdlog::warn("the split file puts images of one lesion on two sides ({} times): test results "
-                 "will be optimistic", lesions_on_two_sides);
+    spdlog::warn(
+        "the split file puts images of one lesion on two sides ({} times): test results "
+        "will be optimistic",
+        lesions_on_two_sides);
   }
   return splits;
 }
@@ -187,8 +189,9 @@ PrepareResult prepare_dataset(const PrepareOptions& options) {
   if (fs::exists(options.output) && !options.force) {
     throw ConfigError(describe_problem(
         "output " + options.output.string() + " already exists",
-        fs::exists(options.output / "meta.json") ? "a prepared set made from other inputs or settings"
-                                                 : "a folder that is not a finished prepared set",
+        fs::exists(options.output / "meta.json")
+            ? "a prepared set made from other inputs or settings"
+            : "a folder that is not a finished prepared set",
         "a new folder, or the same inputs and settings (then prepare finishes at once)",
         "Pass --force to replace it, or choose another -o."));
   }
@@ -218,7 +221,8 @@ PrepareResult prepare_dataset(const PrepareOptions& options) {
                     options.source.root.string() + "; nothing was written:\n" +
                     format_problems(problems) +
                     "Fix them, or pass --skip-bad to leave these inputs out (they are then "
-                    "listed in " + (options.output / "problems.csv").string() + ").");
+                    "listed in " +
+                    (options.output / "problems.csv").string() + ").");
   }
   if (good.empty()) {
     throw DataError("no usable images in " + options.source.root.string() +
@@ -266,9 +270,10 @@ PrepareResult prepare_dataset(const PrepareOptions& options) {
   const auto seconds = [](auto from, auto to) {
     return std::chrono::duration<double>(to - from).count();
   };
-  spdlog::debug("prepare stages: list+validate {:.2f} s, decode+preprocess {:.2f} s, write {:.2f} s",
-                seconds(start, listed), seconds(listed, decoded),
-                seconds(decoded, std::chrono::steady_clock::now()));
+  spdlog::debug(
+      "prepare stages: list+validate {:.2f} s, decode+preprocess {:.2f} s, write {:.2f} s",
+      seconds(start, listed), seconds(listed, decoded),
+      seconds(decoded, std::chrono::steady_clock::now()));
 
   result.images = static_cast<std::int64_t>(rows.size());
   result.problems = std::move(problems);

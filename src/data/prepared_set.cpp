@@ -29,7 +29,8 @@ void write_manifest(const fs::path& path, const std::vector<ManifestRow>& rows) 
 std::vector<ManifestRow> read_manifest(const fs::path& path) {
   const io::CsvTable table = io::read_csv(path);
   std::vector<int> col;
-  for (const auto& name : kManifestColumns) col.push_back(table.require_column(name, path.string()));
+  for (const auto& name : kManifestColumns)
+    col.push_back(table.require_column(name, path.string()));
   std::vector<ManifestRow> rows;
   rows.reserve(table.rows.size());
   for (const auto& c : table.rows) {
@@ -60,11 +61,12 @@ nlohmann::json to_json(const CountTable& counts) {
 PreparedSet PreparedSet::open(const fs::path& dir) {
   const fs::path meta_path = dir / "meta.json";
   if (!fs::exists(meta_path)) {
-    throw DataError(describe_problem(
-        dir.string() + " is not a finished prepared set", "no meta.json",
-        "a folder written by `skingan prepare`",
-        fs::exists(dir / "manifest.csv") ? "It looks interrupted; run `skingan prepare` again."
-                                         : "Run `skingan prepare SOURCE -o " + dir.string() + "`."));
+    throw DataError(
+        describe_problem(dir.string() + " is not a finished prepared set", "no meta.json",
+                         "a folder written by `skingan prepare`",
+                         fs::exists(dir / "manifest.csv")
+                             ? "It looks interrupted; run `skingan prepare` again."
+                             : "Run `skingan prepare SOURCE -o " + dir.string() + "`."));
   }
   PreparedSet set;
   set.dir_ = dir;
@@ -77,8 +79,9 @@ PreparedSet PreparedSet::open(const fs::path& dir) {
   if (set.meta_.value("format", "") != kPreparedSetFormat ||
       set.meta_.value("version", 0) != kPreparedSetVersion) {
     throw DataError(describe_problem(
-        meta_path.string(), "format '" + set.meta_.value("format", "?") + "' version " +
-                                std::to_string(set.meta_.value("version", 0)),
+        meta_path.string(),
+        "format '" + set.meta_.value("format", "?") + "' version " +
+            std::to_string(set.meta_.value("version", 0)),
         std::string(kPreparedSetFormat) + " version " + std::to_string(kPreparedSetVersion),
         "Re-run `skingan prepare` with this version of skingan."));
   }

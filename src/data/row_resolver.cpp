@@ -24,13 +24,15 @@ void resolve_rows(const std::vector<LabelledRow>& rows, const std::string& csv_f
       listing.problems.push_back({csv_file, row.line, std::move(reason), std::move(remedy)});
     };
     if (const std::string unsafe = unsafe_id_reason(row.id); !unsafe.empty()) {
-      problem(unsafe + " ('" + row.id + "')", "Use the image's file name without folder or extension.");
+      problem(unsafe + " ('" + row.id + "')",
+              "Use the image's file name without folder or extension.");
       continue;
     }
     named.insert(row.id);
     if (auto [it, inserted] = first_line.emplace(row.id, row.line); !inserted) {
-      problem("duplicate image id '" + row.id + "' (first on line " + std::to_string(it->second) + ")",
-              "Remove the repeated row.");
+      problem(
+          "duplicate image id '" + row.id + "' (first on line " + std::to_string(it->second) + ")",
+          "Remove the repeated row.");
       continue;
     }
     if (!row.label_problem.empty()) {
@@ -38,8 +40,8 @@ void resolve_rows(const std::vector<LabelledRow>& rows, const std::string& csv_f
       continue;
     }
     if (!accepted.count(row.label)) {
-      problem("unknown label '" + row.label + "'", "Use one of: " + class_list +
-                                                       " (or list the accepted ones with --classes).");
+      problem("unknown label '" + row.label + "'",
+              "Use one of: " + class_list + " (or list the accepted ones with --classes).");
       continue;
     }
     const auto found = by_stem.find(row.id);

@@ -27,14 +27,16 @@ std::string format_summary(const PreparedSet& set) {
   const CountTable counts = count_by_class_and_split(set.rows(), set.classes());
   const auto& meta = set.meta();
   std::string out = "prepared set " + set.dir().string() + "\n";
-  out += "  images: " + std::to_string(set.rows().size()) + " at " + std::to_string(set.image_size()) +
-         "x" + std::to_string(set.image_size()) + " px, " + std::to_string(set.classes().size()) +
-         " classes, source format " + meta.value("source_format", "?") + "\n";
+  out += "  images: " + std::to_string(set.rows().size()) + " at " +
+         std::to_string(set.image_size()) + "x" + std::to_string(set.image_size()) + " px, " +
+         std::to_string(set.classes().size()) + " classes, source format " +
+         meta.value("source_format", "?") + "\n";
   out += "  left out (problems.csv): " + std::to_string(meta.value("skipped_inputs", 0)) + "\n\n";
   size_t name_width = 5;
   for (const auto& c : set.classes()) name_width = std::max(name_width, c.size());
   out += padded("class", name_width, false);
-  for (const char* column : {"train", "val", "test", "total", "share"}) out += padded(column, 8, true);
+  for (const char* column : {"train", "val", "test", "total", "share"})
+    out += padded(column, 8, true);
   out += "\n";
   std::array<std::int64_t, kSplitCount> column_totals = {0, 0, 0};
   const double all = static_cast<double>(std::max<size_t>(1, set.rows().size()));
@@ -63,7 +65,8 @@ std::string format_summary(const PreparedSet& set) {
   out += "split: train/val/test " + split.at("train").dump() + "/" + split.at("val").dump() + "/" +
          split.at("test").dump() + ", seed " + split.at("seed").dump() +
          (split.value("split_file", "").empty() ? ", lesion-aware"
-                                                : ", from " + split.value("split_file", "")) + "\n";
+                                                : ", from " + split.value("split_file", "")) +
+         "\n";
   return out;
 }
 

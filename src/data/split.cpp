@@ -32,12 +32,12 @@ Split parse_split(const std::string& name) {
 void validate(const SplitFractions& f) {
   const std::array<double, 3> values = {f.train, f.validation, f.test};
   const double sum = f.train + f.validation + f.test;
-  const bool in_range = std::all_of(values.begin(), values.end(),
-                                    [](double v) { return v >= 0.0 && v <= 1.0; });
+  const bool in_range =
+      std::all_of(values.begin(), values.end(), [](double v) { return v >= 0.0 && v <= 1.0; });
   if (!in_range || f.train <= 0.0 || std::fabs(sum - 1.0) > 1e-6) {
     throw ConfigError(describe_problem(
-        "--split", std::to_string(f.train) + "/" + std::to_string(f.validation) + "/" +
-                       std::to_string(f.test),
+        "--split",
+        std::to_string(f.train) + "/" + std::to_string(f.validation) + "/" + std::to_string(f.test),
         "train/val/test fractions in [0,1] with train > 0 that sum to 1",
         "For example --split 0.7,0.15,0.15."));
   }
@@ -59,9 +59,9 @@ std::vector<Split> lesion_aware_split(const std::vector<std::string>& labels,
     std::map<std::string, int> votes;
     for (size_t i : indices) ++votes[labels[i]];
     // Most frequent label; ties go to the alphabetically first (std::map order).
-    const auto best = std::max_element(votes.begin(), votes.end(), [](const auto& a, const auto& b) {
-      return a.second < b.second;
-    });
+    const auto best =
+        std::max_element(votes.begin(), votes.end(),
+                         [](const auto& a, const auto& b) { return a.second < b.second; });
     groups_of_class[best->first].push_back(group);
   }
 

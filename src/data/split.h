@@ -15,7 +15,7 @@ namespace skingan::data {
 enum class Split : int { kTrain = 0, kValidation = 1, kTest = 2 };
 inline constexpr int kSplitCount = 3;
 
-std::string split_name(Split split);        // "train" | "val" | "test"
+std::string split_name(Split split);         // "train" | "val" | "test"
 Split parse_split(const std::string& name);  // also accepts "validation"; DataError otherwise
 
 struct SplitFractions {

@@ -38,9 +38,9 @@ ImageCacheShape parse_header(const char* header, std::int64_t file_size, const f
                                      "Re-run `skingan prepare` to rebuild the set."));
   }
   if (get<std::uint32_t>(header + 8) != kVersion) {
-    throw DataError(path.string() + ": image cache version " +
-                    std::to_string(get<std::uint32_t>(header + 8)) + " is not supported (expected " +
-                    std::to_string(kVersion) + "). Re-run `skingan prepare`.");
+    throw DataError(
+        path.string() + ": image cache version " + std::to_string(get<std::uint32_t>(header + 8)) +
+        " is not supported (expected " + std::to_string(kVersion) + "). Re-run `skingan prepare`.");
   }
   ImageCacheShape shape;
   shape.channels = get<std::uint32_t>(header + 12);
@@ -49,10 +49,10 @@ ImageCacheShape parse_header(const char* header, std::int64_t file_size, const f
   shape.width = get<std::uint32_t>(header + 28);
   const std::int64_t expected = kImageCacheHeaderBytes + shape.count * shape.image_bytes();
   if (file_size != expected) {
-    throw DataError(describe_problem(path.string() + ": image cache has the wrong size",
-                                     std::to_string(file_size) + " bytes",
-                                     std::to_string(expected) + " bytes for its header",
-                                     "The file is truncated or damaged; re-run `skingan prepare`."));
+    throw DataError(describe_problem(
+        path.string() + ": image cache has the wrong size", std::to_string(file_size) + " bytes",
+        std::to_string(expected) + " bytes for its header",
+        "The file is truncated or damaged; re-run `skingan prepare`."));
   }
   return shape;
 }
@@ -118,7 +118,8 @@ void write_image_cache(const fs::path& path, const ImageCacheShape& shape,
 
 ImageCacheShape read_image_cache_shape(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("cannot read image cache " + path.string() + ". Re-run `skingan prepare`.");
+  if (!in)
+    throw IoError("cannot read image cache " + path.string() + ". Re-run `skingan prepare`.");
   char header[kImageCacheHeaderBytes] = {};
   in.read(header, kImageCacheHeaderBytes);
   if (in.gcount() != kImageCacheHeaderBytes) {

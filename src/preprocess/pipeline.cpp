@@ -18,9 +18,7 @@ void validate(const PreprocessOptions& options) {
   }
 }
 
-int working_side(int crop_side, int size) {
-  return std::min(crop_side, std::max(2 * size, 256));
-}
+int working_side(int crop_side, int size) { return std::min(crop_side, std::max(2 * size, 256)); }
 
 cv::Mat preprocess_image(const cv::Mat& bgr, const PreprocessOptions& options) {
   cv::Mat image = crop_square(bgr, options.crop);
@@ -45,10 +43,9 @@ nlohmann::json to_json(const PreprocessOptions& options) {
                                            {"inpaint_fraction", options.hair.inpaint_fraction},
                                            {"inpaint", "telea"}}
                           : nlohmann::json(nullptr);
-  j["color_constancy"] =
-      options.color_constancy
-          ? nlohmann::json{{"method", "shades_of_gray"}, {"p", options.minkowski_p}}
-          : nlohmann::json(nullptr);
+  j["color_constancy"] = options.color_constancy ? nlohmann::json{{"method", "shades_of_gray"},
+                                                                  {"p", options.minkowski_p}}
+                                                 : nlohmann::json(nullptr);
   j["resize"] = "area when shrinking, bicubic when enlarging";
   return j;
 }

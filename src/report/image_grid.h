@@ -12,7 +12,7 @@ struct GridOptions {
   int columns = 8;
   int padding = 2;
   cv::Scalar background = cv::Scalar(255, 255, 255);
-  std::string title;  // drawn above the grid when not empty
+  std::string title;                    // drawn above the grid when not empty
   std::vector<std::string> row_labels;  // drawn left of each row when not empty
 };
 

@@ -37,7 +37,8 @@ cv::Mat line_chart(const std::vector<Series>& series, const ChartOptions& option
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
   std::vector<std::vector<double>> smoothed;
   for (const auto& s : series) {
-    if (s.x.size() != s.y.size()) throw DataError("line_chart: series '" + s.name + "' has x and y of different lengths.");
+    if (s.x.size() != s.y.size())
+      throw DataError("line_chart: series '" + s.name + "' has x and y of different lengths.");
     smoothed.push_back(moving_average(s.y, options.smoothing));
     for (size_t i = 0; i < s.x.size(); ++i) {
       if (!std::isfinite(smoothed.back()[i])) continue;
@@ -59,7 +60,8 @@ cv::Mat line_chart(const std::vector<Series>& series, const ChartOptions& option
                      plot.y + plot.height - static_cast<int>((y - y0) / (y1 - y0) * plot.height));
   };
   const auto text = [&](const std::string& t, cv::Point at, double scale = 0.42) {
-    cv::putText(image, t, at, cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(40, 40, 40), 1, cv::LINE_AA);
+    cv::putText(image, t, at, cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(40, 40, 40), 1,
+                cv::LINE_AA);
   };
   text(options.title, {left, 22}, 0.55);
   text(number(y1), {4, plot.y + 10});

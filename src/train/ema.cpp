@@ -1,5 +1,7 @@
 #include "train/ema.h"
 
+#include <algorithm>
+
 #include <torch/torch.h>
 
 namespace skingan::train {
@@ -18,11 +20,13 @@ GeneratorEma::GeneratorEma(models::Generator& source, double decay, torch::Devic
   for (size_t i = 0; i < from_buffers.size(); ++i) to_buffers[i].copy_(from_buffers[i]);
 }
 
-void GeneratorEma::update(models::Generator& source) {
+void GeneratorEma::update(models::Generator& source, int64_t step) {
   torch::NoGradGuard no_grad;
+  const double d =
+      std::min(decay_, (1.0 + static_cast<double>(step)) / (10.0 + static_cast<double>(step)));
   const auto from = source->parameters();
   const auto to = ema_->parameters();
-  for (size_t i = 0; i < from.size(); ++i) to[i].mul_(decay_).add_(from[i], 1.0 - decay_);
+  for (size_t i = 0; i < from.size(); ++i) to[i].mul_(d).add_(from[i], 1.0 - d);
   const auto from_buffers = source->buffers();
   const auto to_buffers = ema_->buffers();
   for (size_t i = 0; i < from_buffers.size(); ++i) to_buffers[i].copy_(from_buffers[i]);

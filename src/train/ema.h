@@ -11,8 +11,10 @@ class GeneratorEma {
   // A copy of `source` (same options, same weights) on `device`.
   GeneratorEma(models::Generator& source, double decay, torch::Device device);
 
-  // p_ema <- decay * p_ema + (1 - decay) * p for parameters; buffers (BatchNorm statistics) copied.
-  void update(models::Generator& source);
+  // p_ema <- d * p_ema + (1 - d) * p for parameters, with d = min(decay, (1 + step) / (10 + step))
+  // so the average forgets the random initial weights within the first hundred steps instead of
+  // the first several thousand; buffers (BatchNorm statistics) are copied.
+  void update(models::Generator& source, int64_t step);
 
   models::Generator& model() { return ema_; }
   double decay() const { return decay_; }

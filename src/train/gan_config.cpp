@@ -70,27 +70,36 @@ GanConfig default_gan_config(GanArch arch) {
 }
 
 void validate(const GanConfig& c) {
-  auto refuse = [](const std::string& option, const std::string& found, const std::string& expected) {
+  auto refuse = [](const std::string& option, const std::string& found,
+                   const std::string& expected) {
     throw ConfigError(describe_problem(option, found, expected, ""));
   };
   if (c.image_size != 32 && c.image_size != 64 && c.image_size != 128) {
-    refuse("image size", std::to_string(c.image_size),
-           "32, 64 or 128 (a power of two the architectures support; prepare the set with --size 64)");
+    refuse(
+        "image size", std::to_string(c.image_size),
+        "32, 64 or 128 (a power of two the architectures support; prepare the set with --size 64)");
   }
   if (c.latent_dim < 1) refuse("--latent-dim", std::to_string(c.latent_dim), "a positive size");
-  if (c.g_channels < 1 || c.g_channels > 1024) refuse("--g-channels", std::to_string(c.g_channels), "1..1024");
-  if (c.d_channels < 1 || c.d_channels > 1024) refuse("--d-channels", std::to_string(c.d_channels), "1..1024");
+  if (c.g_channels < 1 || c.g_channels > 1024)
+    refuse("--g-channels", std::to_string(c.g_channels), "1..1024");
+  if (c.d_channels < 1 || c.d_channels > 1024)
+    refuse("--d-channels", std::to_string(c.d_channels), "1..1024");
   if (!(c.lr_g > 0) || !(c.lr_d > 0)) refuse("--lr-g/--lr-d", "a non-positive rate", "rates > 0");
   if (!(c.beta1 >= 0 && c.beta1 < 1) || !(c.beta2 >= 0 && c.beta2 < 1)) {
-    refuse("--beta1/--beta2", std::to_string(c.beta1) + "/" + std::to_string(c.beta2), "values in [0,1)");
+    refuse("--beta1/--beta2", std::to_string(c.beta1) + "/" + std::to_string(c.beta2),
+           "values in [0,1)");
   }
   if (!(c.label_smoothing >= 0 && c.label_smoothing < 0.5)) {
     refuse("--label-smoothing", std::to_string(c.label_smoothing), "a value in [0, 0.5)");
   }
   if (!(c.r1_gamma >= 0)) refuse("--r1", std::to_string(c.r1_gamma), "a weight >= 0");
-  if (!(c.ema_decay >= 0 && c.ema_decay < 1)) refuse("--ema", std::to_string(c.ema_decay), "a decay in [0,1)");
-  if (c.batch_size < 2 || c.batch_size > 4096) refuse("--batch-size", std::to_string(c.batch_size), "2..4096");
-  if (c.steps < 1 || c.epochs < 0) refuse("--steps/--epochs", std::to_string(c.steps) + "/" + std::to_string(c.epochs), "at least one step");
+  if (!(c.ema_decay >= 0 && c.ema_decay < 1))
+    refuse("--ema", std::to_string(c.ema_decay), "a decay in [0,1)");
+  if (c.batch_size < 2 || c.batch_size > 4096)
+    refuse("--batch-size", std::to_string(c.batch_size), "2..4096");
+  if (c.steps < 1 || c.epochs < 0)
+    refuse("--steps/--epochs", std::to_string(c.steps) + "/" + std::to_string(c.epochs),
+           "at least one step");
   if (c.log_every < 1 || c.sample_every < 1 || c.checkpoint_every < 1) {
     refuse("--log-every/--sample-every/--checkpoint-every", "a value < 1", "positive step counts");
   }

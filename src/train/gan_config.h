@@ -33,18 +33,18 @@ struct GanConfig {
   bool spectral_norm = false;    // in D; replaces D's BatchNorm
   double r1_gamma = 0.0;         // R1 penalty weight on real images (Mescheder et al. 2018)
   augment::DiffAugmentPolicy diff_augment;
-  double ema_decay = 0.999;      // 0 = no EMA generator
+  double ema_decay = 0.999;        // 0 = no EMA generator
   bool balanced_sampling = false;  // class-balanced real batches and fake labels (conditional)
-  double aux_weight = 1.0;       // ACGAN class-loss weight
+  double aux_weight = 1.0;         // ACGAN class-loss weight
   int64_t batch_size = 64;
-  int64_t steps = 2000;          // per generator (per class with --per-class); see epochs
-  int64_t epochs = 0;            // > 0: steps = epochs * floor(training images / batch) per GAN
+  int64_t steps = 2000;  // per generator (per class with --per-class); see epochs
+  int64_t epochs = 0;    // > 0: steps = epochs * floor(training images / batch) per GAN
   std::uint64_t seed = 1;
   int64_t log_every = 10;
   int64_t sample_every = 250;
   int64_t checkpoint_every = 250;
   int keep_checkpoints = 3;
-  bool per_class = false;        // dcgan only: one GAN per class
+  bool per_class = false;            // dcgan only: one GAN per class
   std::vector<std::string> classes;  // with per_class (or to restrict a conditional run)
 };
 

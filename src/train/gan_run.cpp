@@ -30,8 +30,8 @@ namespace {
 struct Unit {
   std::string name;
   fs::path dir;
-  std::vector<int64_t> rows;       // manifest rows of its training images
-  torch::Tensor labels;            // [n] long, indices into row_labels (all 0 per class)
+  std::vector<int64_t> rows;  // manifest rows of its training images
+  torch::Tensor labels;       // [n] long, indices into row_labels (all 0 per class)
   std::vector<std::string> row_labels;
   int64_t steps = 0;
   std::uint64_t seed = 0;
@@ -50,14 +50,14 @@ std::vector<std::string> select_classes(const data::PreparedSet& set, const GanC
   for (const auto& c : set.classes()) known += (known.empty() ? "" : ", ") + c;
   for (const auto& c : chosen) {
     if (std::find(set.classes().begin(), set.classes().end(), c) == set.classes().end()) {
-      throw ConfigError(describe_problem("--classes: class '" + c + "'", "not in " + set.dir().string(),
-                                         "one of: " + known, ""));
+      throw ConfigError(describe_problem("--classes: class '" + c + "'",
+                                         "not in " + set.dir().string(), "one of: " + known, ""));
     }
     const auto it = train_counts.find(c);
     if (it == train_counts.end() || it->second == 0) {
-      throw ConfigError(describe_problem("class '" + c + "'", "no training images in " + set.dir().string(),
-                                         "at least one real image in the train split",
-                                         "Leave it out with --classes."));
+      throw ConfigError(describe_problem(
+          "class '" + c + "'", "no training images in " + set.dir().string(),
+          "at least one real image in the train split", "Leave it out with --classes."));
     }
   }
   return chosen;
@@ -65,9 +65,11 @@ std::vector<std::string> select_classes(const data::PreparedSet& set, const GanC
 
 void write_status(const fs::path& run_dir, const std::vector<Unit>& units,
                   const std::map<std::string, int64_t>& done, const std::string& state) {
-  nlohmann::json status = {{"state", state}, {"finished", state == "finished"}, {"units", nlohmann::json::object()}};
+  nlohmann::json status = {
+      {"state", state}, {"finished", state == "finished"}, {"units", nlohmann::json::object()}};
   for (const auto& u : units) {
-    status["units"][u.name] = {{"step", done.count(u.name) ? done.at(u.name) : 0}, {"steps", u.steps}};
+    status["units"][u.name] = {{"step", done.count(u.name) ? done.at(u.name) : 0},
+                               {"steps", u.steps}};
   }
   io::write_file_atomic(run_dir / "status.json", status.dump(2) + "\n");
 }
@@ -89,7 +91,8 @@ void truncate_metrics(const fs::path& path, int64_t step) {
 }
 
 void write_loss_curve(const fs::path& unit_dir, const std::string& name) {
-  report::Series d{"D loss", {}, {}, cv::Scalar(200, 80, 30)}, g{"G loss", {}, {}, cv::Scalar(40, 40, 220)};
+  report::Series d{"D loss", {}, {}, cv::Scalar(200, 80, 30)},
+      g{"G loss", {}, {}, cv::Scalar(40, 40, 220)};
   std::ifstream in(unit_dir / "metrics.jsonl");
   std::string line;
   while (std::getline(in, line)) {
@@ -105,11 +108,14 @@ void write_loss_curve(const fs::path& unit_dir, const std::string& name) {
   chart.title = "GAN losses: " + name;
   chart.x_label = "step";
   chart.smoothing = std::max<int>(1, static_cast<int>(d.x.size() / 50));
-  io::write_file_atomic(unit_dir / "loss_curve.png", io::encode_png(report::line_chart({d, g}, chart)));
+  io::write_file_atomic(unit_dir / "loss_curve.png",
+                        io::encode_png(report::line_chart({d, g}, chart)));
 }
 
-cv::Mat sample_grid(GanTrainer& trainer, const std::vector<std::string>& row_labels, const std::string& title) {
-  const torch::Tensor images = trainer.generate(trainer.fixed_noise(), trainer.fixed_labels(), /*use_ema=*/true);
+cv::Mat sample_grid(GanTrainer& trainer, const std::vector<std::string>& row_labels,
+                    const std::string& title) {
+  const torch::Tensor images =
+      trainer.generate(trainer.fixed_noise(), trainer.fixed_labels(), /*use_ema=*/true);
   report::GridOptions grid;
   grid.columns = static_cast<int>(kSampleColumns);
   grid.title = title;
@@ -145,15 +151,17 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
   const fs::path config_path = options.run_dir / "config.json";
   if (options.resume) {
     if (!fs::exists(config_path)) {
-      throw ConfigError(describe_problem("--resume " + options.run_dir.string(), "no config.json there",
-                                         "a run folder written by train-gan", "Start the run without --resume."));
+      throw ConfigError(
+          describe_problem("--resume " + options.run_dir.string(), "no config.json there",
+                           "a run folder written by train-gan", "Start the run without --resume."));
     }
     const auto saved_json = nlohmann::json::parse(io::read_file(config_path));
     const GanConfig saved = gan_config_from_json(saved_json.at("gan"));
     if (saved.arch != config.arch) {
       throw ConfigError(describe_problem("--resume with --arch " + gan_arch_name(config.arch),
                                          "a run of architecture " + gan_arch_name(saved.arch),
-                                         "the run's own architecture", "Pass --arch " + gan_arch_name(saved.arch) + "."));
+                                         "the run's own architecture",
+                                         "Pass --arch " + gan_arch_name(saved.arch) + "."));
     }
     config = saved;
     if (options.new_steps > 0) {
@@ -162,8 +170,9 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
     }
   } else if (fs::exists(options.run_dir) && !fs::is_empty(options.run_dir)) {
     if (!options.force) {
-      throw ConfigError(describe_problem("run folder " + options.run_dir.string(), "an existing, non-empty folder",
-                                         "a new folder", "Pass --resume to continue it or --force to start over."));
+      throw ConfigError(describe_problem("run folder " + options.run_dir.string(),
+                                         "an existing, non-empty folder", "a new folder",
+                                         "Pass --resume to continue it or --force to start over."));
     }
     fs::remove_all(options.run_dir);
   }
@@ -184,13 +193,21 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
   std::vector<Unit> units;
   if (config.per_class) {
     for (size_t k = 0; k < classes.size(); ++k) {
-      Unit u{classes[k], options.run_dir / "classes" / classes[k], train_rows[classes[k]], {}, {classes[k]}};
+      Unit u{classes[k],
+             options.run_dir / "classes" / classes[k],
+             train_rows[classes[k]],
+             {},
+             {classes[k]}};
       u.labels = torch::zeros({static_cast<int64_t>(u.rows.size())}, torch::kLong);
       u.seed = config.seed + 1000 * k;
       units.push_back(std::move(u));
     }
   } else {
-    Unit u{gan_arch_name(config.arch), options.run_dir, {}, {}, is_conditional(config.arch) ? classes : std::vector<std::string>{"all"}};
+    Unit u{gan_arch_name(config.arch),
+           options.run_dir,
+           {},
+           {},
+           is_conditional(config.arch) ? classes : std::vector<std::string>{"all"}};
     std::vector<int64_t> labels;
     for (size_t k = 0; k < classes.size(); ++k) {
       for (int64_t row : train_rows[classes[k]]) {
@@ -205,8 +222,8 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
   for (auto& u : units) {
     u.steps = steps_for(config, static_cast<int64_t>(u.rows.size()));
     if (static_cast<int64_t>(u.rows.size()) < config.batch_size && !is_conditional(config.arch)) {
-      spdlog::warn("{}: {} training images, fewer than the batch of {}: batches repeat images", u.name,
-                   u.rows.size(), config.batch_size);
+      spdlog::warn("{}: {} training images, fewer than the batch of {}: batches repeat images",
+                   u.name, u.rows.size(), config.batch_size);
     }
   }
 
@@ -234,7 +251,8 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
     // Small classes get batches no larger than their image count (uniform sampling has no
     // replacement within an epoch).
     if (!is_conditional(config.arch)) {
-      unit_config.batch_size = std::min<int64_t>(config.batch_size, static_cast<int64_t>(unit.rows.size()));
+      unit_config.batch_size =
+          std::min<int64_t>(config.batch_size, static_cast<int64_t>(unit.rows.size()));
       unit_config.batch_size = std::max<int64_t>(unit_config.batch_size, 2);
     }
     const torch::Tensor unit_images =
@@ -279,10 +297,15 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
       if (m.step % config.log_every == 0 || last) {
         const auto now = std::chrono::steady_clock::now();
         const double seconds = std::chrono::duration<double>(now - interval_start).count();
-        nlohmann::json line = {{"step", m.step}, {"d_loss", m.d_loss}, {"g_loss", m.g_loss},
-                               {"d_real", m.d_real}, {"d_fake", m.d_fake},
-                               {"grad_norm_d", m.grad_norm_d}, {"grad_norm_g", m.grad_norm_g},
-                               {"images_per_second", interval_steps * unit_config.batch_size / std::max(seconds, 1e-9)}};
+        nlohmann::json line = {{"step", m.step},
+                               {"d_loss", m.d_loss},
+                               {"g_loss", m.g_loss},
+                               {"d_real", m.d_real},
+                               {"d_fake", m.d_fake},
+                               {"grad_norm_d", m.grad_norm_d},
+                               {"grad_norm_g", m.grad_norm_g},
+                               {"images_per_second",
+                                interval_steps * unit_config.batch_size / std::max(seconds, 1e-9)}};
         if (config.r1_gamma > 0) line["r1"] = m.r1;
         if (m.aux_accuracy >= 0) line["aux_accuracy"] = m.aux_accuracy;
         metrics << line.dump() << "\n" << std::flush;
@@ -290,8 +313,10 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
         interval_steps = 0;
       }
       if (m.step % config.sample_every == 0 || last) {
-        const cv::Mat grid = sample_grid(trainer, unit.row_labels, unit.name + " step " + std::to_string(m.step));
-        io::write_file_atomic(unit.dir / "samples" / (step_name(m.step) + ".png"), io::encode_png(grid));
+        const cv::Mat grid =
+            sample_grid(trainer, unit.row_labels, unit.name + " step " + std::to_string(m.step));
+        io::write_file_atomic(unit.dir / "samples" / (step_name(m.step) + ".png"),
+                              io::encode_png(grid));
       }
       if (m.step % config.checkpoint_every == 0 || last) {
         save();
@@ -301,11 +326,13 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
     }
     done[unit.name] = trainer.step();
     if (config.per_class) {
-      const torch::Tensor images = trainer.generate(trainer.fixed_noise(), trainer.fixed_labels(), true);
+      const torch::Tensor images =
+          trainer.generate(trainer.fixed_noise(), trainer.fixed_labels(), true);
       for (const auto& tile : io::to_bgr_tiles(images)) final_tiles.push_back(tile);
     } else {
-      final_grid = sample_grid(trainer, unit.row_labels,
-                               gan_arch_name(config.arch) + ", step " + std::to_string(trainer.step()));
+      final_grid =
+          sample_grid(trainer, unit.row_labels,
+                      gan_arch_name(config.arch) + ", step " + std::to_string(trainer.step()));
     }
   }
   bar.finish();
@@ -321,7 +348,8 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
   io::write_file_atomic(result.final_grid, io::encode_png(final_grid));
   write_status(options.run_dir, units, done, "finished");
   result.finished = true;
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   result.images_per_second = result.steps * config.batch_size / std::max(seconds, 1e-9);
   return result;
 }

@@ -22,19 +22,19 @@ namespace skingan::train {
 struct GanRunOptions {
   std::filesystem::path set_dir;
   std::filesystem::path run_dir;
-  GanConfig config;           // image_size is taken from the set
-  bool resume = false;        // continue RUN_DIR from its latest checkpoints
-  bool force = false;         // start over in an existing RUN_DIR
+  GanConfig config;     // image_size is taken from the set
+  bool resume = false;  // continue RUN_DIR from its latest checkpoints
+  bool force = false;   // start over in an existing RUN_DIR
   c10::Device device{c10::kCPU};
   bool progress = true;
-  int64_t new_steps = 0;      // with resume: raise the step budget to this (0 = keep)
+  int64_t new_steps = 0;  // with resume: raise the step budget to this (0 = keep)
 };
 
 struct GanRunResult {
-  bool finished = false;      // every GAN reached its step budget
-  bool interrupted = false;   // stopped by a signal after writing checkpoints
-  int64_t steps = 0;          // steps trained in this invocation
-  double images_per_second = 0;  // real images per second over this invocation
+  bool finished = false;             // every GAN reached its step budget
+  bool interrupted = false;          // stopped by a signal after writing checkpoints
+  int64_t steps = 0;                 // steps trained in this invocation
+  double images_per_second = 0;      // real images per second over this invocation
   std::filesystem::path final_grid;  // one row per class
 };
 

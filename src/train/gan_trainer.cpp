@@ -16,16 +16,20 @@ namespace {
 models::GeneratorOptions generator_options(const GanConfig& c, int64_t num_classes) {
   models::GeneratorOptions o;
   o.image_size(c.image_size).latent_dim(c.latent_dim).channels(c.g_channels);
-  if (c.arch == GanArch::kAcgan) o.num_classes(num_classes).conditioning(models::Conditioning::kConcat);
-  if (c.arch == GanArch::kCgan) o.num_classes(num_classes).conditioning(models::Conditioning::kBatchNorm);
+  if (c.arch == GanArch::kAcgan)
+    o.num_classes(num_classes).conditioning(models::Conditioning::kConcat);
+  if (c.arch == GanArch::kCgan)
+    o.num_classes(num_classes).conditioning(models::Conditioning::kBatchNorm);
   return o;
 }
 
 models::DiscriminatorOptions discriminator_options(const GanConfig& c, int64_t num_classes) {
   models::DiscriminatorOptions o;
   o.image_size(c.image_size).channels(c.d_channels).spectral_norm(c.spectral_norm);
-  if (c.arch == GanArch::kAcgan) o.num_classes(num_classes).head(models::DiscriminatorHead::kAuxiliary);
-  if (c.arch == GanArch::kCgan) o.num_classes(num_classes).head(models::DiscriminatorHead::kProjection);
+  if (c.arch == GanArch::kAcgan)
+    o.num_classes(num_classes).head(models::DiscriminatorHead::kAuxiliary);
+  if (c.arch == GanArch::kCgan)
+    o.num_classes(num_classes).head(models::DiscriminatorHead::kProjection);
   return o;
 }
 
@@ -43,10 +47,11 @@ double score(GanLoss loss, const torch::Tensor& logits) {
 
 void check_finite(double value, const char* what, int64_t step) {
   if (!std::isfinite(value)) {
-    throw TrainingDiverged(std::string(what) + " became " + std::to_string(value) + " at step " +
-                           std::to_string(step) +
-                           ". Training stopped; the last checkpoint on disk is the last good state. "
-                           "Lower the learning rates, add --r1 or spectral norm, and resume or restart.");
+    throw TrainingDiverged(
+        std::string(what) + " became " + std::to_string(value) + " at step " +
+        std::to_string(step) +
+        ". Training stopped; the last checkpoint on disk is the last good state. "
+        "Lower the learning rates, add --r1 or spectral norm, and resume or restart.");
   }
 }
 
@@ -72,7 +77,8 @@ GanTrainer::GanTrainer(const GanConfig& config, const torch::Tensor& images,
   discriminator_ = models::Discriminator(discriminator_options(config_, num_classes_));
   generator_->to(device_);
   discriminator_->to(device_);
-  if (config_.ema_decay > 0) ema_ = std::make_unique<GeneratorEma>(generator_, config_.ema_decay, device_);
+  if (config_.ema_decay > 0)
+    ema_ = std::make_unique<GeneratorEma>(generator_, config_.ema_decay, device_);
   optimizer_g_ = std::make_unique<torch::optim::Adam>(
       generator_->parameters(),
       torch::optim::AdamOptions(config_.lr_g).betas({config_.beta1, config_.beta2}));
@@ -82,7 +88,8 @@ GanTrainer::GanTrainer(const GanConfig& config, const torch::Tensor& images,
   // Fixed grid noise: one row per class (or one row for an unconditional GAN), same noise in
   // every row so rows differ only by class.
   const int64_t rows = is_conditional(config_.arch) ? num_classes_ : 1;
-  const torch::Tensor noise = torch::randn({kSampleColumns, config_.latent_dim}, rng_, torch::kFloat);
+  const torch::Tensor noise =
+      torch::randn({kSampleColumns, config_.latent_dim}, rng_, torch::kFloat);
   fixed_noise_ = noise.repeat({rows, 1});
   fixed_labels_ = torch::arange(rows, torch::kLong).repeat_interleave(kSampleColumns);
 }
@@ -102,12 +109,13 @@ GanStepMetrics GanTrainer::train_step() {
   const int64_t batch = config_.batch_size;
   const bool conditional = is_conditional(config_.arch);
   const torch::Tensor indices = sampler_.next(batch, rng_);
-  const torch::Tensor real = real_batch(indices);                      // [B,3,S,S]
+  const torch::Tensor real = real_batch(indices);                                  // [B,3,S,S]
   const torch::Tensor real_labels = labels_.index_select(0, indices).to(device_);  // [B]
-  const torch::Tensor z = torch::randn({batch, config_.latent_dim}, rng_, torch::kFloat).to(device_);
+  const torch::Tensor z =
+      torch::randn({batch, config_.latent_dim}, rng_, torch::kFloat).to(device_);
   const torch::Tensor fake_labels =
       conditional ? sampler_.sample_labels(batch, rng_).to(device_) : torch::Tensor();
-  const torch::Tensor fake = generator_->forward(z, fake_labels);     // [B,3,S,S]
+  const torch::Tensor fake = generator_->forward(z, fake_labels);  // [B,3,S,S]
   GanStepMetrics m;
 
   // Discriminator update.
@@ -116,11 +124,14 @@ GanStepMetrics GanTrainer::train_step() {
   if (config_.r1_gamma > 0) real_input = real_input.detach().requires_grad_(true);
   const auto d_real = discriminator_->forward(real_input, real_labels);
   const auto d_fake = discriminator_->forward(augment(fake.detach()), fake_labels);
-  torch::Tensor loss_d = discriminator_loss(config_.loss, d_real.logits, d_fake.logits, config_.label_smoothing);
+  torch::Tensor loss_d =
+      discriminator_loss(config_.loss, d_real.logits, d_fake.logits, config_.label_smoothing);
   if (config_.arch == GanArch::kAcgan) {
-    loss_d = loss_d + config_.aux_weight * (torch::nn::functional::cross_entropy(d_real.class_logits, real_labels) +
-                                            torch::nn::functional::cross_entropy(d_fake.class_logits, fake_labels));
-    m.aux_accuracy = (d_real.class_logits.argmax(1) == real_labels).to(torch::kFloat).mean().item<double>();
+    loss_d = loss_d + config_.aux_weight *
+                          (torch::nn::functional::cross_entropy(d_real.class_logits, real_labels) +
+                           torch::nn::functional::cross_entropy(d_fake.class_logits, fake_labels));
+    m.aux_accuracy =
+        (d_real.class_logits.argmax(1) == real_labels).to(torch::kFloat).mean().item<double>();
   }
   if (config_.r1_gamma > 0) {
     const torch::Tensor r1 = r1_penalty(real_input, d_real.logits);
@@ -140,19 +151,21 @@ GanStepMetrics GanTrainer::train_step() {
   const auto d_gen = discriminator_->forward(augment(fake), fake_labels);
   torch::Tensor loss_g = generator_loss(config_.loss, d_gen.logits);
   if (config_.arch == GanArch::kAcgan) {
-    loss_g = loss_g + config_.aux_weight * torch::nn::functional::cross_entropy(d_gen.class_logits, fake_labels);
+    loss_g = loss_g + config_.aux_weight *
+                          torch::nn::functional::cross_entropy(d_gen.class_logits, fake_labels);
   }
   loss_g.backward();
   m.g_loss = loss_g.item<double>();
   check_finite(m.g_loss, "the generator loss", step_);
   m.grad_norm_g = grad_norm(generator_->parameters());
   optimizer_g_->step();
-  if (ema_) ema_->update(generator_);
+  if (ema_) ema_->update(generator_, step_);
   m.step = ++step_;
   return m;
 }
 
-torch::Tensor GanTrainer::generate(const torch::Tensor& z, const torch::Tensor& labels, bool use_ema) {
+torch::Tensor GanTrainer::generate(const torch::Tensor& z, const torch::Tensor& labels,
+                                   bool use_ema) {
   torch::NoGradGuard no_grad;
   models::Generator& g = use_ema && ema_ ? ema_->model() : generator_;
   const bool was_training = g->is_training();
@@ -193,9 +206,9 @@ void GanTrainer::load(const fs::path& path) {
   try {
     archive.load_from(path.string(), device_);
   } catch (const c10::Error& e) {
-    throw CheckpointError(describe_problem("checkpoint " + path.string(), "an unreadable file",
-                                           "a skingan GAN checkpoint",
-                                           "The file is damaged; resume from an earlier checkpoint."));
+    throw CheckpointError(describe_problem(
+        "checkpoint " + path.string(), "an unreadable file", "a skingan GAN checkpoint",
+        "The file is damaged; resume from an earlier checkpoint."));
   }
   c10::IValue config_value;
   if (!archive.try_read("config", config_value) || !config_value.isString()) {
@@ -204,19 +217,26 @@ void GanTrainer::load(const fs::path& path) {
   const GanConfig saved = gan_config_from_json(nlohmann::json::parse(config_value.toStringRef()));
   torch::Tensor classes;
   archive.read("num_classes", classes);
-  auto differs = [&](const std::string& what, const std::string& found, const std::string& expected) {
-    throw CheckpointError(describe_problem("checkpoint " + path.string() + " has another " + what,
-                                           found, expected + " (this run's)",
-                                           "Resume with the run's own settings, or start a new run."));
+  auto differs = [&](const std::string& what, const std::string& found,
+                     const std::string& expected) {
+    throw CheckpointError(describe_problem(
+        "checkpoint " + path.string() + " has another " + what, found, expected + " (this run's)",
+        "Resume with the run's own settings, or start a new run."));
   };
-  if (saved.arch != config_.arch) differs("architecture", gan_arch_name(saved.arch), gan_arch_name(config_.arch));
-  if (saved.image_size != config_.image_size) differs("image size", std::to_string(saved.image_size), std::to_string(config_.image_size));
+  if (saved.arch != config_.arch)
+    differs("architecture", gan_arch_name(saved.arch), gan_arch_name(config_.arch));
+  if (saved.image_size != config_.image_size)
+    differs("image size", std::to_string(saved.image_size), std::to_string(config_.image_size));
   if (saved.g_channels != config_.g_channels || saved.d_channels != config_.d_channels ||
       saved.latent_dim != config_.latent_dim) {
-    differs("width", "g/d channels " + std::to_string(saved.g_channels) + "/" + std::to_string(saved.d_channels),
-            "g/d channels " + std::to_string(config_.g_channels) + "/" + std::to_string(config_.d_channels));
+    differs(
+        "width",
+        "g/d channels " + std::to_string(saved.g_channels) + "/" + std::to_string(saved.d_channels),
+        "g/d channels " + std::to_string(config_.g_channels) + "/" +
+            std::to_string(config_.d_channels));
   }
-  if (classes.item<int64_t>() != num_classes_) differs("class count", std::to_string(classes.item<int64_t>()), std::to_string(num_classes_));
+  if (classes.item<int64_t>() != num_classes_)
+    differs("class count", std::to_string(classes.item<int64_t>()), std::to_string(num_classes_));
   auto sub = [&](const char* key, auto&& load_from) {
     torch::serialize::InputArchive part;
     archive.read(key, part);

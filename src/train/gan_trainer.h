@@ -20,12 +20,12 @@
 namespace skingan::train {
 
 struct GanStepMetrics {
-  int64_t step = 0;        // steps done after this one
+  int64_t step = 0;  // steps done after this one
   double d_loss = 0, g_loss = 0;
   double d_real = 0, d_fake = 0;  // mean sigmoid(D) for bce, mean raw logit otherwise
   double grad_norm_d = 0, grad_norm_g = 0;
-  double r1 = 0;            // R1 penalty (before its weight), 0 when off
-  double aux_accuracy = -1; // ACGAN class head accuracy on real images, -1 otherwise
+  double r1 = 0;             // R1 penalty (before its weight), 0 when off
+  double aux_accuracy = -1;  // ACGAN class head accuracy on real images, -1 otherwise
 };
 
 // Thrown when a loss becomes NaN or infinite; the last checkpoint on disk stays the good one.

@@ -34,7 +34,8 @@ TEST(DiffAugment, SamePolicyAndRandomStateGiveTheSameTransformForRealAndFake) {
   const DiffAugmentPolicy policy = parse_diff_augment("color,translation,cutout");
   const torch::Tensor x = torch::rand({3, 3, 16, 16});
   auto gen_real = generator(7), gen_fake = generator(7);
-  EXPECT_TRUE(torch::equal(diff_augment(x, policy, gen_real), diff_augment(x.clone(), policy, gen_fake)));
+  EXPECT_TRUE(
+      torch::equal(diff_augment(x, policy, gen_real), diff_augment(x.clone(), policy, gen_fake)));
   auto other = generator(8);
   EXPECT_FALSE(torch::equal(diff_augment(x, policy, gen_real), diff_augment(x, policy, other)));
 }

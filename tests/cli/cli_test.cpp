@@ -51,7 +51,8 @@ TEST(Cli, PrepareOptionsReachTheLibrary) {
   cli::PrepareArgs args;
   cli::add_prepare_command(app, args);
   app.parse(std::vector<std::string>{"7", "--seed", "0.1,0.1,0.8", "--split", "--no-hair-removal",
-                                     "pad", "--crop", "128", "--size", "out", "-o", "src", "prepare"});
+                                     "pad", "--crop", "128", "--size", "out", "-o", "src",
+                                     "prepare"});
   const data::PrepareOptions options = cli::to_prepare_options(args, cli::Runtime{});
   EXPECT_EQ(options.source.root, "src");
   EXPECT_EQ(options.output, "out");
@@ -107,7 +108,8 @@ TEST(Cli, BadSourceExitsWithDataCodeAndFullProblemList) {
   test::TempDir dir;
   test::write_ham_set(dir / "src", test::make_rows({"nv"}, 2, 1));
   test::write_text(dir / "src" / "HAM10000_images_part_1" / "IMG_0.jpg", "garbage");
-  const Outcome outcome = run({"-q", "prepare", (dir / "src").string(), "-o", (dir / "out").string()});
+  const Outcome outcome =
+      run({"-q", "prepare", (dir / "src").string(), "-o", (dir / "out").string()});
   EXPECT_EQ(outcome.code, 3);
   EXPECT_NE(outcome.err.find("IMG_0.jpg: not an image file"), std::string::npos) << outcome.err;
   EXPECT_FALSE(fs::exists(dir / "out"));

@@ -9,7 +9,8 @@ using skingan::ProgressBar;
 TEST(Progress, RendersRateAndEta) {
   const std::string line = ProgressBar::render("prepare", 50, 100, 10.0, "img", 10);
   EXPECT_EQ(line, "prepare [#####.....] 50/100 5.0 img/s ETA 00:10");
-  EXPECT_EQ(ProgressBar::render("x", 100, 100, 125.0, "step", 4), "x [####] 100/100 0.8 step/s in 02:05");
+  EXPECT_EQ(ProgressBar::render("x", 100, 100, 125.0, "step", 4),
+            "x [####] 100/100 0.8 step/s in 02:05");
 }
 
 TEST(Progress, FormatsLongDurations) {

@@ -46,7 +46,8 @@ TEST_F(PrepareTest, WritesAFinishedSetWithMetaCountsAndHashes) {
   EXPECT_EQ(meta.at("source_format"), "ham10000");
   EXPECT_EQ(meta.at("preprocessing").at("hair_removal").at("method"), "dullrazor");
   EXPECT_EQ(meta.at("preprocessing").at("color_constancy").at("p"), 6.0);
-  EXPECT_EQ(meta.at("inputs").at("metadata").at("HAM10000_metadata.csv").get<std::string>().size(), 16u);
+  EXPECT_EQ(meta.at("inputs").at("metadata").at("HAM10000_metadata.csv").get<std::string>().size(),
+            16u);
   int total = 0;
   for (const char* split : {"train", "val", "test"}) {
     for (const auto& [label, n] : meta.at("counts").at(split).items()) total += n.get<int>();
@@ -89,7 +90,8 @@ TEST_F(PrepareTest, DifferentSettingsRefusedWithoutForceAndReplacedWithIt) {
     FAIL();
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("--force"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("other inputs or settings"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("other inputs or settings"), std::string::npos)
+        << e.what();
   }
   EXPECT_EQ(io::read_file(dir_ / "out" / "meta.json"), before);
   options_.force = true;
@@ -99,7 +101,8 @@ TEST_F(PrepareTest, DifferentSettingsRefusedWithoutForceAndReplacedWithIt) {
 
 TEST_F(PrepareTest, ChangedInputIsNotSkipped) {
   prepare_dataset(options_);
-  test::write_image(dir_ / "src" / "HAM10000_images_part_1" / "IMG_0.jpg", test::make_lesion_image(48, 36, 77));
+  test::write_image(dir_ / "src" / "HAM10000_images_part_1" / "IMG_0.jpg",
+                    test::make_lesion_image(48, 36, 77));
   EXPECT_THROW(prepare_dataset(options_), ConfigError);  // differs now, and no --force
 }
 
@@ -107,12 +110,14 @@ TEST_F(PrepareTest, InterruptedOutputIsNotMistakenForFinished) {
   prepare_dataset(options_);
   // What an interrupted run of an older, non-atomic writer would leave: all but meta.json.
   fs::remove(dir_ / "out" / "meta.json");
-  EXPECT_FALSE(is_finished_set(dir_ / "out", prepare_fingerprint(options_, list_source(options_.source))));
+  EXPECT_FALSE(
+      is_finished_set(dir_ / "out", prepare_fingerprint(options_, list_source(options_.source))));
   try {
     prepare_dataset(options_);
     FAIL();
   } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("not a finished prepared set"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not a finished prepared set"), std::string::npos)
+        << e.what();
   }
   try {
     PreparedSet::open(dir_ / "out");

@@ -25,7 +25,9 @@ TEST(Readers, Ham10000WithImagesSplitOverTwoFolders) {
 TEST(Readers, Ham10000WithExplicitMetadataAndImages) {
   test::TempDir dir;
   test::write_ham_set(dir / "raw", test::make_rows({"nv", "df"}, 1, 1));
-  SourceSpec spec{dir / "elsewhere", SourceFormat::kHam10000, dir / "raw" / "HAM10000_metadata.csv",
+  SourceSpec spec{dir / "elsewhere",
+                  SourceFormat::kHam10000,
+                  dir / "raw" / "HAM10000_metadata.csv",
                   {dir / "raw" / "HAM10000_images_part_1", dir / "raw" / "HAM10000_images_part_2"}};
   const SourceListing listing = list_source(spec);
   EXPECT_EQ(listing.records.size(), 2u);
@@ -39,7 +41,8 @@ TEST(Readers, Isic2017GroundTruthWithImplicitNevus) {
   test::write_text(dir / "ISIC-2017_Training_Data_metadata.csv",
                    "image_id,age_approximate,sex\nA,55,male\nB,unknown,female\nC,30,male\n");
   for (const char* id : {"A", "B", "C"}) {
-    test::write_image(dir / "images" / (std::string(id) + ".jpg"), test::make_lesion_image(16, 16, 1));
+    test::write_image(dir / "images" / (std::string(id) + ".jpg"),
+                      test::make_lesion_image(16, 16, 1));
   }
   test::write_image(dir / "images" / "A_superpixels.png", test::make_lesion_image(16, 16, 1));
   const SourceListing listing = list_source({dir.path()});
@@ -59,7 +62,8 @@ TEST(Readers, Isic2018OneHotColumnsAndLesionIds) {
   test::write_text(dir / "GroundTruth.csv", "image,MEL,NV,BCC\nX,0,1,0\nY,1,0,0\nZ,0,0,1\n");
   test::write_text(dir / "Metadata.csv", "image,lesion_id\nX,LES1\nY,LES1\n");
   for (const char* id : {"X", "Y", "Z"}) {
-    test::write_image(dir / "imgs" / (std::string(id) + ".png"), test::make_lesion_image(16, 16, 2));
+    test::write_image(dir / "imgs" / (std::string(id) + ".png"),
+                      test::make_lesion_image(16, 16, 2));
   }
   const SourceListing listing = list_source({dir.path()});
   EXPECT_EQ(listing.format, SourceFormat::kIsic);

@@ -47,15 +47,19 @@ std::vector<Corruption> corruptions() {
        "not an image file", 11},
       {"duplicate_id", [](const fs::path& r) { append_row(r, "L_x,IMG_1,nv,histo,1,male,back"); },
        "duplicate image id 'IMG_1'", 12},
-      {"unknown_label", [](const fs::path& r) { append_row(r, "L_y,IMG_99,tumour,histo,1,male,back"); },
+      {"unknown_label",
+       [](const fs::path& r) { append_row(r, "L_y,IMG_99,tumour,histo,1,male,back"); },
        "unknown label 'tumour'", 12},
-      {"escaping_id", [](const fs::path& r) { append_row(r, "L_z,../../etc/passwd,nv,histo,1,male,back"); },
+      {"escaping_id",
+       [](const fs::path& r) { append_row(r, "L_z,../../etc/passwd,nv,histo,1,male,back"); },
        "escape the image folder", 12},
-      {"absolute_id", [](const fs::path& r) { append_row(r, "L_z,/etc/passwd,nv,histo,1,male,back"); },
+      {"absolute_id",
+       [](const fs::path& r) { append_row(r, "L_z,/etc/passwd,nv,histo,1,male,back"); },
        "absolute path", 12},
       {"image_without_row",
        [](const fs::path& r) {
-         test::write_image(r / "HAM10000_images_part_1" / "ORPHAN.jpg", test::make_lesion_image(40, 30, 9));
+         test::write_image(r / "HAM10000_images_part_1" / "ORPHAN.jpg",
+                           test::make_lesion_image(40, 30, 9));
        },
        "image has no row", 12},
   };
@@ -137,7 +141,8 @@ TEST(Validation, IsicRowWithTwoClassesOrBadCell) {
   test::TempDir dir;
   test::write_text(dir / "src" / "GroundTruth.csv", "image,MEL,NV\nA,1,1\nB,0,yes\nC,0,1\n");
   for (const char* id : {"A", "B", "C"}) {
-    test::write_image(dir / "src" / "images" / (std::string(id) + ".png"), test::make_lesion_image(16, 16, 1));
+    test::write_image(dir / "src" / "images" / (std::string(id) + ".png"),
+                      test::make_lesion_image(16, 16, 1));
   }
   try {
     prepare_dataset(options_for(dir));
@@ -146,7 +151,8 @@ TEST(Validation, IsicRowWithTwoClassesOrBadCell) {
     const std::string message = e.what();
     EXPECT_NE(message.find("GroundTruth.csv:2: more than one class column is 1"), std::string::npos)
         << message;
-    EXPECT_NE(message.find("GroundTruth.csv:3: label cell NV='yes' is not 0 or 1"), std::string::npos)
+    EXPECT_NE(message.find("GroundTruth.csv:3: label cell NV='yes' is not 0 or 1"),
+              std::string::npos)
         << message;
   }
 }

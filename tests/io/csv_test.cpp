@@ -6,7 +6,8 @@
 using skingan::io::parse_csv;
 
 TEST(Csv, ParsesQuotedFieldsCrlfAndBom) {
-  const auto table = parse_csv("\xEF\xBB\xBFid,note\r\na,\"x, y\"\r\nb,\"say \"\"hi\"\"\nthere\"\r\n", "t.csv");
+  const auto table =
+      parse_csv("\xEF\xBB\xBFid,note\r\na,\"x, y\"\r\nb,\"say \"\"hi\"\"\nthere\"\r\n", "t.csv");
   ASSERT_EQ(table.header, (std::vector<std::string>{"id", "note"}));
   ASSERT_EQ(table.rows.size(), 2u);
   EXPECT_EQ(table.rows[0][1], "x, y");

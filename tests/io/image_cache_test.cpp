@@ -3,8 +3,8 @@
 #include <ATen/ATen.h>
 
 #include "core/error.h"
-#include "io/image_cache.h"
 #include "io/files.h"
+#include "io/image_cache.h"
 #include "test_util.h"
 
 using namespace skingan;

@@ -34,7 +34,8 @@ TEST(ImageCodec, RefusesNonImagesAndEmptyFiles) {
   EXPECT_EQ(*io::decode_image("hello, I am text", decoded), "not an image file (unknown format)");
   EXPECT_EQ(*io::decode_image("", decoded), "empty file");
   // A JPEG header followed by garbage and an end marker is caught by the decoder itself.
-  const auto problem = io::decode_image(std::string("\xFF\xD8\xFF\xE0garbage\xFF\xD9", 13), decoded);
+  const auto problem =
+      io::decode_image(std::string("\xFF\xD8\xFF\xE0garbage\xFF\xD9", 13), decoded);
   ASSERT_TRUE(problem.has_value());
   EXPECT_NE(problem->find("cannot be decoded"), std::string::npos) << *problem;
 }

@@ -18,9 +18,9 @@ struct ArchCase {
 };
 
 const ArchCase kArchs[] = {
-    {Conditioning::kNone, DiscriminatorHead::kUnconditional, false},  // dcgan
-    {Conditioning::kConcat, DiscriminatorHead::kAuxiliary, false},    // acgan
-    {Conditioning::kBatchNorm, DiscriminatorHead::kProjection, true}, // cgan
+    {Conditioning::kNone, DiscriminatorHead::kUnconditional, false},   // dcgan
+    {Conditioning::kConcat, DiscriminatorHead::kAuxiliary, false},     // acgan
+    {Conditioning::kBatchNorm, DiscriminatorHead::kProjection, true},  // cgan
 };
 
 }  // namespace
@@ -30,8 +30,18 @@ TEST(GanModels, ShapesAndRangesForEveryArchitectureAndSize) {
   for (const auto& arch : kArchs) {
     for (int64_t size : {32, 64, 128}) {
       const int64_t classes = arch.conditioning == Conditioning::kNone ? 0 : 3;
-      Generator g(GeneratorOptions().image_size(size).latent_dim(16).channels(4).num_classes(classes).conditioning(arch.conditioning));
-      Discriminator d(DiscriminatorOptions().image_size(size).channels(4).num_classes(classes).head(arch.head).spectral_norm(arch.spectral_norm));
+      Generator g(GeneratorOptions()
+                      .image_size(size)
+                      .latent_dim(16)
+                      .channels(4)
+                      .num_classes(classes)
+                      .conditioning(arch.conditioning));
+      Discriminator d(DiscriminatorOptions()
+                          .image_size(size)
+                          .channels(4)
+                          .num_classes(classes)
+                          .head(arch.head)
+                          .spectral_norm(arch.spectral_norm));
       const torch::Tensor z = torch::randn({5, 16});
       const torch::Tensor labels = torch::tensor({0, 1, 2, 0, 1}, torch::kLong);
       const torch::Tensor x = g->forward(z, classes ? labels : torch::Tensor());
@@ -64,7 +74,9 @@ TEST(GanModels, Dcgan64MatchesPytorchExamplesParameterCount) {
 
 TEST(GanModels, ConditionalGeneratorUsesTheLabel) {
   torch::manual_seed(1);
-  Generator g(GeneratorOptions().image_size(32).latent_dim(8).channels(4).num_classes(2).conditioning(Conditioning::kConcat));
+  Generator g(
+      GeneratorOptions().image_size(32).latent_dim(8).channels(4).num_classes(2).conditioning(
+          Conditioning::kConcat));
   g->eval();
   const torch::Tensor z = torch::randn({1, 8});
   const torch::Tensor a = g->forward(z, torch::tensor({0}, torch::kLong));
@@ -80,5 +92,6 @@ TEST(GanModels, RefusesSizesThatAreNotPowersOfTwo) {
     EXPECT_NE(std::string(e.what()).find("not a power of two"), std::string::npos) << e.what();
   }
   EXPECT_THROW(Discriminator(DiscriminatorOptions().image_size(100)), ConfigError);
-  EXPECT_THROW(Generator(GeneratorOptions().num_classes(0).conditioning(Conditioning::kConcat)), ConfigError);
+  EXPECT_THROW(Generator(GeneratorOptions().num_classes(0).conditioning(Conditioning::kConcat)),
+               ConfigError);
 }

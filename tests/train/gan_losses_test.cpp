@@ -26,7 +26,8 @@ TEST(GanLosses, HandComputedValues) {
 }
 
 TEST(GanLosses, LabelSmoothingLowersTheRealTarget) {
-  const torch::Tensor real = torch::tensor({5.0}, torch::kDouble), fake = torch::tensor({-5.0}, torch::kDouble);
+  const torch::Tensor real = torch::tensor({5.0}, torch::kDouble),
+                      fake = torch::tensor({-5.0}, torch::kDouble);
   EXPECT_GT(discriminator_loss(GanLoss::kBce, real, fake, 0.2).item<double>(),
             discriminator_loss(GanLoss::kBce, real, fake, 0.0).item<double>());
 }
@@ -36,7 +37,8 @@ namespace {
 // A small discriminator in double precision without BatchNorm, so D(x) is a plain function.
 models::Discriminator small_discriminator() {
   torch::manual_seed(11);
-  models::Discriminator d(models::DiscriminatorOptions().image_size(8).channels(2).batch_norm(false));
+  models::Discriminator d(
+      models::DiscriminatorOptions().image_size(8).channels(2).batch_norm(false));
   d->to(torch::kDouble);
   return d;
 }
@@ -52,8 +54,9 @@ TEST(R1, InputGradientMatchesFiniteDifferences) {
     torch::Tensor plus = x.detach().clone(), minus = x.detach().clone();
     plus.view(-1)[flat] += h;
     minus.view(-1)[flat] -= h;
-    const double numeric =
-        (d->forward(plus).logits.sum().item<double>() - d->forward(minus).logits.sum().item<double>()) / (2 * h);
+    const double numeric = (d->forward(plus).logits.sum().item<double>() -
+                            d->forward(minus).logits.sum().item<double>()) /
+                           (2 * h);
     EXPECT_NEAR(grad.view(-1)[flat].item<double>(), numeric, 1e-6) << flat;
   }
 }
@@ -66,7 +69,7 @@ TEST(R1, PenaltyGradientWithRespectToDMatchesFiniteDifferences) {
     return r1_penalty(x, d->forward(x).logits);
   };
   d->zero_grad();
-  penalty().backward();  // double backprop into D's weights
+  penalty().backward();                       // double backprop into D's weights
   torch::Tensor weight = d->parameters()[0];  // first conv's weight
   const torch::Tensor analytic = weight.grad().clone();
   const double h = 1e-6;

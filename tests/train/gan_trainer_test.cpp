@@ -22,10 +22,12 @@ Toy toy_set(int64_t per_class) {
   const torch::Tensor red = torch::tensor({200.0, 60.0, 50.0}).view({1, 3, 1, 1});
   const torch::Tensor blue = torch::tensor({40.0, 70.0, 190.0}).view({1, 3, 1, 1});
   const torch::Tensor noise = torch::randn({2 * per_class, 3, 32, 32}) * 15;
-  const torch::Tensor base = torch::cat({red.expand({per_class, 3, 32, 32}), blue.expand({per_class, 3, 32, 32})});
+  const torch::Tensor base =
+      torch::cat({red.expand({per_class, 3, 32, 32}), blue.expand({per_class, 3, 32, 32})});
   Toy toy;
   toy.images = (base + noise).clamp(0, 255).to(torch::kByte);
-  toy.labels = torch::cat({torch::zeros({per_class}, torch::kLong), torch::ones({per_class}, torch::kLong)});
+  toy.labels =
+      torch::cat({torch::zeros({per_class}, torch::kLong), torch::ones({per_class}, torch::kLong)});
   return toy;
 }
 
@@ -69,7 +71,8 @@ TEST(GanTrainer, ConditionalGanMovesEachClassMeanColourTowardItsRealMean) {
   const torch::Tensor after = (after_means - real_means).norm(2, 1);
   for (int k = 0; k < 2; ++k) {
     EXPECT_LT(after[k].item<double>(), 0.5 * before[k].item<double>())
-        << "class " << k << ": distance " << before[k].item<double>() << " -> " << after[k].item<double>();
+        << "class " << k << ": distance " << before[k].item<double>() << " -> "
+        << after[k].item<double>();
   }
   // And the classes are told apart: red minus blue channel has the right sign per class.
   EXPECT_GT((after_means[0][0] - after_means[0][2]).item<double>(), 0.3);
@@ -80,7 +83,8 @@ TEST(GanTrainer, CheckpointRoundTripGivesIdenticalOutputs) {
   test::TempDir dir;
   const Toy toy = toy_set(8);
   for (GanArch arch : {GanArch::kDcgan, GanArch::kAcgan, GanArch::kCgan}) {
-    GanTrainer a(tiny_config(arch), toy.images, toy.labels, arch == GanArch::kDcgan ? 1 : 2, torch::kCPU);
+    GanTrainer a(tiny_config(arch), toy.images, toy.labels, arch == GanArch::kDcgan ? 1 : 2,
+                 torch::kCPU);
     for (int i = 0; i < 3; ++i) a.train_step();
     a.save(dir / "c.pt");
     GanConfig other_seed = tiny_config(arch);
@@ -91,7 +95,8 @@ TEST(GanTrainer, CheckpointRoundTripGivesIdenticalOutputs) {
     const torch::Tensor z = torch::randn({4, 16});
     const torch::Tensor labels = torch::tensor({0, 1, 0, 1}, torch::kLong);
     for (bool ema : {false, true}) {
-      EXPECT_TRUE(torch::equal(a.generate(z, labels, ema), b.generate(z, labels, ema))) << gan_arch_name(arch);
+      EXPECT_TRUE(torch::equal(a.generate(z, labels, ema), b.generate(z, labels, ema)))
+          << gan_arch_name(arch);
     }
   }
 }
@@ -131,7 +136,8 @@ TEST(GanTrainer, RefusesCheckpointOfAnotherArchitecture) {
     cgan.load(dir / "acgan.pt");
     FAIL();
   } catch (const CheckpointError& e) {
-    EXPECT_NE(std::string(e.what()).find("another architecture: found acgan"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("another architecture: found acgan"), std::string::npos)
+        << e.what();
   }
   test::write_text(dir / "junk.pt", "not a checkpoint");
   EXPECT_THROW(cgan.load(dir / "junk.pt"), CheckpointError);

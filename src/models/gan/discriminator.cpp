@@ -36,14 +36,16 @@ DiscriminatorImpl::DiscriminatorImpl(const DiscriminatorOptions& options) : opti
   const int64_t features = channels * 16;
   output_ = register_module("output", SNLinear(features, 1, /*bias=*/true, sn));
   if (options.head() == DiscriminatorHead::kAuxiliary) {
-    class_head_ = register_module("class_head", SNLinear(features, options.num_classes(), true, sn));
+    class_head_ =
+        register_module("class_head", SNLinear(features, options.num_classes(), true, sn));
   } else if (options.head() == DiscriminatorHead::kProjection) {
     projection_ = register_module("projection", SNEmbedding(options.num_classes(), features, sn));
   }
   dcgan_init(*this);
 }
 
-DiscriminatorOutput DiscriminatorImpl::forward(const torch::Tensor& x, const torch::Tensor& labels) {
+DiscriminatorOutput DiscriminatorImpl::forward(const torch::Tensor& x,
+                                               const torch::Tensor& labels) {
   TORCH_CHECK(x.dim() == 4 && x.size(1) == 3 && x.size(2) == options_.image_size() &&
                   x.size(3) == options_.image_size(),
               "Discriminator expects [N,3,", options_.image_size(), ",", options_.image_size(),

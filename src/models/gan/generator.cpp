@@ -21,8 +21,9 @@ void validate(const GeneratorOptions& o) {
     throw ConfigError("generator: latent_dim, channels and max_multiplier must be positive.");
   }
   if ((o.conditioning() != Conditioning::kNone) != (o.num_classes() > 0)) {
-    throw ConfigError("generator: a conditional generator needs num_classes > 0 and an "
-                      "unconditional one num_classes = 0.");
+    throw ConfigError(
+        "generator: a conditional generator needs num_classes > 0 and an "
+        "unconditional one num_classes = 0.");
   }
 }
 
@@ -34,8 +35,8 @@ GeneratorImpl::GeneratorImpl(const GeneratorOptions& options) : options_(options
   };
   int64_t in = options.latent_dim();
   if (options.conditioning() == Conditioning::kConcat) {
-    embedding_ = register_module("embedding",
-                                 torch::nn::Embedding(options.num_classes(), options.embedding_dim()));
+    embedding_ = register_module(
+        "embedding", torch::nn::Embedding(options.num_classes(), options.embedding_dim()));
     in += options.embedding_dim();
   }
   blocks_ = register_module("blocks", torch::nn::ModuleList());
@@ -59,13 +60,15 @@ GeneratorImpl::GeneratorImpl(const GeneratorOptions& options) : options_(options
 }
 
 torch::Tensor GeneratorImpl::forward(const torch::Tensor& z, const torch::Tensor& labels) {
-  TORCH_CHECK(z.dim() == 2 && z.size(1) == options_.latent_dim(), "Generator expects z of shape [N,",
-              options_.latent_dim(), "], got ", z.sizes());
+  TORCH_CHECK(z.dim() == 2 && z.size(1) == options_.latent_dim(),
+              "Generator expects z of shape [N,", options_.latent_dim(), "], got ", z.sizes());
   const bool conditional = options_.conditioning() != Conditioning::kNone;
-  TORCH_CHECK(!conditional || (labels.defined() && labels.dim() == 1 && labels.size(0) == z.size(0)),
-              "conditional Generator expects labels of shape [", z.size(0), "]");
+  TORCH_CHECK(
+      !conditional || (labels.defined() && labels.dim() == 1 && labels.size(0) == z.size(0)),
+      "conditional Generator expects labels of shape [", z.size(0), "]");
   torch::Tensor h = z;
-  if (options_.conditioning() == Conditioning::kConcat) h = torch::cat({h, embedding_->forward(labels)}, 1);
+  if (options_.conditioning() == Conditioning::kConcat)
+    h = torch::cat({h, embedding_->forward(labels)}, 1);
   h = h.view({h.size(0), h.size(1), 1, 1});
   for (size_t i = 0; i < blocks_->size(); ++i) {
     h = blocks_[i]->as<torch::nn::ConvTranspose2d>()->forward(h);

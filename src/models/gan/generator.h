@@ -45,8 +45,8 @@ class GeneratorImpl : public torch::nn::Module {
  private:
   GeneratorOptions options_;
   torch::nn::Embedding embedding_{nullptr};
-  torch::nn::ModuleList blocks_;    // ConvTranspose2d per block
-  torch::nn::ModuleList norms_;     // BatchNorm2d or ConditionalBatchNorm2d per block but the last
+  torch::nn::ModuleList blocks_;  // ConvTranspose2d per block
+  torch::nn::ModuleList norms_;   // BatchNorm2d or ConditionalBatchNorm2d per block but the last
 };
 TORCH_MODULE(Generator);
 

@@ -4,8 +4,8 @@
 
 namespace skingan::models {
 
-SNConv2dImpl::SNConv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride,
-                           int64_t padding, bool bias, bool spectral_norm)
+SNConv2dImpl::SNConv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding,
+                           bool bias, bool spectral_norm)
     : stride_(stride), padding_(padding), spectral_norm_(spectral_norm) {
   weight = register_parameter("weight", torch::empty({out, in, kernel, kernel}));
   torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
@@ -43,15 +43,16 @@ torch::Tensor SNEmbeddingImpl::forward(const torch::Tensor& labels) {
 }
 
 ConditionalBatchNorm2dImpl::ConditionalBatchNorm2dImpl(int64_t channels, int64_t classes) {
-  norm_ = register_module("norm", torch::nn::BatchNorm2d(
-                                      torch::nn::BatchNorm2dOptions(channels).affine(false)));
+  norm_ = register_module(
+      "norm", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(channels).affine(false)));
   gamma_ = register_module("gamma", torch::nn::Embedding(classes, channels));
   beta_ = register_module("beta", torch::nn::Embedding(classes, channels));
   torch::nn::init::zeros_(gamma_->weight);
   torch::nn::init::zeros_(beta_->weight);
 }
 
-torch::Tensor ConditionalBatchNorm2dImpl::forward(const torch::Tensor& x, const torch::Tensor& labels) {
+torch::Tensor ConditionalBatchNorm2dImpl::forward(const torch::Tensor& x,
+                                                  const torch::Tensor& labels) {
   const auto channels = x.size(1);
   const torch::Tensor gamma = gamma_->forward(labels).view({-1, channels, 1, 1});
   const torch::Tensor beta = beta_->forward(labels).view({-1, channels, 1, 1});

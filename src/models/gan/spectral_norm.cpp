@@ -6,7 +6,8 @@ namespace skingan::models {
 namespace {
 
 torch::Tensor unit(const torch::Tensor& x) {
-  return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().dim(0).eps(1e-12));
+  return torch::nn::functional::normalize(
+      x, torch::nn::functional::NormalizeFuncOptions().dim(0).eps(1e-12));
 }
 
 }  // namespace
