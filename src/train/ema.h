@@ -20,6 +20,9 @@ class GeneratorEma {
   double decay() const { return decay_; }
 
  private:
+  // p_ema <- keep * p_ema + (1 - keep) * p (keep = 0: copy); buffers copied.
+  void blend(models::Generator& source, double keep);
+
   models::Generator ema_;
   double decay_;
 };

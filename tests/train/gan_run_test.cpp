@@ -20,12 +20,7 @@ class GanRunTest : public ::testing::Test {
  protected:
   void SetUp() override {
     test::write_ham_set(dir_ / "src", test::make_rows({"nv", "mel"}, 8, 2), 48, 36);
-    data::PrepareOptions prepare;
-    prepare.source.root = dir_ / "src";
-    prepare.output = dir_ / "set";
-    prepare.preprocess.size = 32;
-    prepare.progress = false;
-    data::prepare_dataset(prepare);
+    prepare_set("set", 32);
     options_.set_dir = dir_ / "set";
     options_.run_dir = dir_ / "run";
     options_.progress = false;
@@ -38,6 +33,16 @@ class GanRunTest : public ::testing::Test {
     options_.config.log_every = 1;
     clear_stop_request();
   }
+  // Prepares dir_/src at `size` px into dir_/name.
+  void prepare_set(const std::string& name, int size) {
+    data::PrepareOptions prepare;
+    prepare.source.root = dir_ / "src";
+    prepare.output = dir_ / name;
+    prepare.preprocess.size = size;
+    prepare.progress = false;
+    data::prepare_dataset(prepare);
+  }
+
   test::TempDir dir_;
   GanRunOptions options_;
 };
@@ -113,12 +118,7 @@ TEST_F(GanRunTest, RefusedOptionsSayWhyBeforeAnyWork) {
   EXPECT_FALSE(fs::exists(dir_ / "run"));
 
   // A set whose size is not a power of two.
-  data::PrepareOptions prepare;
-  prepare.source.root = dir_ / "src";
-  prepare.output = dir_ / "set48";
-  prepare.preprocess.size = 48;
-  prepare.progress = false;
-  data::prepare_dataset(prepare);
+  prepare_set("set48", 48);
   options_.set_dir = dir_ / "set48";
   options_.config.arch = GanArch::kDcgan;
   options_.config.per_class = false;
