@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -44,21 +45,35 @@ double dcgan_forward_macs(int64_t size, int64_t width, int64_t latent) {
     c_out = std::min(c_out * 2, width * 8);
   }
   d += static_cast<double>(c_in) * 16;
-  // Per step: G forward + backward (3x forward), D: three forwards (real, fake, fake for G)
-  // with three backwards (2x forward each).
-  return 3 * g + 9 * d;
+  // Per step, as executed: G forward + backward (3x forward); D: three forwards (real, fake, fake
+  // for G), two full backwards (data + weights: 2x forward each) in its own update and a
+  // data-only backward (1x) in G's update, which skips D's weight gradients.
+  return 3 * g + 8 * d;
 }
 
+// Float matrix-multiply peak of all torch threads together: OpenBLAS is held to one thread, so
+// each torch thread multiplies its own 1024x1024 pair at once (one `mm` alone would measure a
+// single core).
 double matmul_peak_gflops() {
-  const torch::Tensor a = torch::randn({1024, 1024}), b = torch::randn({1024, 1024});
-  torch::mm(a, b);
+  const int threads = at::get_num_threads();
+  std::vector<torch::Tensor> a, b;
+  for (int t = 0; t < threads; ++t) {
+    a.push_back(torch::randn({1024, 1024}));
+    b.push_back(torch::randn({1024, 1024}));
+  }
+  auto multiply_all = [&] {
+    at::parallel_for(0, threads, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t t = begin; t < end; ++t) torch::mm(a[t], b[t]);
+    });
+  };
+  multiply_all();
   const auto start = Clock::now();
   int reps = 0;
   while (seconds_since(start) < 2.0) {
-    torch::mm(a, b);
+    multiply_all();
     ++reps;
   }
-  return 2.0 * 1024 * 1024 * 1024 * reps / seconds_since(start) / 1e9;
+  return 2.0 * 1024 * 1024 * 1024 * threads * reps / seconds_since(start) / 1e9;
 }
 
 struct StepResult {

@@ -61,6 +61,7 @@ GanTrainer::GanTrainer(const GanConfig& config, const torch::Tensor& images,
                        const torch::Tensor& labels, int64_t num_classes, torch::Device device)
     : config_(config),
       device_(device),
+      channels_last_(device.is_cpu()),
       num_classes_(num_classes),
       sampler_(labels, num_classes, config.balanced_sampling && is_conditional(config.arch)),
       rng_(at::make_generator<at::CPUGeneratorImpl>(config.seed)) {
@@ -79,6 +80,7 @@ GanTrainer::GanTrainer(const GanConfig& config, const torch::Tensor& images,
   discriminator_->to(device_);
   if (config_.ema_decay > 0)
     ema_ = std::make_unique<GeneratorEma>(generator_, config_.ema_decay, device_);
+  use_fast_layout();
   optimizer_g_ = std::make_unique<torch::optim::Adam>(
       generator_->parameters(),
       torch::optim::AdamOptions(config_.lr_g).betas({config_.beta1, config_.beta2}));
@@ -94,9 +96,18 @@ GanTrainer::GanTrainer(const GanConfig& config, const torch::Tensor& images,
   fixed_labels_ = torch::arange(rows, torch::kLong).repeat_interleave(kSampleColumns);
 }
 
+void GanTrainer::use_fast_layout() {
+  if (!channels_last_) return;
+  models::use_channels_last(*generator_);
+  models::use_channels_last(*discriminator_);
+  if (ema_) models::use_channels_last(*ema_->model());
+}
+
 torch::Tensor GanTrainer::real_batch(const torch::Tensor& indices) const {
   // uint8 [B,3,S,S] -> float in [-1,1]
-  return images_.index_select(0, indices.to(device_)).to(torch::kFloat).div_(127.5).sub_(1.0);
+  const torch::Tensor batch =
+      images_.index_select(0, indices.to(device_)).to(torch::kFloat).div_(127.5).sub_(1.0);
+  return channels_last_ ? batch.contiguous(torch::MemoryFormat::ChannelsLast) : batch;
 }
 
 torch::Tensor GanTrainer::augment(const torch::Tensor& x) {
@@ -154,7 +165,11 @@ GanStepMetrics GanTrainer::train_step() {
     loss_g = loss_g + config_.aux_weight *
                           torch::nn::functional::cross_entropy(d_gen.class_logits, fake_labels);
   }
-  loss_g.backward();
+  // Gradients for G's parameters only: D's weight gradients would be discarded (D's next update
+  // zeroes them first), and skipping them saves about a third of D's backward pass here.
+  // Gradients for G's parameters only: D's weight gradients would be discarded (D's next update
+  // zeroes them first), and skipping them saves about a third of D's backward pass here.
+  torch::autograd::backward({loss_g}, {}, c10::nullopt, false, generator_->parameters());
   m.g_loss = loss_g.item<double>();
   check_finite(m.g_loss, "the generator loss", step_);
   m.grad_norm_g = grad_norm(generator_->parameters());
@@ -258,6 +273,7 @@ void GanTrainer::load(const fs::path& path) {
   sampler_.load_state(sampler_state);
   fixed_noise_ = fixed_noise_.to(torch::kCPU);
   fixed_labels_ = fixed_labels_.to(torch::kCPU);
+  use_fast_layout();  // a checkpoint written before channels-last arrives NCHW
 }
 
 }  // namespace skingan::train

@@ -66,10 +66,13 @@ class GanTrainer {
 
  private:
   torch::Tensor real_batch(const torch::Tensor& indices) const;
+  // Channels-last parameters on the CPU (see models::use_channels_last); a no-op elsewhere.
+  void use_fast_layout();
   torch::Tensor augment(const torch::Tensor& x);
 
   GanConfig config_;
   torch::Device device_;
+  bool channels_last_;  // on the CPU only: cuDNN picks its own layouts
   int64_t num_classes_;
   torch::Tensor images_;  // uint8 [N,3,S,S] on device
   torch::Tensor labels_;  // long [N] on CPU

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "models/gan/discriminator.h"
 #include "models/gan/generator.h"
+#include "models/gan/layers.h"
 
 using namespace skingan;
 using namespace skingan::models;
@@ -94,4 +95,55 @@ TEST(GanModels, RefusesSizesThatAreNotPowersOfTwo) {
   EXPECT_THROW(Discriminator(DiscriminatorOptions().image_size(100)), ConfigError);
   EXPECT_THROW(Generator(GeneratorOptions().num_classes(0).conditioning(Conditioning::kConcat)),
                ConfigError);
+}
+
+TEST(GanModels, ChannelsLastGivesTheSameOutputsAndGradients) {
+  for (const auto& arch : kArchs) {
+    const int64_t classes = arch.conditioning == Conditioning::kNone ? 0 : 3;
+    const GeneratorOptions g_options = GeneratorOptions()
+                                           .image_size(32)
+                                           .latent_dim(16)
+                                           .channels(8)
+                                           .num_classes(classes)
+                                           .conditioning(arch.conditioning);
+    const DiscriminatorOptions d_options = DiscriminatorOptions()
+                                               .image_size(32)
+                                               .channels(8)
+                                               .num_classes(classes)
+                                               .head(arch.head)
+                                               .spectral_norm(arch.spectral_norm);
+    torch::manual_seed(4);
+    Generator g_nchw(g_options), g_nhwc(g_options);
+    Discriminator d_nchw(d_options), d_nhwc(d_options);
+    {
+      torch::NoGradGuard no_grad;
+      for (auto& [from, to] : {std::pair{g_nchw->parameters(), g_nhwc->parameters()},
+                               std::pair{d_nchw->parameters(), d_nhwc->parameters()}}) {
+        for (size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
+      }
+      for (auto& [from, to] : {std::pair{g_nchw->buffers(), g_nhwc->buffers()},
+                               std::pair{d_nchw->buffers(), d_nhwc->buffers()}}) {
+        for (size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
+      }
+    }
+    use_channels_last(*g_nhwc);
+    use_channels_last(*d_nhwc);
+    for (const auto& p : g_nhwc->parameters()) {
+      if (p.dim() == 4) EXPECT_TRUE(p.is_contiguous(torch::MemoryFormat::ChannelsLast));
+    }
+    const torch::Tensor z = torch::randn({6, 16});
+    const torch::Tensor labels =
+        classes ? torch::tensor({0, 1, 2, 0, 1, 2}, torch::kLong) : torch::Tensor();
+    const torch::Tensor loss_nchw = d_nchw->forward(g_nchw->forward(z, labels), labels).logits.sum();
+    const torch::Tensor loss_nhwc = d_nhwc->forward(g_nhwc->forward(z, labels), labels).logits.sum();
+    EXPECT_NEAR(loss_nchw.item<double>(), loss_nhwc.item<double>(), 1e-4);
+    loss_nchw.backward();
+    loss_nhwc.backward();
+    const auto grads_nchw = g_nchw->parameters(), grads_nhwc = g_nhwc->parameters();
+    for (size_t i = 0; i < grads_nchw.size(); ++i) {
+      EXPECT_TRUE(torch::allclose(grads_nchw[i].grad(), grads_nhwc[i].grad(), 1e-3, 1e-5))
+          << "generator parameter " << i << " of conditioning "
+          << static_cast<int>(arch.conditioning);
+    }
+  }
 }

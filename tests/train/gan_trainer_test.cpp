@@ -43,12 +43,12 @@ GanConfig tiny_config(GanArch arch) {
 }
 
 // Mean RGB of generated images per class, in [-1,1] units: [classes,3].
-torch::Tensor generated_class_means(GanTrainer& trainer, int64_t classes) {
+torch::Tensor generated_class_means(GanTrainer& trainer, int64_t classes, bool use_ema = false) {
   const torch::Tensor z = torch::randn({64, trainer.config().latent_dim});
   std::vector<torch::Tensor> means;
   for (int64_t k = 0; k < classes; ++k) {
     const torch::Tensor labels = torch::full({64}, k, torch::kLong);
-    means.push_back(trainer.generate(z, labels, /*use_ema=*/false).mean({0, 2, 3}));
+    means.push_back(trainer.generate(z, labels, use_ema).mean({0, 2, 3}));
   }
   return torch::stack(means);
 }
@@ -61,13 +61,16 @@ TEST(GanTrainer, ConditionalGanMovesEachClassMeanColourTowardItsRealMean) {
   config.diff_augment = augment::DiffAugmentPolicy();  // colour jitter would blur the target
   config.lr_g = 5e-4;  // the tiny toy networks learn in a few hundred steps at 5x the default
   config.lr_d = 2e-3;
+  config.batch_size = 16;  // less gradient noise: the outcome must not hinge on rounding
+  config.seed = 5;  // checked: seeds 5 to 9 all pass
   GanTrainer trainer(config, toy.images, toy.labels, 2, torch::kCPU);
   const torch::Tensor real_means = torch::stack(
       {toy.images.slice(0, 0, 32).to(torch::kFloat).div(127.5).sub(1).mean({0, 2, 3}),
        toy.images.slice(0, 32, 64).to(torch::kFloat).div(127.5).sub(1).mean({0, 2, 3})});
   const torch::Tensor before = (generated_class_means(trainer, 2) - real_means).norm(2, 1);
-  for (int i = 0; i < 300; ++i) trainer.train_step();
-  const torch::Tensor after_means = generated_class_means(trainer, 2);
+  for (int i = 0; i < 500; ++i) trainer.train_step();
+  // The EMA generator: the averaged weights damp the GAN's step-to-step oscillation.
+  const torch::Tensor after_means = generated_class_means(trainer, 2, /*use_ema=*/true);
   const torch::Tensor after = (after_means - real_means).norm(2, 1);
   for (int k = 0; k < 2; ++k) {
     EXPECT_LT(after[k].item<double>(), 0.5 * before[k].item<double>())

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "models/gan/transposed_conv.h"
 
 namespace skingan::models {
 namespace {
@@ -42,8 +43,7 @@ GeneratorImpl::GeneratorImpl(const GeneratorOptions& options) : options_(options
   blocks_ = register_module("blocks", torch::nn::ModuleList());
   norms_ = register_module("norms", torch::nn::ModuleList());
   // [N,in,1,1] -> [N,c(4),4,4]
-  blocks_->push_back(torch::nn::ConvTranspose2d(
-      torch::nn::ConvTranspose2dOptions(in, channels_at(4), 4).stride(1).padding(0).bias(false)));
+  blocks_->push_back(TransposedConv2d(in, channels_at(4), 4, /*stride=*/1, /*padding=*/0));
   for (int64_t side = 4; side < size; side *= 2) {
     const int64_t c = channels_at(side);
     if (options.conditioning() == Conditioning::kBatchNorm) {
@@ -53,8 +53,7 @@ GeneratorImpl::GeneratorImpl(const GeneratorOptions& options) : options_(options
     }
     // [N,c(side),side,side] -> [N,c(2 side) or 3,2 side,2 side]
     const int64_t out = 2 * side == size ? 3 : channels_at(2 * side);
-    blocks_->push_back(torch::nn::ConvTranspose2d(
-        torch::nn::ConvTranspose2dOptions(c, out, 4).stride(2).padding(1).bias(false)));
+    blocks_->push_back(TransposedConv2d(c, out, 4, /*stride=*/2, /*padding=*/1));
   }
   dcgan_init(*this);
 }
@@ -71,7 +70,7 @@ torch::Tensor GeneratorImpl::forward(const torch::Tensor& z, const torch::Tensor
     h = torch::cat({h, embedding_->forward(labels)}, 1);
   h = h.view({h.size(0), h.size(1), 1, 1});
   for (size_t i = 0; i < blocks_->size(); ++i) {
-    h = blocks_[i]->as<torch::nn::ConvTranspose2d>()->forward(h);
+    h = blocks_[i]->as<TransposedConv2d>()->forward(h);
     if (i + 1 == blocks_->size()) break;
     if (options_.conditioning() == Conditioning::kBatchNorm) {
       h = norms_[i]->as<ConditionalBatchNorm2d>()->forward(h, labels);

@@ -45,7 +45,7 @@ class GeneratorImpl : public torch::nn::Module {
  private:
   GeneratorOptions options_;
   torch::nn::Embedding embedding_{nullptr};
-  torch::nn::ModuleList blocks_;  // ConvTranspose2d per block
+  torch::nn::ModuleList blocks_;  // TransposedConv2d per block
   torch::nn::ModuleList norms_;   // BatchNorm2d or ConditionalBatchNorm2d per block but the last
 };
 TORCH_MODULE(Generator);

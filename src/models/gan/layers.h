@@ -75,4 +75,9 @@ TORCH_MODULE(ConditionalBatchNorm2d);
 // can run inside a constructor).
 void dcgan_init(torch::nn::Module& module);
 
+// Stores every 4-D parameter and buffer of `module` channels-last (NHWC strides; shapes and
+// values unchanged). On the CPU oneDNN then runs the convolutions without reordering activations
+// to and from its blocked layout: the DCGAN step measured 1.3-1.5x faster (bench_gan_step).
+void use_channels_last(torch::nn::Module& module);
+
 }  // namespace skingan::models
