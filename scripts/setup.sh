@@ -3,8 +3,19 @@
 # Idempotent: packages already present are not reinstalled and the build is incremental.
 #   scripts/setup.sh            install packages + build (Release) into build/
 #   scripts/setup.sh --no-build install packages only
+#   scripts/setup.sh --tests    also the packages only tests use (python3-torch: the exported
+#                               generator is loaded by stock PyTorch in a test)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build=1
+tests=0
+for arg in "$@"; do
+  case "$arg" in
+    --no-build) build=0 ;;
+    --tests) tests=1 ;;
+    *) echo "[setup] unknown option $arg (use --no-build, --tests)" >&2; exit 2 ;;
+  esac
+done
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config clang-format
@@ -12,6 +23,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libspdlog-dev libgtest-dev libgloo-dev
   python3
 )
+if ((tests)); then packages+=(python3-torch); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -27,7 +39,7 @@ else
   echo "[setup] all Debian packages present"
 fi
 
-if [ "${1:-}" = "--no-build" ]; then exit 0; fi
+if ((build == 0)); then exit 0; fi
 
 build_type="${SKINGAN_BUILD_TYPE:-Release}"
 cmake -S "$here" -B "$here/build" -G Ninja -DCMAKE_BUILD_TYPE="$build_type" >/dev/null

@@ -30,10 +30,14 @@ int run_cli(const std::vector<std::string>& args) {
   PrepareArgs prepare;
   InfoArgs info;
   TrainGanArgs train_gan;
+  GenerateArgs generate;
+  ExportGeneratorArgs export_generator;
   CLI::App* demo_cmd = add_make_demo_data_command(app, demo);
   CLI::App* prepare_cmd = add_prepare_command(app, prepare);
   CLI::App* info_cmd = add_info_command(app, info);
   CLI::App* train_gan_cmd = add_train_gan_command(app, train_gan);
+  CLI::App* generate_cmd = add_generate_command(app, generate);
+  CLI::App* export_cmd = add_export_generator_command(app, export_generator);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
   try {
@@ -47,6 +51,8 @@ int run_cli(const std::vector<std::string>& args) {
     if (prepare_cmd->parsed()) return run_prepare(prepare, runtime);
     if (info_cmd->parsed()) return run_info(info, runtime);
     if (train_gan_cmd->parsed()) return run_train_gan(train_gan, runtime);
+    if (generate_cmd->parsed()) return run_generate(generate, runtime);
+    if (export_cmd->parsed()) return run_export_generator(export_generator, runtime);
     return 2;
   } catch (const Error& e) {
     std::cerr << "error: " << e.what() << "\n";

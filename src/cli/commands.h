@@ -12,6 +12,8 @@
 #include "cli/runtime.h"
 #include "data/demo_data.h"
 #include "data/prepare.h"
+#include "generate/synthetic_set.h"
+#include "generate/torchscript_export.h"
 #include "train/gan_run.h"
 
 namespace skingan::cli {
@@ -82,6 +84,38 @@ struct TrainGanArgs {
 CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args);
 train::GanRunOptions to_gan_run_options(const TrainGanArgs& args, const Runtime& runtime);
 int run_train_gan(const TrainGanArgs& args, const Runtime& runtime);
+
+struct GenerateArgs {
+  std::string run;
+  std::string output;
+  int64_t per_class = -1;  // -1: not given
+  std::string balance_to;  // N or "max"
+  std::vector<std::string> classes;
+  std::uint64_t seed = 0;
+  double truncation = 0;
+  bool use_ema = true;
+  int64_t checkpoint = -1;
+  std::string filter = "none";
+  double keep = 1.0;
+  std::string real;
+  std::string preview;
+  bool force = false;
+};
+
+CLI::App* add_generate_command(CLI::App& app, GenerateArgs& args);
+generate::GenerateOptions to_generate_options(const GenerateArgs& args, const Runtime& runtime);
+int run_generate(const GenerateArgs& args, const Runtime& runtime);
+
+struct ExportGeneratorArgs {
+  std::string run;
+  std::string output;
+  int64_t checkpoint = -1;
+  bool use_ema = true;
+  bool force = false;
+};
+
+CLI::App* add_export_generator_command(CLI::App& app, ExportGeneratorArgs& args);
+int run_export_generator(const ExportGeneratorArgs& args, const Runtime& runtime);
 
 // Builds the whole command line, parses `args` (args[0] is the program name), runs the chosen
 // subcommand and returns the exit code; every error is printed once, to stderr.

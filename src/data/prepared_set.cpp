@@ -14,14 +14,20 @@ namespace {
 
 const std::vector<std::string> kManifestColumns = {"id",    "file",   "label",  "group",
                                                    "split", "source", "origin", "source_hash"};
+// Optional on reading: manifests written before synthetic sets existed lack them.
+const std::vector<std::string> kProvenanceColumns = {
+    "generator", "checkpoint_step", "seed", "sample_index", "score", "class_score"};
 
 }  // namespace
 
 void write_manifest(const fs::path& path, const std::vector<ManifestRow>& rows) {
-  std::string text = io::csv_line(kManifestColumns);
+  std::vector<std::string> header = kManifestColumns;
+  header.insert(header.end(), kProvenanceColumns.begin(), kProvenanceColumns.end());
+  std::string text = io::csv_line(header);
   for (const auto& r : rows) {
-    text += io::csv_line(
-        {r.id, r.file, r.label, r.group, split_name(r.split), r.source, r.origin, r.source_hash});
+    text += io::csv_line({r.id, r.file, r.label, r.group, split_name(r.split), r.source, r.origin,
+                          r.source_hash, r.generator, r.checkpoint_step, r.seed, r.sample_index,
+                          r.score, r.class_score});
   }
   io::write_file_atomic(path, text);
 }
@@ -31,11 +37,18 @@ std::vector<ManifestRow> read_manifest(const fs::path& path) {
   std::vector<int> col;
   for (const auto& name : kManifestColumns)
     col.push_back(table.require_column(name, path.string()));
+  std::vector<int> optional;
+  for (const auto& name : kProvenanceColumns) optional.push_back(table.column(name));
+  auto field = [](const std::vector<std::string>& c, int index) {
+    return index < 0 ? std::string() : c[index];
+  };
   std::vector<ManifestRow> rows;
   rows.reserve(table.rows.size());
   for (const auto& c : table.rows) {
     rows.push_back({c[col[0]], c[col[1]], c[col[2]], c[col[3]], parse_split(c[col[4]]), c[col[5]],
-                    c[col[6]], c[col[7]]});
+                    c[col[6]], c[col[7]], field(c, optional[0]), field(c, optional[1]),
+                    field(c, optional[2]), field(c, optional[3]), field(c, optional[4]),
+                    field(c, optional[5])});
   }
   return rows;
 }

@@ -1,5 +1,7 @@
 // The prepared-set format, shared by real and synthetic data (see ARCHITECTURE.md):
-//   DIR/manifest.csv   one row per image: id,file,label,group,split,source,origin,source_hash
+//   DIR/manifest.csv   one row per image: id,file,label,group,split,source,origin,source_hash,
+//                      then the provenance of synthetic rows (empty for real ones):
+//                      generator,checkpoint_step,seed,sample_index,score,class_score
 //   DIR/images/ID.png  the preprocessed image
 //   DIR/images.cache   all images as uint8 RGB [N,3,S,S] in manifest order (io/image_cache.h)
 //   DIR/meta.json      format, version, size, classes, counts per split, preprocessing, inputs,
@@ -31,7 +33,16 @@ struct ManifestRow {
   Split split = Split::kTrain;
   std::string source = "real";  // real | synthetic
   std::string origin;           // the input row or file this image came from
-  std::string source_hash;      // FNV-1a 64 of the input image file's bytes
+  std::string source_hash;      // FNV-1a 64 of the input image file's bytes (synthetic: PNG's)
+  // Synthetic rows only (empty otherwise): the GAN run folder (and class unit) that drew the
+  // image, its checkpoint step, the generation seed and the sample's index in its class's
+  // noise stream (the same four regenerate the image), and the filter's scores.
+  std::string generator;
+  std::string checkpoint_step;
+  std::string seed;
+  std::string sample_index;
+  std::string score;        // discriminator score when filtered
+  std::string class_score;  // conditional runs: probability D gives the requested class
 };
 
 void write_manifest(const std::filesystem::path& path, const std::vector<ManifestRow>& rows);

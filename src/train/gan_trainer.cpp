@@ -6,32 +6,13 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "train/gan_checkpoint.h"
 #include "train/gan_losses.h"
 
 namespace fs = std::filesystem;
 
 namespace skingan::train {
 namespace {
-
-models::GeneratorOptions generator_options(const GanConfig& c, int64_t num_classes) {
-  models::GeneratorOptions o;
-  o.image_size(c.image_size).latent_dim(c.latent_dim).channels(c.g_channels);
-  if (c.arch == GanArch::kAcgan)
-    o.num_classes(num_classes).conditioning(models::Conditioning::kConcat);
-  if (c.arch == GanArch::kCgan)
-    o.num_classes(num_classes).conditioning(models::Conditioning::kBatchNorm);
-  return o;
-}
-
-models::DiscriminatorOptions discriminator_options(const GanConfig& c, int64_t num_classes) {
-  models::DiscriminatorOptions o;
-  o.image_size(c.image_size).channels(c.d_channels).spectral_norm(c.spectral_norm);
-  if (c.arch == GanArch::kAcgan)
-    o.num_classes(num_classes).head(models::DiscriminatorHead::kAuxiliary);
-  if (c.arch == GanArch::kCgan)
-    o.num_classes(num_classes).head(models::DiscriminatorHead::kProjection);
-  return o;
-}
 
 double grad_norm(const std::vector<torch::Tensor>& parameters) {
   double sum = 0;

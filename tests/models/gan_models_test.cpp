@@ -52,6 +52,11 @@ TEST(GanModels, ShapesAndRangesForEveryArchitectureAndSize) {
       ASSERT_EQ(out.logits.sizes(), (std::vector<int64_t>{5}));
       if (arch.head == DiscriminatorHead::kAuxiliary) {
         ASSERT_EQ(out.class_logits.sizes(), (std::vector<int64_t>{5, 3}));
+      } else if (arch.head == DiscriminatorHead::kProjection) {
+        // The logit given every class; each sample's own column is its logit.
+        ASSERT_EQ(out.class_logits.sizes(), (std::vector<int64_t>{5, 3}));
+        EXPECT_TRUE(torch::allclose(out.class_logits.gather(1, labels.unsqueeze(1)).squeeze(1),
+                                    out.logits, 1e-5, 1e-6));
       } else {
         EXPECT_FALSE(out.class_logits.defined());
       }

@@ -64,7 +64,13 @@ DiscriminatorOutput DiscriminatorImpl::forward(const torch::Tensor& x,
   } else if (options_.head() == DiscriminatorHead::kProjection) {
     TORCH_CHECK(labels.defined() && labels.size(0) == x.size(0),
                 "projection Discriminator expects labels of shape [", x.size(0), "]");
-    out.logits = out.logits + (projection_->forward(labels) * h).sum(1);
+    // The class embedding table once ([K,16C], spectrally normalised once per forward), then
+    // the logit given every class ([N,K]: generation filters score class agreement with it) and
+    // given each sample's own label.
+    const torch::Tensor table = projection_->forward(
+        torch::arange(options_.num_classes(), torch::dtype(torch::kLong).device(h.device())));
+    out.class_logits = out.logits.unsqueeze(1) + h.matmul(table.t());
+    out.logits = out.logits + (table.index_select(0, labels) * h).sum(1);
   }
   return out;
 }

@@ -31,7 +31,9 @@ void validate(const DiscriminatorOptions& options);
 
 struct DiscriminatorOutput {
   torch::Tensor logits;        // [N] real/fake score
-  torch::Tensor class_logits;  // [N,K] for kAuxiliary, else undefined
+  // [N,K]: kAuxiliary: the class head's logits; kProjection: the real/fake logit given each
+  // class; undefined for kUnconditional.
+  torch::Tensor class_logits;
 };
 
 class DiscriminatorImpl : public torch::nn::Module {

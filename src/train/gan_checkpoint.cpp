@@ -1,0 +1,143 @@
+#include "train/gan_checkpoint.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+#include <torch/serialize/input-archive.h>
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "io/files.h"
+
+namespace fs = std::filesystem;
+
+namespace skingan::train {
+
+models::GeneratorOptions generator_options(const GanConfig& c, int64_t num_classes) {
+  models::GeneratorOptions o;
+  o.image_size(c.image_size).latent_dim(c.latent_dim).channels(c.g_channels);
+  if (c.arch == GanArch::kAcgan)
+    o.num_classes(num_classes).conditioning(models::Conditioning::kConcat);
+  if (c.arch == GanArch::kCgan)
+    o.num_classes(num_classes).conditioning(models::Conditioning::kBatchNorm);
+  return o;
+}
+
+models::DiscriminatorOptions discriminator_options(const GanConfig& c, int64_t num_classes) {
+  models::DiscriminatorOptions o;
+  o.image_size(c.image_size).channels(c.d_channels).spectral_norm(c.spectral_norm);
+  if (c.arch == GanArch::kAcgan)
+    o.num_classes(num_classes).head(models::DiscriminatorHead::kAuxiliary);
+  if (c.arch == GanArch::kCgan)
+    o.num_classes(num_classes).head(models::DiscriminatorHead::kProjection);
+  return o;
+}
+
+GanUnit GanRun::unit_for(const std::string& label) const {
+  const auto it = std::find(classes.begin(), classes.end(), label);
+  if (it == classes.end()) {
+    std::string known;
+    for (const auto& c : classes) known += (known.empty() ? "" : ", ") + c;
+    throw ConfigError(describe_problem("class '" + label + "'", "not trained by " + dir.string(),
+                                       "one of: " + known,
+                                       "Choose one of those with --classes, or train a GAN that "
+                                       "includes it."));
+  }
+  const int64_t index = it - classes.begin();
+  if (config.per_class) return {label, dir / "classes" / label, -1};
+  return {gan_arch_name(config.arch), dir, is_conditional(config.arch) ? index : -1};
+}
+
+GanRun read_gan_run(const fs::path& run_dir) {
+  const fs::path config_path = run_dir / "config.json";
+  if (!fs::exists(config_path)) {
+    throw ConfigError(describe_problem("GAN run " + run_dir.string(), "no config.json there",
+                                       "a folder written by `skingan train-gan`",
+                                       "Check the path, or train one with `skingan train-gan`."));
+  }
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(io::read_file(config_path));
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(config_path.string() + " is not valid JSON (" + e.what() + ").");
+  }
+  if (!j.contains("gan") || !j.contains("classes")) {
+    throw ConfigError(config_path.string() +
+                      " is not a skingan GAN run's config (no \"gan\" or \"classes\").");
+  }
+  GanRun run;
+  run.dir = run_dir;
+  run.config = gan_config_from_json(j.at("gan"));
+  run.classes = j.at("classes").get<std::vector<std::string>>();
+  run.set_dir = j.value("set", "");
+  return run;
+}
+
+fs::path find_checkpoint(const GanUnit& unit, int64_t step) {
+  const fs::path dir = unit.dir / "checkpoints";
+  std::vector<fs::path> found;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (e.path().extension() == ".pt" && name.rfind("step_", 0) == 0) found.push_back(e.path());
+  }
+  std::sort(found.begin(), found.end());
+  if (found.empty()) {
+    throw CheckpointError(describe_problem(
+        "GAN " + unit.name + " in " + unit.dir.string(), "no checkpoint",
+        "at least one checkpoint (checkpoints/step_N.pt)",
+        "Train it first (`skingan train-gan`), or resume the interrupted run with --resume."));
+  }
+  if (step < 0) return found.back();
+  char name[32];
+  std::snprintf(name, sizeof(name), "step_%07lld.pt", static_cast<long long>(step));
+  if (fs::exists(dir / name)) return dir / name;
+  std::string steps;
+  for (const auto& f : found) {
+    steps += (steps.empty() ? "" : ", ") +
+             std::to_string(std::stoll(f.stem().string().substr(5)));
+  }
+  throw CheckpointError(describe_problem("--checkpoint " + std::to_string(step),
+                                         "no such checkpoint for " + unit.name + " in " + dir.string(),
+                                         "one of the kept steps: " + steps, ""));
+}
+
+GanCheckpoint load_gan_checkpoint(const fs::path& path, c10::Device device) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path.string(), device);
+  } catch (const c10::Error&) {
+    throw CheckpointError(describe_problem("checkpoint " + path.string(), "an unreadable file",
+                                           "a skingan GAN checkpoint",
+                                           "Use an earlier checkpoint (--checkpoint STEP)."));
+  }
+  c10::IValue config_value;
+  if (!archive.try_read("config", config_value) || !config_value.isString()) {
+    throw CheckpointError(path.string() + " is not a skingan GAN checkpoint (no config).");
+  }
+  GanCheckpoint c;
+  c.config = gan_config_from_json(nlohmann::json::parse(config_value.toStringRef()));
+  torch::Tensor classes, step;
+  archive.read("num_classes", classes);
+  archive.read("step", step);
+  c.num_classes = classes.item<int64_t>();
+  c.step = step.item<int64_t>();
+  auto load_into = [&](const char* key, torch::nn::Module& module) {
+    torch::serialize::InputArchive part;
+    archive.read(key, part);
+    module.load(part);
+    module.to(device);
+    module.eval();
+  };
+  c.generator = models::Generator(generator_options(c.config, c.num_classes));
+  load_into("generator", *c.generator);
+  c.discriminator = models::Discriminator(discriminator_options(c.config, c.num_classes));
+  load_into("discriminator", *c.discriminator);
+  if (c.config.ema_decay > 0) {
+    c.generator_ema = models::Generator(generator_options(c.config, c.num_classes));
+    load_into("generator_ema", *c.generator_ema);
+  }
+  return c;
+}
+
+}  // namespace skingan::train

@@ -1,0 +1,57 @@
+// Reading a finished GAN run back: its folder (config.json, one unit per class for --per-class
+// runs) and the models in its checkpoints, for sampling, filtering and export. The checkpoint
+// format itself is written by GanTrainer::save.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <c10/core/Device.h>
+
+#include "models/gan/discriminator.h"
+#include "models/gan/generator.h"
+#include "train/gan_config.h"
+
+namespace skingan::train {
+
+// The model options a GanConfig implies (shared with GanTrainer so the two cannot drift apart).
+models::GeneratorOptions generator_options(const GanConfig& config, int64_t num_classes);
+models::DiscriminatorOptions discriminator_options(const GanConfig& config, int64_t num_classes);
+
+// Where the generator for one class lives in a run.
+struct GanUnit {
+  std::string name;                // "mel" for a per-class unit, else the architecture
+  std::filesystem::path dir;       // holds checkpoints/
+  int64_t label_index = -1;        // the class's index for a conditional generator, else -1
+};
+
+struct GanRun {
+  std::filesystem::path dir;
+  GanConfig config;
+  std::vector<std::string> classes;  // the classes it was trained on, in label order
+  std::filesystem::path set_dir;     // the prepared set it was trained on
+  // The unit that draws `label`; ConfigError naming the run's classes when it has none.
+  GanUnit unit_for(const std::string& label) const;
+};
+
+// Reads RUN_DIR/config.json. ConfigError when RUN_DIR is not a skingan GAN run.
+GanRun read_gan_run(const std::filesystem::path& run_dir);
+
+// UNIT/checkpoints/step_NNNNNNN.pt for `step`, or the latest when step < 0. CheckpointError
+// when there is none (saying which steps exist and how to make one).
+std::filesystem::path find_checkpoint(const GanUnit& unit, int64_t step);
+
+// The models of one checkpoint, in eval mode on `device`. generator_ema is null when the run
+// kept no EMA.
+struct GanCheckpoint {
+  GanConfig config;
+  int64_t num_classes = 0;
+  int64_t step = 0;
+  models::Generator generator{nullptr};
+  models::Generator generator_ema{nullptr};
+  models::Discriminator discriminator{nullptr};
+};
+GanCheckpoint load_gan_checkpoint(const std::filesystem::path& path, c10::Device device);
+
+}  // namespace skingan::train

@@ -1,0 +1,154 @@
+// skingan export-generator: the TorchScript module draws what skingan draws, in C++ (always)
+// and in Debian's python3-torch (when installed).
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include <torch/csrc/jit/serialization/pickle.h>
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "data/prepare.h"
+#include "generate/torchscript_export.h"
+#include "io/files.h"
+#include "test_util.h"
+#include "train/gan_checkpoint.h"
+#include "train/gan_run.h"
+
+namespace fs = std::filesystem;
+using namespace skingan;
+
+namespace {
+
+class ExportTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir();
+    test::write_ham_set(*dir_ / "src", test::make_rows({"nv", "mel"}, 4, 2), 40, 30);
+    data::PrepareOptions prepare;
+    prepare.source.root = *dir_ / "src";
+    prepare.output = *dir_ / "set";
+    prepare.preprocess.size = 32;
+    prepare.progress = false;
+    data::prepare_dataset(prepare);
+    for (auto [name, arch, per_class] :
+         {std::tuple{"dcgan", train::GanArch::kDcgan, false},
+          std::tuple{"acgan", train::GanArch::kAcgan, false},
+          std::tuple{"cgan", train::GanArch::kCgan, false},
+          std::tuple{"per_class", train::GanArch::kDcgan, true}}) {
+      train::GanRunOptions o;
+      o.set_dir = *dir_ / "set";
+      o.run_dir = *dir_ / name;
+      o.progress = false;
+      o.config = train::default_gan_config(arch);
+      o.config.per_class = per_class;
+      o.config.g_channels = o.config.d_channels = 4;
+      o.config.latent_dim = 8;
+      o.config.batch_size = 4;
+      o.config.steps = 3;
+      train::run_gan_training(o);
+    }
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+
+  // skingan's own images for z and labels: each sample from its class's EMA generator.
+  static torch::Tensor skingan_images(const std::string& run_name, const torch::Tensor& z,
+                                      const torch::Tensor& labels) {
+    const train::GanRun run = train::read_gan_run(*dir_ / run_name);
+    std::vector<torch::Tensor> out;
+    torch::NoGradGuard no_grad;
+    for (int64_t i = 0; i < z.size(0); ++i) {
+      const auto unit = run.unit_for(run.classes[labels[i].item<int64_t>()]);
+      auto c = train::load_gan_checkpoint(train::find_checkpoint(unit, -1), torch::kCPU);
+      const torch::Tensor label =
+          unit.label_index >= 0 ? labels.slice(0, i, i + 1) : torch::Tensor();
+      out.push_back(c.generator_ema->forward(z.slice(0, i, i + 1), label));
+    }
+    return torch::cat(out);
+  }
+
+  static fs::path export_run(const std::string& run) {
+    generate::ExportOptions o;
+    o.run_dir = *dir_ / run;
+    o.output = *dir_ / (run + ".pt");
+    o.force = true;
+    generate::export_generator(o);
+    return o.output;
+  }
+
+  static test::TempDir* dir_;
+};
+test::TempDir* ExportTest::dir_ = nullptr;
+
+// A python3 that imports torch, or "".
+std::string python_with_torch() {
+  for (const char* python : {"/usr/bin/python3", "python3"}) {
+    const std::string command = std::string(python) + " -c 'import torch' >/dev/null 2>&1";
+    if (std::system(command.c_str()) == 0) return python;
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_F(ExportTest, TorchScriptModuleDrawsWhatSkinganDraws) {
+  torch::manual_seed(1);
+  const torch::Tensor z = torch::randn({6, 8});
+  const torch::Tensor labels = torch::tensor({0, 1, 1, 0, 1, 0}, torch::kLong);
+  for (const std::string run : {"dcgan", "acgan", "cgan", "per_class"}) {
+    torch::jit::Module module = torch::jit::load(export_run(run).string());
+    const torch::Tensor exported = module.forward({z, labels}).toTensor();
+    EXPECT_TRUE(torch::allclose(exported, skingan_images(run, z, labels), 1e-5, 1e-5)) << run;
+    EXPECT_EQ(module.attr("latent_dim").toInt(), 8);
+    EXPECT_EQ(module.attr("classes").toList().size(), 2u) << run;  // the classes it saw
+  }
+}
+
+TEST_F(ExportTest, PythonLoadsTheExportAndMatchesSkinganForTheSameNoise) {
+  const std::string python = python_with_torch();
+  if (python.empty()) GTEST_SKIP() << "no python3 with torch here (apt install python3-torch)";
+  torch::manual_seed(2);
+  const torch::Tensor z = torch::randn({5, 8});
+  const torch::Tensor labels = torch::tensor({1, 0, 1, 1, 0}, torch::kLong);
+  for (const std::string run : {"cgan", "per_class"}) {
+    const fs::path exported = export_run(run);
+    const torch::Tensor expected = skingan_images(run, z, labels);
+    const std::vector<char> bytes =
+        torch::jit::pickle_save(c10::IValue(c10::List<torch::Tensor>({z, labels, expected})));
+    io::write_file_atomic(*dir_ / "inputs.pt", std::string(bytes.begin(), bytes.end()));
+    // The README's lines, plus the comparison.
+    test::write_text(*dir_ / "check.py",
+                     "import sys, torch\n"
+                     "g = torch.jit.load(sys.argv[1])\n"
+                     "z, labels, expected = torch.load(sys.argv[2])\n"
+                     "images = g(z, labels)\n"
+                     "print('%.3g' % (images - expected).abs().max().item())\n");
+    const std::string command = python + " " + (*dir_ / "check.py").string() + " " +
+                                exported.string() + " " + (*dir_ / "inputs.pt").string() + " 2>&1";
+    FILE* pipe = popen(command.c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    std::string output;
+    char buffer[512];
+    while (std::fgets(buffer, sizeof(buffer), pipe)) output += buffer;
+    ASSERT_EQ(pclose(pipe), 0) << output;
+    EXPECT_LT(std::stod(output), 1e-5) << run << ": " << output;
+  }
+}
+
+TEST_F(ExportTest, RefusesToOverwriteWithoutForce) {
+  const fs::path file = export_run("dcgan");
+  generate::ExportOptions o;
+  o.run_dir = *dir_ / "dcgan";
+  o.output = file;
+  try {
+    generate::export_generator(o);
+    FAIL() << "overwrote " << file;
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("already exists"), std::string::npos) << e.what();
+  }
+}
