@@ -32,12 +32,18 @@ int run_cli(const std::vector<std::string>& args) {
   TrainGanArgs train_gan;
   GenerateArgs generate;
   ExportGeneratorArgs export_generator;
+  TrainClassifierArgs train_classifier;
+  EvaluateArgs evaluate;
+  CompareArgs compare;
   CLI::App* demo_cmd = add_make_demo_data_command(app, demo);
   CLI::App* prepare_cmd = add_prepare_command(app, prepare);
   CLI::App* info_cmd = add_info_command(app, info);
   CLI::App* train_gan_cmd = add_train_gan_command(app, train_gan);
   CLI::App* generate_cmd = add_generate_command(app, generate);
   CLI::App* export_cmd = add_export_generator_command(app, export_generator);
+  CLI::App* train_classifier_cmd = add_train_classifier_command(app, train_classifier);
+  CLI::App* evaluate_cmd = add_evaluate_command(app, evaluate);
+  CLI::App* compare_cmd = add_compare_command(app, compare);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
   try {
@@ -53,6 +59,9 @@ int run_cli(const std::vector<std::string>& args) {
     if (train_gan_cmd->parsed()) return run_train_gan(train_gan, runtime);
     if (generate_cmd->parsed()) return run_generate(generate, runtime);
     if (export_cmd->parsed()) return run_export_generator(export_generator, runtime);
+    if (train_classifier_cmd->parsed()) return run_train_classifier(train_classifier, runtime);
+    if (evaluate_cmd->parsed()) return run_evaluate(evaluate, runtime);
+    if (compare_cmd->parsed()) return run_compare(compare, runtime);
     return 2;
   } catch (const Error& e) {
     std::cerr << "error: " << e.what() << "\n";

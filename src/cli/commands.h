@@ -12,8 +12,10 @@
 #include "cli/runtime.h"
 #include "data/demo_data.h"
 #include "data/prepare.h"
+#include "eval/evaluate.h"
 #include "generate/synthetic_set.h"
 #include "generate/torchscript_export.h"
+#include "train/classifier_run.h"
 #include "train/gan_run.h"
 
 namespace skingan::cli {
@@ -116,6 +118,50 @@ struct ExportGeneratorArgs {
 
 CLI::App* add_export_generator_command(CLI::App& app, ExportGeneratorArgs& args);
 int run_export_generator(const ExportGeneratorArgs& args, const Runtime& runtime);
+
+struct TrainClassifierArgs {
+  std::vector<std::string> train;
+  std::string output;
+  std::string model = "resnet18";
+  int64_t width = 64;
+  int64_t epochs = 15;
+  int64_t batch_size = 64;
+  std::string optimizer = "adamw";
+  double lr = 0, weight_decay = -1, warmup_epochs = 1, label_smoothing = 0.1;
+  std::string augment = "classic";
+  bool class_weights = false, balanced_sampler = false;
+  int64_t synthetic_cap = -1;
+  std::uint64_t seed = 1;
+  bool resume = false, force = false;
+};
+
+CLI::App* add_train_classifier_command(CLI::App& app, TrainClassifierArgs& args);
+train::ClassifierRunOptions to_classifier_run_options(const TrainClassifierArgs& args,
+                                                      const Runtime& runtime);
+int run_train_classifier(const TrainClassifierArgs& args, const Runtime& runtime);
+
+struct EvaluateArgs {
+  std::string model, data, output;
+  std::string split = "test";
+  std::string label_map;
+  bool tta = false;
+  int bootstrap = 1000;
+  std::uint64_t seed = 1;
+  bool force = false;
+};
+
+CLI::App* add_evaluate_command(CLI::App& app, EvaluateArgs& args);
+int run_evaluate(const EvaluateArgs& args, const Runtime& runtime);
+
+struct CompareArgs {
+  std::string a, b;
+  int bootstrap = 1000;
+  std::uint64_t seed = 1;
+  bool json = false;
+};
+
+CLI::App* add_compare_command(CLI::App& app, CompareArgs& args);
+int run_compare(const CompareArgs& args, const Runtime& runtime);
 
 // Builds the whole command line, parses `args` (args[0] is the program name), runs the chosen
 // subcommand and returns the exit code; every error is printed once, to stderr.

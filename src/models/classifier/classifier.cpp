@@ -1,0 +1,160 @@
+#include "models/classifier/classifier.h"
+
+#include <torch/torch.h>
+
+#include "core/error.h"
+
+namespace skingan::models {
+namespace {
+
+namespace nn = torch::nn;
+
+nn::Conv2d conv3x3(int64_t in, int64_t out, int64_t stride) {
+  return nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false));
+}
+
+// He et al.'s basic residual block: two 3x3 convolutions, identity or 1x1 projection shortcut.
+class BasicBlockImpl : public nn::Module {
+ public:
+  BasicBlockImpl(int64_t in, int64_t out, int64_t stride) {
+    conv1_ = register_module("conv1", conv3x3(in, out, stride));
+    bn1_ = register_module("bn1", nn::BatchNorm2d(out));
+    conv2_ = register_module("conv2", conv3x3(out, out, 1));
+    bn2_ = register_module("bn2", nn::BatchNorm2d(out));
+    // Zero-init the last BN scale: each block starts as the identity (Goyal et al. 2017).
+    nn::init::zeros_(bn2_->weight);
+    if (stride != 1 || in != out) {
+      shortcut_ = register_module(
+          "shortcut", nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)),
+                                     nn::BatchNorm2d(out)));
+    }
+  }
+  torch::Tensor forward(const torch::Tensor& x) {
+    torch::Tensor h = torch::relu(bn1_->forward(conv1_->forward(x)));
+    h = bn2_->forward(conv2_->forward(h));
+    return torch::relu(h + (shortcut_ ? shortcut_->forward(x) : x));
+  }
+
+ private:
+  nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
+  nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr};
+  nn::Sequential shortcut_{nullptr};
+};
+TORCH_MODULE(BasicBlock);
+
+void add_conv_bn_relu(nn::Sequential& seq, int64_t in, int64_t out, int64_t stride) {
+  seq->push_back(conv3x3(in, out, stride));
+  seq->push_back(nn::BatchNorm2d(out));
+  seq->push_back(nn::ReLU(nn::ReLUOptions(true)));
+}
+
+}  // namespace
+
+ClassifierArch parse_classifier_arch(const std::string& name) {
+  if (name == "resnet18") return ClassifierArch::kResnet18;
+  if (name == "small_cnn") return ClassifierArch::kSmallCnn;
+  throw ConfigError(describe_problem("--model " + name, "an unknown model",
+                                     "resnet18 or small_cnn", ""));
+}
+
+std::string classifier_arch_name(ClassifierArch arch) {
+  return arch == ClassifierArch::kResnet18 ? "resnet18" : "small_cnn";
+}
+
+ClassifierImpl::ClassifierImpl(const ClassifierOptions& o) : options_(o) {
+  if (o.image_size() < 32 || o.image_size() > 512 || o.num_classes() < 2 || o.width() < 4) {
+    throw ConfigError("classifier: image size must be 32..512, classes >= 2, width >= 4 (got " +
+                      std::to_string(o.image_size()) + ", " + std::to_string(o.num_classes()) +
+                      ", " + std::to_string(o.width()) + ").");
+  }
+  const int64_t w = o.width();
+  features_ = nn::Sequential();
+  int64_t channels = w;
+  if (o.arch() == ClassifierArch::kResnet18) {
+    // Stem: [N,3,S,S] -> [N,w/2,S,S] -> [N,w,S/2,S/2], then stride 2 until the side is <= 32.
+    add_conv_bn_relu(features_, 3, w / 2, 1);
+    add_conv_bn_relu(features_, w / 2, w, 2);
+    for (int64_t side = o.image_size() / 2; side > 32; side /= 2) add_conv_bn_relu(features_, w, w, 2);
+    const int64_t widths[] = {w, 2 * w, 4 * w, 8 * w};
+    int64_t in = w;
+    for (int stage = 0; stage < 4; ++stage) {
+      for (int block = 0; block < 2; ++block) {
+        const int64_t stride = stage > 0 && block == 0 ? 2 : 1;
+        features_->push_back(BasicBlock(in, widths[stage], stride));
+        in = widths[stage];
+      }
+    }
+    channels = 8 * w;
+  } else {
+    int64_t in = 3;
+    for (int64_t out : {w, 2 * w, 4 * w, 8 * w}) {
+      add_conv_bn_relu(features_, in, out, 1);
+      features_->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(2)));
+      in = out;
+    }
+    channels = 8 * w;
+  }
+  register_module("features", features_);
+  dropout_ = register_module("dropout", nn::Dropout(o.dropout()));
+  head_ = register_module("head", nn::Linear(channels, o.num_classes()));
+  for (auto& m : modules(false)) {
+    if (auto* conv = m->as<nn::Conv2d>()) {
+      nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
+    }
+  }
+}
+
+torch::Tensor ClassifierImpl::forward(const torch::Tensor& x) {
+  torch::Tensor h = features_->forward(x);                       // [N,C,s,s]
+  h = torch::adaptive_avg_pool2d(h, {1, 1}).flatten(1);            // [N,C]
+  return head_->forward(dropout_->forward(h));                     // [N,K]
+}
+
+torch::Tensor normalize_images(const torch::Tensor& images) {
+  const torch::Tensor unit =
+      images.scalar_type() == torch::kByte ? images.to(torch::kFloat).div(255.0) : images;
+  return unit.sub(0.5).div(0.25);
+}
+
+}  // namespace skingan::models
+
+namespace skingan::models {
+
+torch::Tensor predict_probabilities(Classifier& model, const torch::Tensor& images, int64_t batch,
+                                    c10::Device device, bool tta) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model->is_training();
+  model->eval();
+  std::vector<torch::Tensor> out;
+  for (int64_t start = 0; start < images.size(0); start += batch) {
+    torch::Tensor x = normalize_images(images.slice(0, start, start + batch).to(device));
+    if (device.is_cpu()) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+    torch::Tensor p = torch::softmax(model->forward(x), 1);
+    if (tta) {
+      p = p + torch::softmax(model->forward(x.flip({3})), 1) +
+          torch::softmax(model->forward(x.flip({2})), 1) +
+          torch::softmax(model->forward(x.flip({2, 3})), 1);
+      p = p / 4;
+    }
+    out.push_back(p.to(torch::kCPU));
+  }
+  if (was_training) model->train();
+  return out.empty() ? torch::zeros({0, model->options().num_classes()}) : torch::cat(out);
+}
+
+nlohmann::json to_json(const ClassifierOptions& o) {
+  return {{"arch", classifier_arch_name(o.arch())}, {"num_classes", o.num_classes()},
+          {"image_size", o.image_size()},           {"width", o.width()},
+          {"dropout", o.dropout()}};
+}
+
+ClassifierOptions classifier_options_from_json(const nlohmann::json& j) {
+  return ClassifierOptions()
+      .arch(parse_classifier_arch(j.at("arch").get<std::string>()))
+      .num_classes(j.at("num_classes").get<int64_t>())
+      .image_size(j.at("image_size").get<int64_t>())
+      .width(j.at("width").get<int64_t>())
+      .dropout(j.at("dropout").get<double>());
+}
+
+}  // namespace skingan::models

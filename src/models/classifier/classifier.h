@@ -1,0 +1,67 @@
+// Image classifiers for 32-128 px lesion images.
+//   resnet18: He et al.'s ResNet-18 (BasicBlocks [2,2,2,2], widths w,2w,4w,8w) with a stem for
+//     small images: a 3x3 convolution at full resolution, then a stride-2 3x3 convolution, so the
+//     first stage works at 32x32 for 64 px inputs (ImageNet's 7x7/2 + max-pool stem would leave
+//     16x16 and throw away the fine texture that tells lesions apart), and at 32x32 for 128 px
+//     inputs too (one more stride 2), which bounds compute on a 2-core CPU.
+//   small_cnn: four 3x3 conv-BN-ReLU-maxpool blocks (w, 2w, 4w, 8w): a fast baseline.
+// Both end in global average pooling, dropout and a linear layer: [N,3,S,S] -> logits [N,K].
+#pragma once
+
+#include <string>
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+#include <nlohmann/json.hpp>
+
+namespace skingan::models {
+
+enum class ClassifierArch { kResnet18, kSmallCnn };
+
+ClassifierArch parse_classifier_arch(const std::string& name);  // ConfigError when unknown
+std::string classifier_arch_name(ClassifierArch arch);
+
+struct ClassifierOptions {
+  TORCH_ARG(ClassifierArch, arch) = ClassifierArch::kResnet18;
+  TORCH_ARG(int64_t, num_classes) = 7;
+  TORCH_ARG(int64_t, image_size) = 64;
+  TORCH_ARG(int64_t, width) = 64;
+  TORCH_ARG(double, dropout) = 0.2;
+};
+
+class ClassifierImpl : public torch::nn::Module {
+ public:
+  explicit ClassifierImpl(const ClassifierOptions& options);
+  // x: float [N,3,S,S] normalised (see normalize_images) -> logits [N,K]
+  torch::Tensor forward(const torch::Tensor& x);
+  const ClassifierOptions& options() const { return options_; }
+
+ private:
+  ClassifierOptions options_;
+  torch::nn::Sequential features_{nullptr};
+  torch::nn::Dropout dropout_{nullptr};
+  torch::nn::Linear head_{nullptr};
+};
+TORCH_MODULE(Classifier);
+
+// uint8 or [0,1] float images [N,3,S,S] -> the classifier's input: (x - 0.5) / 0.25 per channel.
+torch::Tensor normalize_images(const torch::Tensor& unit_images);
+
+}  // namespace skingan::models
+
+namespace skingan::models {
+
+// Class probabilities for uint8 images [N,3,S,S] (any device), in eval mode, `batch` at a time:
+// float [N,K] on the CPU. With tta, the mean over the identity, both flips and a 180-degree
+// rotation (lesions have no canonical orientation).
+torch::Tensor predict_probabilities(Classifier& model, const torch::Tensor& images, int64_t batch,
+                                    c10::Device device, bool tta = false);
+
+// Model options <-> JSON (config.json of a model folder).
+nlohmann::json to_json(const ClassifierOptions& options);
+ClassifierOptions classifier_options_from_json(const nlohmann::json& j);
+
+}  // namespace skingan::models

@@ -1,0 +1,410 @@
+#include "train/classifier_run.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <map>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "core/signals.h"
+#include "data/batch_sampler.h"
+#include "data/prepared_set.h"
+#include "eval/metrics.h"
+#include "io/files.h"
+#include "io/image_codec.h"
+#include "report/line_chart.h"
+
+namespace fs = std::filesystem;
+
+namespace skingan::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The training data: every real training image of the first set, the (capped) training rows of
+// the others, and the first set's validation images.
+struct Data {
+  std::vector<std::string> classes;
+  int64_t image_size = 0;
+  torch::Tensor train_images, train_labels;  // uint8 [N,3,S,S], long [N]
+  torch::Tensor val_images, val_labels;
+  std::map<std::string, int64_t> synthetic_per_class;
+};
+
+Data load_data(const ClassifierRunOptions& o) {
+  if (o.train_sets.empty()) throw ConfigError("train-classifier: give at least one --train SET.");
+  const data::PreparedSet real = data::PreparedSet::open(o.train_sets.front());
+  Data d;
+  d.classes = real.classes();
+  d.image_size = real.image_size();
+  std::vector<torch::Tensor> images;
+  std::vector<int64_t> labels;
+  std::vector<int64_t> val_rows, val_labels;
+  for (size_t s = 0; s < o.train_sets.size(); ++s) {
+    const data::PreparedSet set = s == 0 ? real : data::PreparedSet::open(o.train_sets[s]);
+    if (set.image_size() != d.image_size) {
+      throw ConfigError(describe_problem(
+          "training set " + o.train_sets[s].string(), std::to_string(set.image_size()) + " px",
+          std::to_string(d.image_size) + " px like the first (real) set",
+          "Prepare or generate it at the same size."));
+    }
+    std::vector<int64_t> rows;
+    std::map<std::string, int64_t> taken;
+    for (size_t i = 0; i < set.rows().size(); ++i) {
+      const auto& r = set.rows()[i];
+      if (s == 0 && r.split == data::Split::kValidation && r.source == "real") {
+        val_rows.push_back(static_cast<int64_t>(i));
+        val_labels.push_back(real.class_index(r.label));
+      }
+      if (r.split != data::Split::kTrain) continue;  // val/test of every set stay out
+      const auto it = std::find(d.classes.begin(), d.classes.end(), r.label);
+      if (it == d.classes.end()) {
+        throw ConfigError(describe_problem("class '" + r.label + "' in " + o.train_sets[s].string(),
+                                           "not a class of the real set " +
+                                               o.train_sets.front().string(),
+                                           "synthetic sets drawn for the real set's classes", ""));
+      }
+      if (r.source == "synthetic") {
+        if (o.config.synthetic_cap >= 0 && taken[r.label] >= o.config.synthetic_cap) continue;
+        ++taken[r.label];
+        ++d.synthetic_per_class[r.label];
+      }
+      rows.push_back(static_cast<int64_t>(i));
+      labels.push_back(it - d.classes.begin());
+    }
+    if (rows.empty()) continue;
+    images.push_back(set.load_images().index_select(0, torch::tensor(rows, torch::kLong)));
+    if (s == 0) {
+      d.val_images = set.load_images().index_select(0, torch::tensor(val_rows, torch::kLong));
+    }
+  }
+  if (images.empty() || val_rows.empty()) {
+    throw ConfigError(describe_problem("real set " + o.train_sets.front().string(),
+                                       "no training or no validation images",
+                                       "a prepared set with train and val splits", ""));
+  }
+  d.train_images = torch::cat(images);
+  d.train_labels = torch::tensor(labels, torch::kLong);
+  d.val_labels = torch::tensor(val_labels, torch::kLong);
+  return d;
+}
+
+// Inverse class frequency, normalised to mean 1 over the classes present (sklearn "balanced").
+torch::Tensor class_weights(const torch::Tensor& labels, int64_t classes) {
+  const torch::Tensor counts = torch::bincount(labels, {}, classes).to(torch::kFloat);
+  const torch::Tensor present = counts > 0;
+  torch::Tensor w = torch::where(present, counts.sum() / (present.sum() * counts.clamp_min(1)),
+                                 torch::zeros_like(counts));
+  return w;
+}
+
+// Linear warm-up to the base rate, then cosine decay to 0 (Loshchilov & Hutter; Goyal et al.).
+double learning_rate(double base, int64_t step, int64_t warmup, int64_t total) {
+  if (step < warmup) return base * static_cast<double>(step + 1) / static_cast<double>(warmup);
+  const double progress =
+      static_cast<double>(step - warmup) / static_cast<double>(std::max<int64_t>(1, total - warmup));
+  return base * 0.5 * (1 + std::cos(3.14159265358979323846 * std::min(1.0, progress)));
+}
+
+void write_curves(const fs::path& dir) {
+  report::Series loss{"train loss", {}, {}, cv::Scalar(200, 80, 30)},
+      val{"val balanced accuracy", {}, {}, cv::Scalar(40, 160, 40)};
+  std::ifstream in(dir / "metrics.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto j = nlohmann::json::parse(line);
+    const double epoch = j.at("epoch").get<double>();
+    loss.x.push_back(epoch);
+    loss.y.push_back(j.at("train_loss").get<double>());
+    val.x.push_back(epoch);
+    val.y.push_back(j.at("val_balanced_accuracy").get<double>());
+  }
+  if (loss.x.empty()) return;
+  report::ChartOptions chart;
+  chart.title = "classifier: train loss and validation balanced accuracy";
+  chart.x_label = "epoch";
+  io::write_file_atomic(dir / "curves.png", io::encode_png(report::line_chart({loss, val}, chart)));
+}
+
+void truncate_epochs(const fs::path& path, int64_t epochs) {
+  if (!fs::exists(path)) return;
+  std::ifstream in(path);
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    try {
+      if (!line.empty() && nlohmann::json::parse(line).at("epoch").get<int64_t>() <= epochs)
+        kept += line + "\n";
+    } catch (const std::exception&) {
+      // a line cut off by a kill
+    }
+  }
+  io::write_file_atomic(path, kept);
+}
+
+}  // namespace
+
+nlohmann::json to_json(const ClassifierConfig& c) {
+  return {{"model", models::classifier_arch_name(c.arch)},
+          {"width", c.width},
+          {"epochs", c.epochs},
+          {"batch_size", c.batch_size},
+          {"optimizer", c.optimizer},
+          {"lr", c.lr},
+          {"weight_decay", c.weight_decay},
+          {"warmup_epochs", c.warmup_epochs},
+          {"label_smoothing", c.label_smoothing},
+          {"augment", c.augment},
+          {"class_weights", c.class_weights},
+          {"balanced_sampler", c.balanced_sampler},
+          {"synthetic_cap", c.synthetic_cap},
+          {"seed", c.seed}};
+}
+
+ClassifierConfig classifier_config_from_json(const nlohmann::json& j) {
+  ClassifierConfig c;
+  c.arch = models::parse_classifier_arch(j.at("model").get<std::string>());
+  c.width = j.at("width");
+  c.epochs = j.at("epochs");
+  c.batch_size = j.at("batch_size");
+  c.optimizer = j.at("optimizer");
+  c.lr = j.at("lr");
+  c.weight_decay = j.at("weight_decay");
+  c.warmup_epochs = j.at("warmup_epochs");
+  c.label_smoothing = j.at("label_smoothing");
+  c.augment = j.at("augment");
+  c.class_weights = j.at("class_weights");
+  c.balanced_sampler = j.at("balanced_sampler");
+  c.synthetic_cap = j.at("synthetic_cap");
+  c.seed = j.at("seed");
+  return c;
+}
+
+ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options) {
+  const auto start = Clock::now();
+  ClassifierConfig config = options.config;
+  if (config.optimizer != "adamw" && config.optimizer != "sgd") {
+    throw ConfigError(describe_problem("--optimizer " + config.optimizer, "unknown",
+                                       "adamw or sgd", ""));
+  }
+  if (config.lr <= 0) config.lr = config.optimizer == "adamw" ? 2e-3 : 0.05;
+  if (config.weight_decay < 0) config.weight_decay = config.optimizer == "adamw" ? 0.05 : 5e-4;
+  if (config.epochs < 1 || config.batch_size < 2) {
+    throw ConfigError("train-classifier: --epochs must be >= 1 and --batch-size >= 2.");
+  }
+  const augment::ClassicPolicy policy = augment::parse_classic_policy(config.augment);
+  const fs::path& dir = options.model_dir;
+  const fs::path last = dir / "checkpoints" / "last.pt";
+  if (fs::exists(dir / "config.json") && !options.resume && !options.force) {
+    throw ConfigError(describe_problem("model folder " + dir.string(), "already exists",
+                                       "a new folder",
+                                       "Pass --resume to continue it or --force to start over."));
+  }
+  if (options.resume && !fs::exists(dir / "config.json")) {
+    throw ConfigError("--resume: " + dir.string() + " holds no model (no config.json).");
+  }
+  Data data = load_data(options);
+  const int64_t classes = static_cast<int64_t>(data.classes.size());
+  if (options.force && !options.resume && fs::exists(dir)) fs::remove_all(dir);
+  fs::create_directories(dir / "checkpoints");
+
+  const models::ClassifierOptions model_options = models::ClassifierOptions()
+                                                      .arch(config.arch)
+                                                      .num_classes(classes)
+                                                      .image_size(data.image_size)
+                                                      .width(config.width);
+  std::vector<std::string> sets;
+  for (const auto& s : options.train_sets) sets.push_back(fs::absolute(s).lexically_normal().string());
+  const nlohmann::json run_config = {{"classifier", to_json(config)},
+                                     {"model", models::to_json(model_options)},
+                                     {"classes", data.classes},
+                                     {"train_sets", sets},
+                                     {"augment_policy", augment::describe(policy)},
+                                     {"train_images", data.train_images.size(0)},
+                                     {"synthetic_per_class", data.synthetic_per_class}};
+  if (!options.resume) io::write_file_atomic(dir / "config.json", run_config.dump(2) + "\n");
+
+  torch::manual_seed(config.seed);
+  models::Classifier model(model_options);
+  model->to(options.device);
+  const bool channels_last = options.device.is_cpu();
+  if (channels_last) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : model->parameters())
+      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+  }
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  if (config.optimizer == "adamw") {
+    optimizer = std::make_unique<torch::optim::AdamW>(
+        model->parameters(), torch::optim::AdamWOptions(config.lr).weight_decay(config.weight_decay));
+  } else {
+    optimizer = std::make_unique<torch::optim::SGD>(
+        model->parameters(),
+        torch::optim::SGDOptions(config.lr).momentum(0.9).nesterov(true).weight_decay(
+            config.weight_decay));
+  }
+  data::BatchSampler sampler(data.train_labels, classes, config.balanced_sampler);
+  at::Generator rng = at::make_generator<at::CPUGeneratorImpl>(config.seed);
+  const torch::Tensor weights =
+      config.class_weights ? class_weights(data.train_labels, classes).to(options.device) : torch::Tensor();
+  const int64_t steps_per_epoch = std::max<int64_t>(1, data.train_images.size(0) / config.batch_size);
+  const int64_t total_steps = steps_per_epoch * config.epochs;
+  const int64_t warmup = static_cast<int64_t>(config.warmup_epochs * steps_per_epoch);
+
+  int64_t epoch = 0, best_epoch = 0;
+  double best = -1;
+  if (options.resume && fs::exists(last)) {
+    torch::serialize::InputArchive archive;
+    archive.load_from(last.string(), options.device);
+    torch::serialize::InputArchive part;
+    archive.read("model", part);
+    model->load(part);
+    torch::serialize::InputArchive optimizer_part;
+    archive.read("optimizer", optimizer_part);
+    optimizer->load(optimizer_part);
+    torch::Tensor epoch_t, best_t, best_epoch_t, rng_state, sampler_state;
+    archive.read("epoch", epoch_t);
+    archive.read("best", best_t);
+    archive.read("best_epoch", best_epoch_t);
+    archive.read("rng", rng_state);
+    archive.read("sampler", sampler_state);
+    torch::Tensor global_state;
+    archive.read("global_rng", global_state);
+    at::Generator global = at::globalContext().defaultGenerator(options.device);
+    global.set_state(global_state.to(torch::kCPU));
+    epoch = epoch_t.item<int64_t>();
+    best = best_t.item<double>();
+    best_epoch = best_epoch_t.item<int64_t>();
+    rng.set_state(rng_state.to(torch::kCPU));
+    sampler.load_state(sampler_state);
+  }
+  truncate_epochs(dir / "metrics.jsonl", epoch);
+
+  install_stop_handlers();
+  ClassifierRunResult result;
+  ProgressBar bar("train-classifier", total_steps, "step", options.progress);
+  bar.advance(epoch * steps_per_epoch);
+  std::ofstream metrics(dir / "metrics.jsonl", std::ios::app);
+  int64_t images_seen = 0;
+  const auto train_start = Clock::now();
+  while (epoch < config.epochs) {
+    model->train();
+    double loss_sum = 0;
+    const auto epoch_start = Clock::now();
+    for (int64_t s = 0; s < steps_per_epoch; ++s) {
+      if (stop_requested()) {
+        result.interrupted = true;
+        break;
+      }
+      const int64_t step = epoch * steps_per_epoch + s;
+      for (auto& group : optimizer->param_groups()) {
+        const double lr = learning_rate(config.lr, step, warmup, total_steps);
+        if (config.optimizer == "adamw") {
+          static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+        } else {
+          static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+        }
+      }
+      const torch::Tensor indices = sampler.next(config.batch_size, rng);
+      torch::Tensor x = data.train_images.index_select(0, indices).to(options.device)
+                            .to(torch::kFloat).div_(255.0);  // [B,3,S,S] in [0,1]
+      x = models::normalize_images(augment::classic_augment(x, policy, rng));
+      if (channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+      const torch::Tensor y = data.train_labels.index_select(0, indices).to(options.device);
+      const torch::Tensor loss = torch::nn::functional::cross_entropy(
+          model->forward(x), y,
+          torch::nn::functional::CrossEntropyFuncOptions().weight(weights).label_smoothing(
+              config.label_smoothing));
+      optimizer->zero_grad();
+      loss.backward();
+      optimizer->step();
+      const double value = loss.item<double>();
+      if (!std::isfinite(value)) {
+        throw Error("the classifier loss became " + std::to_string(value) + " in epoch " +
+                    std::to_string(epoch + 1) +
+                    "; the last checkpoint is the last good state. Lower --lr and resume.");
+      }
+      loss_sum += value;
+      images_seen += config.batch_size;
+      bar.advance();
+    }
+    if (result.interrupted) break;
+    ++epoch;
+    // Validation on real images only.
+    const torch::Tensor probabilities =
+        models::predict_probabilities(model, data.val_images, 256, options.device);
+    std::vector<int64_t> labels(data.val_labels.data_ptr<int64_t>(),
+                                data.val_labels.data_ptr<int64_t>() + data.val_labels.size(0));
+    std::vector<std::vector<double>> probs(labels.size());
+    for (size_t i = 0; i < labels.size(); ++i) {
+      const torch::Tensor row = probabilities[static_cast<int64_t>(i)].to(torch::kDouble);
+      probs[i].assign(row.data_ptr<double>(), row.data_ptr<double>() + classes);
+    }
+    const eval::Metrics m = eval::compute_metrics(labels, probs, classes);
+    const double seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
+    if (m.balanced_accuracy > best) {
+      best = m.balanced_accuracy;
+      best_epoch = epoch;
+      torch::serialize::OutputArchive archive;
+      model->save(archive);
+      archive.save_to((dir / "best.pt.tmp").string());
+      fs::rename(dir / "best.pt.tmp", dir / "best.pt");
+    }
+    {
+      torch::serialize::OutputArchive archive, model_part, optimizer_part;
+      model->save(model_part);
+      optimizer->save(optimizer_part);
+      archive.write("model", model_part);
+      archive.write("optimizer", optimizer_part);
+      archive.write("epoch", torch::tensor({epoch}, torch::kLong));
+      archive.write("best", torch::tensor({best}, torch::kDouble));
+      archive.write("best_epoch", torch::tensor({best_epoch}, torch::kLong));
+      archive.write("rng", rng.get_state());
+      archive.write("sampler", sampler.state());
+      // Dropout draws from the device's default generator: saved so resume is exact.
+      archive.write("global_rng", at::globalContext().defaultGenerator(options.device).get_state());
+      archive.save_to((last.string() + ".tmp"));
+      fs::rename(last.string() + ".tmp", last);
+    }
+    const nlohmann::json line = {
+        {"epoch", epoch},
+        {"train_loss", loss_sum / static_cast<double>(steps_per_epoch)},
+        {"val_accuracy", m.accuracy},
+        {"val_balanced_accuracy", m.balanced_accuracy},
+        {"val_macro_f1", m.macro_f1},
+        {"lr", learning_rate(config.lr, epoch * steps_per_epoch - 1, warmup, total_steps)},
+        {"images_per_second", static_cast<double>(steps_per_epoch * config.batch_size) / seconds}};
+    metrics << line.dump() << "\n" << std::flush;
+    write_curves(dir);
+    io::write_file_atomic(dir / "status.json",
+                          nlohmann::json{{"finished", epoch >= config.epochs},
+                                         {"epoch", epoch},
+                                         {"best_epoch", best_epoch},
+                                         {"best_val_balanced_accuracy", best}}
+                                  .dump(2) +
+                              "\n");
+    ++result.epochs_trained;
+    if (options.max_epochs_now > 0 && result.epochs_trained >= options.max_epochs_now &&
+        epoch < config.epochs) {
+      result.interrupted = true;  // a planned pause: --resume continues
+      break;
+    }
+    spdlog::info("epoch {}/{}: train loss {:.4f}, val balanced accuracy {:.4f} (best {:.4f} at {})",
+                 epoch, config.epochs, line["train_loss"].get<double>(), m.balanced_accuracy, best,
+                 best_epoch);
+  }
+  bar.finish();
+  result.finished = epoch >= config.epochs;
+  result.best_epoch = best_epoch;
+  result.best_val_balanced_accuracy = best;
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const double train_seconds = std::chrono::duration<double>(Clock::now() - train_start).count();
+  result.images_per_second = train_seconds > 0 ? images_seen / train_seconds : 0;
+  return result;
+}
+
+}  // namespace skingan::train

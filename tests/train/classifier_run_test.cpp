@@ -1,0 +1,167 @@
+// Classifier: learns a tiny set, save/load, exact resume of a run, evaluate's refusals.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "data/prepare.h"
+#include "eval/evaluate.h"
+#include "io/files.h"
+#include "models/classifier/classifier.h"
+#include "test_util.h"
+#include "train/classifier_run.h"
+
+namespace fs = std::filesystem;
+using namespace skingan;
+
+namespace {
+
+// 16 uint8 images [16,3,32,32]: reddish (class 0) and bluish (class 1), with noise.
+std::pair<torch::Tensor, torch::Tensor> two_colour_set() {
+  torch::manual_seed(8);
+  const torch::Tensor colours = torch::tensor({{200.0, 60.0, 50.0}, {40.0, 70.0, 190.0}});
+  const torch::Tensor labels = torch::arange(16, torch::kLong) % 2;
+  const torch::Tensor images =
+      (colours.index_select(0, labels).view({16, 3, 1, 1}) + torch::randn({16, 3, 32, 32}) * 30)
+          .clamp(0, 255)
+          .to(torch::kByte);
+  return {images, labels};
+}
+
+}  // namespace
+
+TEST(Classifier, LearnsATinySetTo100PercentAndSavesAndLoadsIdentically) {
+  for (auto arch : {models::ClassifierArch::kSmallCnn, models::ClassifierArch::kResnet18}) {
+    const auto [images, labels] = two_colour_set();
+    torch::manual_seed(1);
+    const auto options =
+        models::ClassifierOptions().arch(arch).num_classes(2).image_size(32).width(8);
+    models::Classifier model(options);
+    torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(3e-3));
+    for (int step = 0; step < 40; ++step) {
+      const torch::Tensor loss = torch::nn::functional::cross_entropy(
+          model->forward(models::normalize_images(images)), labels);
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+    }
+    const torch::Tensor p = models::predict_probabilities(model, images, 8, torch::kCPU);
+    ASSERT_EQ(p.sizes(), (std::vector<int64_t>{16, 2}));
+    EXPECT_TRUE(torch::equal(p.argmax(1), labels)) << models::classifier_arch_name(arch);
+
+    test::TempDir dir;
+    torch::serialize::OutputArchive out;
+    model->save(out);
+    out.save_to((dir / "m.pt").string());
+    torch::manual_seed(99);
+    models::Classifier loaded(options);
+    torch::serialize::InputArchive in;
+    in.load_from((dir / "m.pt").string());
+    loaded->load(in);
+    model->eval();
+    loaded->eval();
+    const torch::Tensor x = models::normalize_images(images);
+    EXPECT_TRUE(torch::equal(model->forward(x), loaded->forward(x)));
+  }
+}
+
+class ClassifierRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    test::write_ham_set(dir_ / "src", test::make_rows({"nv", "mel", "bkl"}, 8, 2), 40, 30);
+    data::PrepareOptions prepare;
+    prepare.source.root = dir_ / "src";
+    prepare.output = dir_ / "set";
+    prepare.preprocess.size = 32;
+    prepare.progress = false;
+    data::prepare_dataset(prepare);
+    options_.train_sets = {dir_ / "set"};
+    options_.config.arch = models::ClassifierArch::kSmallCnn;
+    options_.config.width = 4;
+    options_.config.epochs = 3;
+    options_.config.batch_size = 8;
+    options_.config.class_weights = true;
+    options_.progress = false;
+  }
+  test::TempDir dir_;
+  train::ClassifierRunOptions options_;
+};
+
+TEST_F(ClassifierRunTest, ResumeAfterAPauseEqualsAnUninterruptedRun) {
+  options_.model_dir = dir_ / "straight";
+  const auto straight = train::run_classifier_training(options_);
+  EXPECT_TRUE(straight.finished);
+  options_.model_dir = dir_ / "paused";
+  options_.max_epochs_now = 1;
+  EXPECT_TRUE(train::run_classifier_training(options_).interrupted);
+  options_.resume = true;
+  options_.max_epochs_now = 0;
+  const auto resumed = train::run_classifier_training(options_);
+  EXPECT_TRUE(resumed.finished);
+  EXPECT_EQ(resumed.epochs_trained, 2);
+  // The same losses and validation scores epoch by epoch (images/s aside).
+  auto scores = [](const fs::path& file) {
+    std::vector<nlohmann::json> lines;
+    std::istringstream in(io::read_file(file));
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line);
+      j.erase("images_per_second");
+      lines.push_back(j);
+    }
+    return lines;
+  };
+  EXPECT_EQ(scores(dir_ / "straight" / "metrics.jsonl"), scores(dir_ / "paused" / "metrics.jsonl"));
+  auto parameters = [](const fs::path& file) {
+    torch::serialize::InputArchive archive, model;
+    archive.load_from(file.string());
+    archive.read("model", model);
+    models::Classifier m(models::ClassifierOptions()
+                             .arch(models::ClassifierArch::kSmallCnn)
+                             .num_classes(3)
+                             .image_size(32)
+                             .width(4));
+    m->load(model);
+    return m->parameters();
+  };
+  const auto a = parameters(dir_ / "straight" / "checkpoints" / "last.pt");
+  const auto b = parameters(dir_ / "paused" / "checkpoints" / "last.pt");
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << i;
+  EXPECT_EQ(straight.best_val_balanced_accuracy, resumed.best_val_balanced_accuracy);
+  // An existing model folder is refused without --resume/--force.
+  options_.resume = false;
+  EXPECT_THROW(train::run_classifier_training(options_), ConfigError);
+}
+
+TEST_F(ClassifierRunTest, EvaluateWritesMetricsAndRefusesAnUnknownMappedClass) {
+  options_.model_dir = dir_ / "model";
+  options_.config.epochs = 1;
+  train::run_classifier_training(options_);
+  eval::EvaluateOptions o;
+  o.model_dir = dir_ / "model";
+  o.data_set = dir_ / "set";
+  o.output = dir_ / "eval";
+  o.bootstrap = 50;
+  const nlohmann::json r = eval::evaluate_model(o);
+  for (const char* file : {"metrics.json", "predictions.csv", "confusion.csv"})
+    EXPECT_TRUE(fs::exists(o.output / file)) << file;
+  EXPECT_GT(r.at("metrics").at("count").get<int>(), 0);
+
+  o.output = dir_ / "eval_mapped";
+  o.label_map = "nv=nv,mel=melanoma";
+  try {
+    eval::evaluate_model(o);
+    FAIL() << "accepted a map to an unknown class";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("class 'melanoma' is not a class of the model"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(fs::exists(o.output));
+  // A map that keeps only some labels reports the others as excluded.
+  o.label_map = "nv=nv,mel=mel";
+  const nlohmann::json mapped = eval::evaluate_model(o);
+  EXPECT_GT(mapped.at("excluded").at("bkl").get<int>(), 0);
+  EXPECT_THROW(eval::parse_label_map("nv"), ConfigError);
+}
