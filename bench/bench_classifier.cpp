@@ -52,16 +52,13 @@ int main(int argc, char** argv) {
     int64_t width;
   };
   for (int64_t size : {64, 128}) {
-    for (const Case c : {Case{models::ClassifierArch::kResnet18, 32},
-                         Case{models::ClassifierArch::kResnet18, 64},
-                         Case{models::ClassifierArch::kSmallCnn, 32}}) {
+    for (const Case c :
+         {Case{models::ClassifierArch::kResnet18, 32}, Case{models::ClassifierArch::kResnet18, 64},
+          Case{models::ClassifierArch::kSmallCnn, 32}}) {
       reset_peak_rss();
       torch::manual_seed(0);
-      models::Classifier model(models::ClassifierOptions()
-                                   .arch(c.arch)
-                                   .num_classes(7)
-                                   .image_size(size)
-                                   .width(c.width));
+      models::Classifier model(
+          models::ClassifierOptions().arch(c.arch).num_classes(7).image_size(size).width(c.width));
       {
         torch::NoGradGuard no_grad;
         for (auto& p : model->parameters())
@@ -76,8 +73,8 @@ int main(int argc, char** argv) {
         torch::Tensor x = images.index_select(0, idx).to(torch::kFloat).div_(255.0);
         x = models::normalize_images(augment::classic_augment(x, policy, rng))
                 .contiguous(torch::MemoryFormat::ChannelsLast);
-        const torch::Tensor loss = torch::nn::functional::cross_entropy(
-            model->forward(x), labels.index_select(0, idx));
+        const torch::Tensor loss =
+            torch::nn::functional::cross_entropy(model->forward(x), labels.index_select(0, idx));
         optimizer.zero_grad();
         loss.backward();
         optimizer.step();

@@ -40,7 +40,8 @@ int main() {
     return 2;
   }
   const torch::Device cuda(torch::kCUDA, 0);
-  std::printf("LibTorch %s, CUDA devices: %d\n", TORCH_VERSION, static_cast<int>(torch::cuda::device_count()));
+  std::printf("LibTorch %s, CUDA devices: %d\n", TORCH_VERSION,
+              static_cast<int>(torch::cuda::device_count()));
 
   // Transposed convolution: the CUDA path (standard op) equals the CPU path (oneDNN formulation).
   {
@@ -83,14 +84,15 @@ int main() {
     const torch::Tensor back = restored.generate(z, y, true);
     check(max_diff(out, back) < 1e-5,
           train::gan_arch_name(arch) + " checkpoint round trip on cuda (max diff " +
-              std::to_string(max_diff(out, back)) + "; bit-equal: " +
-              (torch::equal(out, back) ? "yes" : "no") + "; same trainer twice bit-equal: " +
-              (torch::equal(out, again) ? "yes" : "no") + ")");
+              std::to_string(max_diff(out, back)) +
+              "; bit-equal: " + (torch::equal(out, back) ? "yes" : "no") +
+              "; same trainer twice bit-equal: " + (torch::equal(out, again) ? "yes" : "no") + ")");
     train::GanCheckpoint cpu = train::load_gan_checkpoint(path, torch::kCPU);
     const torch::Tensor labels_or_none = classes > 1 ? y : torch::Tensor();
     torch::NoGradGuard no_grad;
     const double d = max_diff(cpu.generator_ema->forward(z, labels_or_none), out);
-    check(d < 1e-3, train::gan_arch_name(arch) + " cuda checkpoint loads on the cpu, same images (max diff " +
+    check(d < 1e-3, train::gan_arch_name(arch) +
+                        " cuda checkpoint loads on the cpu, same images (max diff " +
                         std::to_string(d) + ")");
   }
 
@@ -104,8 +106,9 @@ int main() {
                               augment::classic_augment(x.to(cuda), policy, g2));
     check(d < 1e-3, "classic augmentation cuda vs cpu, max diff " + std::to_string(d));
     at::Generator g3 = at::make_generator<at::CPUGeneratorImpl>(4);
-    const torch::Tensor a = augment::diff_augment(
-        (x.to(cuda) * 2 - 1).requires_grad_(), augment::parse_diff_augment("color,translation,cutout"), g3);
+    const torch::Tensor a =
+        augment::diff_augment((x.to(cuda) * 2 - 1).requires_grad_(),
+                              augment::parse_diff_augment("color,translation,cutout"), g3);
     check(a.device().is_cuda(), "DiffAugment on cuda");
   }
 
@@ -119,7 +122,8 @@ int main() {
     const torch::Tensor gpu = models::predict_probabilities(model, x, 8, cuda, true);
     const torch::Tensor gpu_plain = models::predict_probabilities(model, x, 8, cuda);
     const double d = max_diff(cpu, gpu_plain);
-    check(d < 1e-3 && gpu.sizes() == cpu.sizes(), "classifier cuda vs cpu, max diff " + std::to_string(d));
+    check(d < 1e-3 && gpu.sizes() == cpu.sizes(),
+          "classifier cuda vs cpu, max diff " + std::to_string(d));
   }
 
   // Speed: the DCGAN step of bench_gan_step (64 px, width 64, batch 64) on this GPU.
@@ -137,8 +141,10 @@ int main() {
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < 50; ++i) trainer.train_step();
     torch::cuda::synchronize();
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("info DCGAN step, 64 px, width 64, batch 64: %.0f images/s on this GPU\n", 50 * 64 / s);
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("info DCGAN step, 64 px, width 64, batch 64: %.0f images/s on this GPU\n",
+                50 * 64 / s);
   }
   std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);
   return failures ? 1 : 0;

@@ -56,8 +56,8 @@ ClassicPolicy parse_classic_policy(const std::string& name) {
     p.hue = 0.03;
     return p;
   }
-  throw ConfigError(describe_problem("--augment " + name, "an unknown policy", "none or classic",
-                                     ""));
+  throw ConfigError(
+      describe_problem("--augment " + name, "an unknown policy", "none or classic", ""));
 }
 
 std::string describe(const ClassicPolicy& p) {
@@ -90,8 +90,8 @@ torch::Tensor classic_augment(const torch::Tensor& images, const ClassicPolicy& 
   if (p.rotate90 || p.max_degrees > 0 || p.min_scale < 1 || p.max_aspect > 1) {
     torch::Tensor angle = torch::zeros({n}, torch::kFloat).to(device);
     if (p.rotate90) {
-      angle = angle + torch::randint(0, 4, {n}, g, torch::kLong).to(torch::kFloat).to(device) *
-                          (kPi / 2);
+      angle = angle +
+              torch::randint(0, 4, {n}, g, torch::kLong).to(torch::kFloat).to(device) * (kPi / 2);
     }
     if (p.max_degrees > 0)
       angle = angle + uniform(n, -p.max_degrees, p.max_degrees, g, device) * (kPi / 180);
@@ -118,7 +118,8 @@ torch::Tensor classic_augment(const torch::Tensor& images, const ClassicPolicy& 
     x = x * uniform(n, 1 - p.brightness, 1 + p.brightness, g, device).view({n, 1, 1, 1});
   if (p.contrast > 0) {
     const torch::Tensor mean = grayscale(x).mean({1, 2, 3}, true);
-    const torch::Tensor f = uniform(n, 1 - p.contrast, 1 + p.contrast, g, device).view({n, 1, 1, 1});
+    const torch::Tensor f =
+        uniform(n, 1 - p.contrast, 1 + p.contrast, g, device).view({n, 1, 1, 1});
     x = (x - mean) * f + mean;
   }
   if (p.saturation > 0) {

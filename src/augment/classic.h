@@ -13,13 +13,13 @@
 namespace skingan::augment {
 
 struct ClassicPolicy {
-  bool flips = false;         // horizontal and vertical, p = 0.5 each
-  bool rotate90 = false;      // k * 90 degrees, k uniform in 0..3
-  double max_degrees = 0;     // extra rotation, uniform in +-max_degrees
-  double min_scale = 1;       // random resized crop: area fraction in [min_scale, 1]
-  double max_aspect = 1;      // ... and aspect ratio in [1/max_aspect, max_aspect]
+  bool flips = false;      // horizontal and vertical, p = 0.5 each
+  bool rotate90 = false;   // k * 90 degrees, k uniform in 0..3
+  double max_degrees = 0;  // extra rotation, uniform in +-max_degrees
+  double min_scale = 1;    // random resized crop: area fraction in [min_scale, 1]
+  double max_aspect = 1;   // ... and aspect ratio in [1/max_aspect, max_aspect]
   double brightness = 0, contrast = 0, saturation = 0;  // factors in 1 +- value
-  double hue = 0;             // hue rotation in +-hue turns
+  double hue = 0;                                       // hue rotation in +-hue turns
   bool any() const;
 };
 

@@ -70,11 +70,14 @@ int run_evaluate(const EvaluateArgs& args, const Runtime& runtime) {
   };
   std::printf("%lld images, %lld lesions (%s split)\n", m.at("count").get<long long>(),
               r.at("bootstrap").at("lesions").get<long long>(), args.split.c_str());
-  std::printf("accuracy           %s\nbalanced accuracy  %s\nmacro-F1           %s\nmacro AUC          %s\n",
-              with_ci("accuracy").c_str(), with_ci("balanced_accuracy").c_str(),
-              with_ci("macro_f1").c_str(), with_ci("macro_auc").c_str());
-  std::printf("(%%, 95%% bootstrap CI over lesions)\n\nclass    support  recall  precision  "
-              "specificity    F1    AUC\n");
+  std::printf(
+      "accuracy           %s\nbalanced accuracy  %s\nmacro-F1           %s\nmacro AUC          "
+      "%s\n",
+      with_ci("accuracy").c_str(), with_ci("balanced_accuracy").c_str(),
+      with_ci("macro_f1").c_str(), with_ci("macro_auc").c_str());
+  std::printf(
+      "(%%, 95%% bootstrap CI over lesions)\n\nclass    support  recall  precision  "
+      "specificity    F1    AUC\n");
   for (const auto& c : m.at("classes")) {
     const auto& pc = m.at("per_class").at(c.get<std::string>());
     std::printf("%-8s %7lld  %s      %s        %s  %s  %s\n", c.get<std::string>().c_str(),
@@ -108,11 +111,12 @@ int run_compare(const CompareArgs& args, const Runtime&) {
     return 0;
   }
   const auto& ci = r.at("balanced_accuracy_difference_ci95");
-  std::printf("%lld paired images\nbalanced accuracy: A %.4f, B %.4f, B - A %+.4f", 
+  std::printf("%lld paired images\nbalanced accuracy: A %.4f, B %.4f, B - A %+.4f",
               r.at("images").get<long long>(), r.at("balanced_accuracy_a").get<double>(),
               r.at("balanced_accuracy_b").get<double>(),
               r.at("balanced_accuracy_difference").get<double>());
-  if (!ci.is_null()) std::printf(" [95%% CI %+.4f, %+.4f]", ci[0].get<double>(), ci[1].get<double>());
+  if (!ci.is_null())
+    std::printf(" [95%% CI %+.4f, %+.4f]", ci[0].get<double>(), ci[1].get<double>());
   const auto& t = r.at("mcnemar");
   std::printf("\nMcNemar: only A right %lld, only B right %lld, p = %.4g\n%s\n",
               t.at("only_a_correct").get<long long>(), t.at("only_b_correct").get<long long>(),

@@ -30,7 +30,8 @@ void write_preview(const fs::path& set_dir, const fs::path& file, int columns) {
     }
     if (taken == 0) continue;
     // Pad a short row with blank tiles so every class starts a new row.
-    for (; taken < columns; ++taken) tiles.push_back(cv::Mat(tiles.back().size(), CV_8UC3, grid.background));
+    for (; taken < columns; ++taken)
+      tiles.push_back(cv::Mat(tiles.back().size(), CV_8UC3, grid.background));
     grid.row_labels.push_back(label);
   }
   if (tiles.empty()) return;
@@ -109,8 +110,8 @@ int run_generate(const GenerateArgs& args, const Runtime& runtime) {
   const generate::GenerateResult result =
       generate::generate_synthetic_set(to_generate_options(args, runtime));
   if (result.skipped) {
-    std::cout << args.output << " is already there with the same run and options ("
-              << result.images << " images); nothing to do\n";
+    std::cout << args.output << " is already there with the same run and options (" << result.images
+              << " images); nothing to do\n";
   } else {
     std::printf("wrote %lld synthetic images (%lld drawn) to %s in %.1f s\n",
                 static_cast<long long>(result.images), static_cast<long long>(result.candidates),
@@ -152,8 +153,8 @@ int run_export_generator(const ExportGeneratorArgs& args, const Runtime&) {
             << "  z = torch.randn(16, g.latent_dim)\n"
             << "  labels = torch.full((16,), g.classes.index(\"" << result.classes.front()
             << "\"))\n"
-            << "  images = g(z, labels)  # [16,3," << result.image_size << ","
-            << result.image_size << "] in (-1,1)\n";
+            << "  images = g(z, labels)  # [16,3," << result.image_size << "," << result.image_size
+            << "] in (-1,1)\n";
   return 0;
 }
 

@@ -28,7 +28,8 @@ CLI::App* add_train_classifier_command(CLI::App& app, TrainClassifierArgs& args)
       ->check(CLI::Range(0.0, 0.5));
   cmd->add_option("--augment", args.augment, "none or classic")
       ->check(CLI::IsMember({"none", "classic"}));
-  cmd->add_flag("--class-weights", args.class_weights, "weight the loss by inverse class frequency");
+  cmd->add_flag("--class-weights", args.class_weights,
+                "weight the loss by inverse class frequency");
   cmd->add_flag("--balanced-sampler", args.balanced_sampler,
                 "draw every batch's classes uniformly");
   cmd->add_option("--synthetic-cap", args.synthetic_cap,
@@ -72,11 +73,11 @@ int run_train_classifier(const TrainClassifierArgs& args, const Runtime& runtime
     std::printf("interrupted: the last finished epoch is saved; continue with --resume\n");
     return 130;
   }
-  std::printf("trained %lld epochs in %.1f s (%.1f images/s); best validation balanced accuracy "
-              "%.4f at epoch %lld; model: %s/best.pt\n",
-              static_cast<long long>(r.epochs_trained), r.seconds, r.images_per_second,
-              r.best_val_balanced_accuracy, static_cast<long long>(r.best_epoch),
-              args.output.c_str());
+  std::printf(
+      "trained %lld epochs in %.1f s (%.1f images/s); best validation balanced accuracy "
+      "%.4f at epoch %lld; model: %s/best.pt\n",
+      static_cast<long long>(r.epochs_trained), r.seconds, r.images_per_second,
+      r.best_val_balanced_accuracy, static_cast<long long>(r.best_epoch), args.output.c_str());
   return 0;
 }
 

@@ -50,8 +50,8 @@ std::map<std::string, std::string> parse_label_map(const std::string& text) {
   size_t start = 0;
   while (start <= text.size() && !text.empty()) {
     const size_t comma = text.find(',', start);
-    const std::string entry = text.substr(start, comma == std::string::npos ? std::string::npos
-                                                                            : comma - start);
+    const std::string entry =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     const size_t eq = entry.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == entry.size()) {
       throw ConfigError(describe_problem("--label-map entry '" + entry + "'", "malformed",
@@ -68,13 +68,12 @@ std::map<std::string, std::string> parse_label_map(const std::string& text) {
 
 nlohmann::json evaluate_model(const EvaluateOptions& o) {
   if (o.split != "test" && o.split != "val" && o.split != "train" && o.split != "all") {
-    throw ConfigError(describe_problem("--split " + o.split, "unknown", "test, val, train or all",
-                                       ""));
+    throw ConfigError(
+        describe_problem("--split " + o.split, "unknown", "test, val, train or all", ""));
   }
   const fs::path config_path = o.model_dir / "config.json";
   if (!fs::exists(config_path) || !fs::exists(o.model_dir / "best.pt")) {
-    throw ConfigError(describe_problem("model " + o.model_dir.string(),
-                                       "no config.json or best.pt",
+    throw ConfigError(describe_problem("model " + o.model_dir.string(), "no config.json or best.pt",
                                        "a folder written by `skingan train-classifier`",
                                        "Train it first, or check the path."));
   }
@@ -135,12 +134,10 @@ nlohmann::json evaluate_model(const EvaluateOptions& o) {
   }
   model->to(o.device);
   if (model->options().image_size() != set.image_size()) {
-    throw ConfigError(describe_problem("data " + o.data_set.string(),
-                                       std::to_string(set.image_size()) + " px images",
-                                       std::to_string(model->options().image_size()) +
-                                           " px like the model's training data",
-                                       "Prepare it with --size " +
-                                           std::to_string(model->options().image_size()) + "."));
+    throw ConfigError(describe_problem(
+        "data " + o.data_set.string(), std::to_string(set.image_size()) + " px images",
+        std::to_string(model->options().image_size()) + " px like the model's training data",
+        "Prepare it with --size " + std::to_string(model->options().image_size()) + "."));
   }
   const torch::Tensor images = set.load_images().index_select(0, torch::tensor(rows, torch::kLong));
   const torch::Tensor probabilities =
@@ -156,7 +153,9 @@ nlohmann::json evaluate_model(const EvaluateOptions& o) {
   auto ci = [&](double Metrics::*field) {
     return interval_json(bootstrap_interval(
         groups,
-        [&](const std::vector<int64_t>& drawn) { return subset_metrics(labels, probs, k, drawn).*field; },
+        [&](const std::vector<int64_t>& drawn) {
+          return subset_metrics(labels, probs, k, drawn).*field;
+        },
         o.bootstrap, o.seed));
   };
   nlohmann::json result = {
@@ -167,12 +166,16 @@ nlohmann::json evaluate_model(const EvaluateOptions& o) {
       {"label_map", map},
       {"excluded", excluded},
       {"metrics", to_json(m, classes)},
-      {"ci95", {{"accuracy", ci(&Metrics::accuracy)},
-                {"balanced_accuracy", ci(&Metrics::balanced_accuracy)},
-                {"macro_f1", ci(&Metrics::macro_f1)},
-                {"macro_auc", ci(&Metrics::macro_auc)}}},
-      {"bootstrap", {{"resamples", o.bootstrap}, {"unit", "lesion"}, {"seed", o.seed},
-                     {"lesions", std::set<std::string>(groups.begin(), groups.end()).size()}}}};
+      {"ci95",
+       {{"accuracy", ci(&Metrics::accuracy)},
+        {"balanced_accuracy", ci(&Metrics::balanced_accuracy)},
+        {"macro_f1", ci(&Metrics::macro_f1)},
+        {"macro_auc", ci(&Metrics::macro_auc)}}},
+      {"bootstrap",
+       {{"resamples", o.bootstrap},
+        {"unit", "lesion"},
+        {"seed", o.seed},
+        {"lesions", std::set<std::string>(groups.begin(), groups.end()).size()}}}};
 
   io::remove_stale_staging(o.output);
   io::StagingDir staging(o.output);
@@ -210,7 +213,8 @@ nlohmann::json compare_evaluations(const fs::path& a_path, const fs::path& b_pat
                                    uint64_t seed) {
   struct Predictions {
     std::vector<std::string> classes;
-    std::map<std::string, std::tuple<std::string, std::string, std::string>> by_id;  // group,label,pred
+    std::map<std::string, std::tuple<std::string, std::string, std::string>>
+        by_id;  // group,label,pred
   };
   auto read = [](const fs::path& path) {
     const fs::path file = evaluation_dir(path) / "predictions.csv";
@@ -222,7 +226,8 @@ nlohmann::json compare_evaluations(const fs::path& a_path, const fs::path& b_pat
     Predictions p;
     for (const auto& h : t.header)
       if (h.rfind("p_", 0) == 0) p.classes.push_back(h.substr(2));
-    const int id = t.require_column("id", file.string()), group = t.require_column("group", file.string()),
+    const int id = t.require_column("id", file.string()),
+              group = t.require_column("group", file.string()),
               label = t.require_column("label", file.string()),
               predicted = t.require_column("predicted", file.string());
     for (const auto& r : t.rows) p.by_id[r[id]] = {r[group], r[label], r[predicted]};
@@ -230,13 +235,15 @@ nlohmann::json compare_evaluations(const fs::path& a_path, const fs::path& b_pat
   };
   const Predictions a = read(a_path), b = read(b_path);
   if (a.classes != b.classes) {
-    throw ConfigError("compare: the two evaluations have different class lists; compare models "
-                      "of the same classes.");
+    throw ConfigError(
+        "compare: the two evaluations have different class lists; compare models "
+        "of the same classes.");
   }
   std::vector<std::string> groups;
   std::vector<int64_t> labels, pred_a, pred_b;
   auto index_of = [&](const std::string& c) {
-    return static_cast<int64_t>(std::find(a.classes.begin(), a.classes.end(), c) - a.classes.begin());
+    return static_cast<int64_t>(std::find(a.classes.begin(), a.classes.end(), c) -
+                                a.classes.begin());
   };
   for (const auto& [id, va] : a.by_id) {
     const auto it = b.by_id.find(id);
@@ -271,7 +278,8 @@ nlohmann::json compare_evaluations(const fs::path& a_path, const fs::path& b_pat
   const McNemar test = mcnemar(correct_a, correct_b);
   const double d_bacc = difference(all, &Metrics::balanced_accuracy);
   const Interval ci_bacc = bootstrap_interval(
-      groups, [&](const std::vector<int64_t>& r) { return difference(r, &Metrics::balanced_accuracy); },
+      groups,
+      [&](const std::vector<int64_t>& r) { return difference(r, &Metrics::balanced_accuracy); },
       resamples, seed);
   const Interval ci_acc = bootstrap_interval(
       groups, [&](const std::vector<int64_t>& r) { return difference(r, &Metrics::accuracy); },
@@ -286,9 +294,10 @@ nlohmann::json compare_evaluations(const fs::path& a_path, const fs::path& b_pat
           {"balanced_accuracy_difference_ci95", interval_json(ci_bacc)},
           {"accuracy_difference", difference(all, &Metrics::accuracy)},
           {"accuracy_difference_ci95", interval_json(ci_acc)},
-          {"mcnemar", {{"only_a_correct", test.only_a_correct},
-                       {"only_b_correct", test.only_b_correct},
-                       {"p_value", test.p_value}}},
+          {"mcnemar",
+           {{"only_a_correct", test.only_a_correct},
+            {"only_b_correct", test.only_b_correct},
+            {"p_value", test.p_value}}},
           {"conclusion", significant ? (d_bacc > 0 ? "B is better (95% CI excludes 0)"
                                                    : "A is better (95% CI excludes 0)")
                                      : "no significant difference (95% CI covers 0)"},

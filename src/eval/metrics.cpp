@@ -144,9 +144,12 @@ nlohmann::json to_json(const Metrics& m, const std::vector<std::string>& names) 
                       {"classes", names}};
   for (size_t k = 0; k < m.per_class.size(); ++k) {
     const ClassMetrics& c = m.per_class[k];
-    j["per_class"][names[k]] = {{"support", c.support},         {"predicted", c.predicted},
-                                {"precision", number(c.precision)}, {"recall", number(c.recall)},
-                                {"specificity", number(c.specificity)}, {"f1", number(c.f1)},
+    j["per_class"][names[k]] = {{"support", c.support},
+                                {"predicted", c.predicted},
+                                {"precision", number(c.precision)},
+                                {"recall", number(c.recall)},
+                                {"specificity", number(c.specificity)},
+                                {"f1", number(c.f1)},
                                 {"auc", number(c.auc)}};
   }
   return j;

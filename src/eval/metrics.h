@@ -31,8 +31,8 @@ struct Metrics {
   double balanced_accuracy = 0;
   double macro_f1 = 0;
   double macro_auc = 0;
-  std::vector<ClassMetrics> per_class;              // by class index
-  std::vector<std::vector<int64_t>> confusion;      // [true][predicted]
+  std::vector<ClassMetrics> per_class;          // by class index
+  std::vector<std::vector<int64_t>> confusion;  // [true][predicted]
 };
 
 // labels: N class indices in [0,K); probabilities: N rows of K scores (argmax = prediction).

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <numeric>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/hash.h"
@@ -120,12 +120,12 @@ void validate(const GenerateOptions& o) {
   if (!(o.keep > 0.0 && o.keep <= 1.0)) {
     throw ConfigError(describe_problem("--keep " + format_score(static_cast<float>(o.keep)),
                                        "outside (0,1]",
-                                       "the fraction of drawn candidates to keep, e.g. 0.5",
-                                       ""));
+                                       "the fraction of drawn candidates to keep, e.g. 0.5", ""));
   }
   if (o.keep < 1.0 && !o.filter) {
-    throw ConfigError("--keep needs --filter discriminator (without a filter every drawn image "
-                      "is kept).");
+    throw ConfigError(
+        "--keep needs --filter discriminator (without a filter every drawn image "
+        "is kept).");
   }
   if (o.truncation < 0) throw ConfigError("--truncation must be 0 (off) or positive.");
   if (o.count.kind != CountRequest::Kind::kBalanceToMax && o.count.n < 0) {
@@ -183,7 +183,8 @@ GenerateResult generate_synthetic_set(const GenerateOptions& o) {
     spdlog::warn("the run's prepared set {} is gone; the synthetic set lists the run's classes",
                  real_dir.string());
   }
-  const std::map<std::string, int64_t> counts = synthetic_counts(o.count, classes, real.train_counts);
+  const std::map<std::string, int64_t> counts =
+      synthetic_counts(o.count, classes, real.train_counts);
 
   std::vector<ClassPlan> plans;
   for (const auto& label : classes) {
@@ -196,8 +197,8 @@ GenerateResult generate_synthetic_set(const GenerateOptions& o) {
     }
     p.checkpoint = train::find_checkpoint(p.unit, o.checkpoint_step);
     p.count = counts.at(label);
-    p.candidates = o.filter ? static_cast<int64_t>(std::ceil(static_cast<double>(p.count) / o.keep))
-                            : p.count;
+    p.candidates =
+        o.filter ? static_cast<int64_t>(std::ceil(static_cast<double>(p.count) / o.keep)) : p.count;
     plans.push_back(p);
   }
 
@@ -232,7 +233,8 @@ GenerateResult generate_synthetic_set(const GenerateOptions& o) {
   io::ImageCacheWriter cache(staging.path() / "images.cache", {total, 3, size, size});
   std::vector<data::ManifestRow> rows;
   nlohmann::json checkpoint_steps = nlohmann::json::object(), drawn = nlohmann::json::object();
-  const std::string run_tag = sanitize(fs::absolute(o.run_dir).lexically_normal().filename().string());
+  const std::string run_tag =
+      sanitize(fs::absolute(o.run_dir).lexically_normal().filename().string());
   const std::string generator = fs::absolute(o.run_dir).lexically_normal().string();
   ProgressBar bar("generate", total_candidates, "img", o.progress);
   for (const auto& p : plans) {
@@ -262,7 +264,8 @@ GenerateResult generate_synthetic_set(const GenerateOptions& o) {
       score = torch::cat(scores);
       if (!class_scores.empty()) class_score = torch::cat(class_scores);
       const float* sc = score.data_ptr<float>();
-      std::stable_sort(kept.begin(), kept.end(), [&](int64_t a, int64_t b) { return sc[a] > sc[b]; });
+      std::stable_sort(kept.begin(), kept.end(),
+                       [&](int64_t a, int64_t b) { return sc[a] > sc[b]; });
       kept.resize(static_cast<size_t>(p.count));
       std::sort(kept.begin(), kept.end());
     }
@@ -273,8 +276,8 @@ GenerateResult generate_synthetic_set(const GenerateOptions& o) {
     parallel_for_each(static_cast<int64_t>(kept.size()), at::get_num_threads(), [&](int64_t i) {
       const int64_t index = kept[static_cast<size_t>(i)];
       char suffix[32];
-      std::snprintf(suffix, sizeof(suffix), "-s%llu-%06lld", static_cast<unsigned long long>(o.seed),
-                    static_cast<long long>(index));
+      std::snprintf(suffix, sizeof(suffix), "-s%llu-%06lld",
+                    static_cast<unsigned long long>(o.seed), static_cast<long long>(index));
       data::ManifestRow& r = class_rows[static_cast<size_t>(i)];
       r.id = "syn-" + sanitize(p.label) + "-" + run_tag + suffix;
       r.file = "images/" + r.id + ".png";
@@ -330,8 +333,7 @@ GenerateResult generate_synthetic_set(const GenerateOptions& o) {
 
   result.images = static_cast<int64_t>(rows.size());
   result.candidates = total_candidates;
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 
@@ -344,13 +346,14 @@ at::Tensor regenerate_image(const fs::path& set_dir, const data::ManifestRow& ro
   const nlohmann::json& synthetic = set.meta().at("synthetic");
   const train::GanRun run = train::read_gan_run(row.generator);
   const GanUnit unit = run.unit_for(row.label);
-  GanCheckpoint c =
-      train::load_gan_checkpoint(train::find_checkpoint(unit, std::stoll(row.checkpoint_step)), device);
+  GanCheckpoint c = train::load_gan_checkpoint(
+      train::find_checkpoint(unit, std::stoll(row.checkpoint_step)), device);
   const int64_t index = std::stoll(row.sample_index);
   const torch::Tensor images =
       draw_block(c, unit, row.label, std::stoull(row.seed), index / kLatentBlock,
                  synthetic.at("truncation").get<double>(), synthetic.at("use_ema").get<bool>());
-  return io::unit_range_to_uint8(images.slice(0, index % kLatentBlock, index % kLatentBlock + 1))[0];
+  return io::unit_range_to_uint8(
+      images.slice(0, index % kLatentBlock, index % kLatentBlock + 1))[0];
 }
 
 }  // namespace skingan::generate

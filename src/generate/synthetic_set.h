@@ -26,11 +26,11 @@ struct GenerateOptions {
   CountRequest count;
   std::vector<std::string> classes;  // empty: every class of the run
   uint64_t seed = 0;
-  double truncation = 0;         // > 0: redraw noise entries beyond +-truncation
-  bool use_ema = true;           // the EMA generator, when the run kept one
-  int64_t checkpoint_step = -1;  // -1: each unit's latest checkpoint
-  bool filter = false;           // --filter discriminator
-  double keep = 1.0;             // with filter: the kept fraction of candidates, in (0,1]
+  double truncation = 0;           // > 0: redraw noise entries beyond +-truncation
+  bool use_ema = true;             // the EMA generator, when the run kept one
+  int64_t checkpoint_step = -1;    // -1: each unit's latest checkpoint
+  bool filter = false;             // --filter discriminator
+  double keep = 1.0;               // with filter: the kept fraction of candidates, in (0,1]
   std::filesystem::path real_set;  // empty: the set the run was trained on
   bool force = false;              // replace an existing, different output
   c10::Device device{c10::kCPU};

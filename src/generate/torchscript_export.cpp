@@ -49,8 +49,7 @@ std::string generator_forward_source(const models::Generator& generator) {
   while (params.contains("blocks." + std::to_string(blocks) + ".weight")) ++blocks;
   const bool conditional = o.conditioning() != models::Conditioning::kNone;
   std::ostringstream s;
-  s << "def forward(self, z: Tensor" << (conditional ? ", labels: Tensor" : "")
-    << ") -> Tensor:\n";
+  s << "def forward(self, z: Tensor" << (conditional ? ", labels: Tensor" : "") << ") -> Tensor:\n";
   s << "    h = z\n";
   if (o.conditioning() == models::Conditioning::kConcat)
     s << "    h = torch.cat([h, torch.embedding(self.embedding_weight, labels)], 1)\n";
@@ -117,8 +116,7 @@ ExportResult export_generator(const ExportOptions& o) {
     forward << "    return out\n";
   } else {
     const train::GanUnit unit = run.unit_for(run.classes.front());
-    top.register_module("generator",
-                        scripted_generator(generator_of(unit), "Generator", unit_cu));
+    top.register_module("generator", scripted_generator(generator_of(unit), "Generator", unit_cu));
     if (train::is_conditional(run.config.arch)) {
       forward << "    assert labels is not None, \"this generator is class-conditional: pass "
                  "labels, indices into .classes\"\n"

@@ -13,8 +13,8 @@ cv::Mat confusion_image(const std::vector<std::vector<int64_t>>& confusion,
   cv::Mat image(top + k * cell + 40, left + k * cell + 20, CV_8UC3, cv::Scalar(255, 255, 255));
   const int font = cv::FONT_HERSHEY_SIMPLEX;
   cv::putText(image, title, {10, 24}, font, 0.55, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
-  cv::putText(image, "predicted", {left + k * cell / 2 - 35, 46}, font, 0.45, cv::Scalar(60, 60, 60),
-              1, cv::LINE_AA);
+  cv::putText(image, "predicted", {left + k * cell / 2 - 35, 46}, font, 0.45,
+              cv::Scalar(60, 60, 60), 1, cv::LINE_AA);
   for (int i = 0; i < k; ++i) {
     int64_t row_total = 0;
     for (int j = 0; j < k; ++j) row_total += confusion[i][j];

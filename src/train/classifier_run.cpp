@@ -64,10 +64,10 @@ Data load_data(const ClassifierRunOptions& o) {
       if (r.split != data::Split::kTrain) continue;  // val/test of every set stay out
       const auto it = std::find(d.classes.begin(), d.classes.end(), r.label);
       if (it == d.classes.end()) {
-        throw ConfigError(describe_problem("class '" + r.label + "' in " + o.train_sets[s].string(),
-                                           "not a class of the real set " +
-                                               o.train_sets.front().string(),
-                                           "synthetic sets drawn for the real set's classes", ""));
+        throw ConfigError(
+            describe_problem("class '" + r.label + "' in " + o.train_sets[s].string(),
+                             "not a class of the real set " + o.train_sets.front().string(),
+                             "synthetic sets drawn for the real set's classes", ""));
       }
       if (r.source == "synthetic") {
         if (o.config.synthetic_cap >= 0 && taken[r.label] >= o.config.synthetic_cap) continue;
@@ -106,8 +106,8 @@ torch::Tensor class_weights(const torch::Tensor& labels, int64_t classes) {
 // Linear warm-up to the base rate, then cosine decay to 0 (Loshchilov & Hutter; Goyal et al.).
 double learning_rate(double base, int64_t step, int64_t warmup, int64_t total) {
   if (step < warmup) return base * static_cast<double>(step + 1) / static_cast<double>(warmup);
-  const double progress =
-      static_cast<double>(step - warmup) / static_cast<double>(std::max<int64_t>(1, total - warmup));
+  const double progress = static_cast<double>(step - warmup) /
+                          static_cast<double>(std::max<int64_t>(1, total - warmup));
   return base * 0.5 * (1 + std::cos(3.14159265358979323846 * std::min(1.0, progress)));
 }
 
@@ -188,8 +188,8 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
   const auto start = Clock::now();
   ClassifierConfig config = options.config;
   if (config.optimizer != "adamw" && config.optimizer != "sgd") {
-    throw ConfigError(describe_problem("--optimizer " + config.optimizer, "unknown",
-                                       "adamw or sgd", ""));
+    throw ConfigError(
+        describe_problem("--optimizer " + config.optimizer, "unknown", "adamw or sgd", ""));
   }
   if (config.lr <= 0) config.lr = config.optimizer == "adamw" ? 2e-3 : 0.05;
   if (config.weight_decay < 0) config.weight_decay = config.optimizer == "adamw" ? 0.05 : 5e-4;
@@ -218,7 +218,8 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
                                                       .image_size(data.image_size)
                                                       .width(config.width);
   std::vector<std::string> sets;
-  for (const auto& s : options.train_sets) sets.push_back(fs::absolute(s).lexically_normal().string());
+  for (const auto& s : options.train_sets)
+    sets.push_back(fs::absolute(s).lexically_normal().string());
   const nlohmann::json run_config = {{"classifier", to_json(config)},
                                      {"model", models::to_json(model_options)},
                                      {"classes", data.classes},
@@ -240,7 +241,8 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   if (config.optimizer == "adamw") {
     optimizer = std::make_unique<torch::optim::AdamW>(
-        model->parameters(), torch::optim::AdamWOptions(config.lr).weight_decay(config.weight_decay));
+        model->parameters(),
+        torch::optim::AdamWOptions(config.lr).weight_decay(config.weight_decay));
   } else {
     optimizer = std::make_unique<torch::optim::SGD>(
         model->parameters(),
@@ -249,9 +251,11 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
   }
   data::BatchSampler sampler(data.train_labels, classes, config.balanced_sampler);
   at::Generator rng = at::make_generator<at::CPUGeneratorImpl>(config.seed);
-  const torch::Tensor weights =
-      config.class_weights ? class_weights(data.train_labels, classes).to(options.device) : torch::Tensor();
-  const int64_t steps_per_epoch = std::max<int64_t>(1, data.train_images.size(0) / config.batch_size);
+  const torch::Tensor weights = config.class_weights
+                                    ? class_weights(data.train_labels, classes).to(options.device)
+                                    : torch::Tensor();
+  const int64_t steps_per_epoch =
+      std::max<int64_t>(1, data.train_images.size(0) / config.batch_size);
   const int64_t total_steps = steps_per_epoch * config.epochs;
   const int64_t warmup = static_cast<int64_t>(config.warmup_epochs * steps_per_epoch);
 
@@ -310,8 +314,10 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
         }
       }
       const torch::Tensor indices = sampler.next(config.batch_size, rng);
-      torch::Tensor x = data.train_images.index_select(0, indices).to(options.device)
-                            .to(torch::kFloat).div_(255.0);  // [B,3,S,S] in [0,1]
+      torch::Tensor x = data.train_images.index_select(0, indices)
+                            .to(options.device)
+                            .to(torch::kFloat)
+                            .div_(255.0);  // [B,3,S,S] in [0,1]
       x = models::normalize_images(augment::classic_augment(x, policy, rng));
       if (channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
       const torch::Tensor y = data.train_labels.index_select(0, indices).to(options.device);
@@ -380,13 +386,12 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
         {"images_per_second", static_cast<double>(steps_per_epoch * config.batch_size) / seconds}};
     metrics << line.dump() << "\n" << std::flush;
     write_curves(dir);
-    io::write_file_atomic(dir / "status.json",
-                          nlohmann::json{{"finished", epoch >= config.epochs},
-                                         {"epoch", epoch},
-                                         {"best_epoch", best_epoch},
-                                         {"best_val_balanced_accuracy", best}}
-                                  .dump(2) +
-                              "\n");
+    io::write_file_atomic(dir / "status.json", nlohmann::json{{"finished", epoch >= config.epochs},
+                                                              {"epoch", epoch},
+                                                              {"best_epoch", best_epoch},
+                                                              {"best_val_balanced_accuracy", best}}
+                                                       .dump(2) +
+                                                   "\n");
     ++result.epochs_trained;
     if (options.max_epochs_now > 0 && result.epochs_trained >= options.max_epochs_now &&
         epoch < config.epochs) {

@@ -2,8 +2,9 @@
 // sets, selected on the real validation split's balanced accuracy.
 //
 // MODEL_DIR/config.json              settings, classes, training sets, model options
-//          /status.json              {"finished", "epoch", "best_epoch", "best_val_balanced_accuracy"}
-//          /checkpoints/last.pt      full state after the last finished epoch (model, optimiser,
+//          /status.json              {"finished", "epoch", "best_epoch",
+//          "best_val_balanced_accuracy"} /checkpoints/last.pt      full state after the last
+//          finished epoch (model, optimiser,
 //                                    epoch, RNG, sampler, best so far): --resume continues there
 //          /best.pt                  the model with the best validation balanced accuracy
 //          /metrics.jsonl            one line per epoch: train loss, val metrics, lr, images/s

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include <nlohmann/json.hpp>
 #include <torch/serialize/input-archive.h>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "io/files.h"
@@ -94,12 +94,12 @@ fs::path find_checkpoint(const GanUnit& unit, int64_t step) {
   if (fs::exists(dir / name)) return dir / name;
   std::string steps;
   for (const auto& f : found) {
-    steps += (steps.empty() ? "" : ", ") +
-             std::to_string(std::stoll(f.stem().string().substr(5)));
+    steps += (steps.empty() ? "" : ", ") + std::to_string(std::stoll(f.stem().string().substr(5)));
   }
-  throw CheckpointError(describe_problem("--checkpoint " + std::to_string(step),
-                                         "no such checkpoint for " + unit.name + " in " + dir.string(),
-                                         "one of the kept steps: " + steps, ""));
+  throw CheckpointError(
+      describe_problem("--checkpoint " + std::to_string(step),
+                       "no such checkpoint for " + unit.name + " in " + dir.string(),
+                       "one of the kept steps: " + steps, ""));
 }
 
 GanCheckpoint load_gan_checkpoint(const fs::path& path, c10::Device device) {

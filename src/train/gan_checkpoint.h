@@ -21,9 +21,9 @@ models::DiscriminatorOptions discriminator_options(const GanConfig& config, int6
 
 // Where the generator for one class lives in a run.
 struct GanUnit {
-  std::string name;                // "mel" for a per-class unit, else the architecture
-  std::filesystem::path dir;       // holds checkpoints/
-  int64_t label_index = -1;        // the class's index for a conditional generator, else -1
+  std::string name;           // "mel" for a per-class unit, else the architecture
+  std::filesystem::path dir;  // holds checkpoints/
+  int64_t label_index = -1;   // the class's index for a conditional generator, else -1
 };
 
 struct GanRun {

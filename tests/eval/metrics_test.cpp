@@ -82,8 +82,11 @@ TEST(Bootstrap, ResamplesLesionsNotImages) {
   EXPECT_EQ(ci.low, 2);
   EXPECT_EQ(ci.high, 6);
   // Same seed, same interval.
-  const auto stat = [](const std::vector<int64_t>& rows) { return rows.empty() ? 0.0 : rows[0] * 1.0; };
-  const Interval x = bootstrap_interval(groups, stat, 100, 9), y = bootstrap_interval(groups, stat, 100, 9);
+  const auto stat = [](const std::vector<int64_t>& rows) {
+    return rows.empty() ? 0.0 : rows[0] * 1.0;
+  };
+  const Interval x = bootstrap_interval(groups, stat, 100, 9),
+                 y = bootstrap_interval(groups, stat, 100, 9);
   EXPECT_EQ(x.low, y.low);
   EXPECT_EQ(x.high, y.high);
 }

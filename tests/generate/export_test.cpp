@@ -33,11 +33,10 @@ class ExportTest : public ::testing::Test {
     prepare.preprocess.size = 32;
     prepare.progress = false;
     data::prepare_dataset(prepare);
-    for (auto [name, arch, per_class] :
-         {std::tuple{"dcgan", train::GanArch::kDcgan, false},
-          std::tuple{"acgan", train::GanArch::kAcgan, false},
-          std::tuple{"cgan", train::GanArch::kCgan, false},
-          std::tuple{"per_class", train::GanArch::kDcgan, true}}) {
+    for (auto [name, arch, per_class] : {std::tuple{"dcgan", train::GanArch::kDcgan, false},
+                                         std::tuple{"acgan", train::GanArch::kAcgan, false},
+                                         std::tuple{"cgan", train::GanArch::kCgan, false},
+                                         std::tuple{"per_class", train::GanArch::kDcgan, true}}) {
       train::GanRunOptions o;
       o.set_dir = *dir_ / "set";
       o.run_dir = *dir_ / name;

@@ -178,7 +178,8 @@ TEST_F(GenerateTest, FilterKeepsTheRequestedFractionWithTheHighestScores) {
   const GenerateResult result = generate_synthetic_set(best);
   EXPECT_EQ(result.candidates, 60);
   EXPECT_EQ(result.images, 30);
-  std::map<std::string, std::vector<std::pair<double, std::string>>> scored;  // label -> (score,index)
+  std::map<std::string, std::vector<std::pair<double, std::string>>>
+      scored;  // label -> (score,index)
   for (const auto& r : data::read_manifest(all.output / "manifest.csv")) {
     ASSERT_FALSE(r.score.empty());
     ASSERT_FALSE(r.class_score.empty());  // conditional run: class agreement recorded

@@ -139,8 +139,10 @@ TEST(GanModels, ChannelsLastGivesTheSameOutputsAndGradients) {
     const torch::Tensor z = torch::randn({6, 16});
     const torch::Tensor labels =
         classes ? torch::tensor({0, 1, 2, 0, 1, 2}, torch::kLong) : torch::Tensor();
-    const torch::Tensor loss_nchw = d_nchw->forward(g_nchw->forward(z, labels), labels).logits.sum();
-    const torch::Tensor loss_nhwc = d_nhwc->forward(g_nhwc->forward(z, labels), labels).logits.sum();
+    const torch::Tensor loss_nchw =
+        d_nchw->forward(g_nchw->forward(z, labels), labels).logits.sum();
+    const torch::Tensor loss_nhwc =
+        d_nhwc->forward(g_nhwc->forward(z, labels), labels).logits.sum();
     EXPECT_NEAR(loss_nchw.item<double>(), loss_nhwc.item<double>(), 1e-4);
     loss_nchw.backward();
     loss_nhwc.backward();

@@ -25,8 +25,9 @@ class BasicBlockImpl : public nn::Module {
     nn::init::zeros_(bn2_->weight);
     if (stride != 1 || in != out) {
       shortcut_ = register_module(
-          "shortcut", nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)),
-                                     nn::BatchNorm2d(out)));
+          "shortcut",
+          nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)),
+                         nn::BatchNorm2d(out)));
     }
   }
   torch::Tensor forward(const torch::Tensor& x) {
@@ -53,8 +54,8 @@ void add_conv_bn_relu(nn::Sequential& seq, int64_t in, int64_t out, int64_t stri
 ClassifierArch parse_classifier_arch(const std::string& name) {
   if (name == "resnet18") return ClassifierArch::kResnet18;
   if (name == "small_cnn") return ClassifierArch::kSmallCnn;
-  throw ConfigError(describe_problem("--model " + name, "an unknown model",
-                                     "resnet18 or small_cnn", ""));
+  throw ConfigError(
+      describe_problem("--model " + name, "an unknown model", "resnet18 or small_cnn", ""));
 }
 
 std::string classifier_arch_name(ClassifierArch arch) {
@@ -74,7 +75,8 @@ ClassifierImpl::ClassifierImpl(const ClassifierOptions& o) : options_(o) {
     // Stem: [N,3,S,S] -> [N,w/2,S,S] -> [N,w,S/2,S/2], then stride 2 until the side is <= 32.
     add_conv_bn_relu(features_, 3, w / 2, 1);
     add_conv_bn_relu(features_, w / 2, w, 2);
-    for (int64_t side = o.image_size() / 2; side > 32; side /= 2) add_conv_bn_relu(features_, w, w, 2);
+    for (int64_t side = o.image_size() / 2; side > 32; side /= 2)
+      add_conv_bn_relu(features_, w, w, 2);
     const int64_t widths[] = {w, 2 * w, 4 * w, 8 * w};
     int64_t in = w;
     for (int stage = 0; stage < 4; ++stage) {
@@ -105,9 +107,9 @@ ClassifierImpl::ClassifierImpl(const ClassifierOptions& o) : options_(o) {
 }
 
 torch::Tensor ClassifierImpl::forward(const torch::Tensor& x) {
-  torch::Tensor h = features_->forward(x);                       // [N,C,s,s]
-  h = torch::adaptive_avg_pool2d(h, {1, 1}).flatten(1);            // [N,C]
-  return head_->forward(dropout_->forward(h));                     // [N,K]
+  torch::Tensor h = features_->forward(x);               // [N,C,s,s]
+  h = torch::adaptive_avg_pool2d(h, {1, 1}).flatten(1);  // [N,C]
+  return head_->forward(dropout_->forward(h));           // [N,K]
 }
 
 torch::Tensor normalize_images(const torch::Tensor& images) {
@@ -143,8 +145,10 @@ torch::Tensor predict_probabilities(Classifier& model, const torch::Tensor& imag
 }
 
 nlohmann::json to_json(const ClassifierOptions& o) {
-  return {{"arch", classifier_arch_name(o.arch())}, {"num_classes", o.num_classes()},
-          {"image_size", o.image_size()},           {"width", o.width()},
+  return {{"arch", classifier_arch_name(o.arch())},
+          {"num_classes", o.num_classes()},
+          {"image_size", o.image_size()},
+          {"width", o.width()},
           {"dropout", o.dropout()}};
 }
 

@@ -30,7 +30,7 @@ struct DiscriminatorOptions {
 void validate(const DiscriminatorOptions& options);
 
 struct DiscriminatorOutput {
-  torch::Tensor logits;        // [N] real/fake score
+  torch::Tensor logits;  // [N] real/fake score
   // [N,K]: kAuxiliary: the class head's logits; kProjection: the real/fake logit given each
   // class; undefined for kUnconditional.
   torch::Tensor class_logits;

@@ -11,8 +11,9 @@ using torch::autograd::tensor_list;
 
 // Gradients of a bias-free, stride-s, padding-p 2-D convolution, through at::convolution_backward
 // (which dispatches to oneDNN on the CPU). `input_like` supplies the convolution input's shape.
-torch::Tensor conv2d_input_gradient(const torch::Tensor& grad_output, const torch::Tensor& input_like,
-                                    const torch::Tensor& weight, int64_t s, int64_t p) {
+torch::Tensor conv2d_input_gradient(const torch::Tensor& grad_output,
+                                    const torch::Tensor& input_like, const torch::Tensor& weight,
+                                    int64_t s, int64_t p) {
   return std::get<0>(at::convolution_backward(grad_output, input_like, weight, c10::nullopt, {s, s},
                                               {p, p}, {1, 1}, /*transposed=*/false, {0, 0},
                                               /*groups=*/1, {true, false, false}));
@@ -63,8 +64,8 @@ struct TransposedConv2dFunction : public torch::autograd::Function<TransposedCon
 
 }  // namespace
 
-torch::Tensor transposed_conv2d(const torch::Tensor& x, const torch::Tensor& weight,
-                                int64_t stride, int64_t padding) {
+torch::Tensor transposed_conv2d(const torch::Tensor& x, const torch::Tensor& weight, int64_t stride,
+                                int64_t padding) {
   TORCH_CHECK(x.dim() == 4 && weight.dim() == 4 && x.size(1) == weight.size(0),
               "transposed_conv2d expects x [N,in,H,W] and weight [in,out,k,k], got ", x.sizes(),
               " and ", weight.sizes());
@@ -72,8 +73,8 @@ torch::Tensor transposed_conv2d(const torch::Tensor& x, const torch::Tensor& wei
   return TransposedConv2dFunction::apply(x, weight, stride, padding);
 }
 
-TransposedConv2dImpl::TransposedConv2dImpl(int64_t in, int64_t out, int64_t kernel,
-                                           int64_t stride, int64_t padding)
+TransposedConv2dImpl::TransposedConv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride,
+                                           int64_t padding)
     : stride_(stride), padding_(padding) {
   // dcgan_init draws the values; this only sizes the parameter.
   weight = register_parameter("weight", torch::empty({in, out, kernel, kernel}));

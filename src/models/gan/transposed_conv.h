@@ -19,8 +19,8 @@ namespace skingan::models {
 // y = conv_transpose2d(x, weight, stride, padding), bias-free, dilation 1, groups 1.
 // x [N,in,H,W], weight [in,out,k,k] -> y [N,out,(H-1)s-2p+k,(W-1)s-2p+k]. Differentiable in x
 // and weight (once: a generator needs no double backward).
-torch::Tensor transposed_conv2d(const torch::Tensor& x, const torch::Tensor& weight,
-                                int64_t stride, int64_t padding);
+torch::Tensor transposed_conv2d(const torch::Tensor& x, const torch::Tensor& weight, int64_t stride,
+                                int64_t padding);
 
 // Module wrapper with the DCGAN defaults (no bias: every use is followed by BatchNorm or tanh).
 class TransposedConv2dImpl : public torch::nn::Module {
