@@ -1,11 +1,17 @@
 #include "test_util.h"
 
+#include "data/prepare.h"
+#include "train/gan_run.h"
+
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include "data/prepare.h"
+#include "train/gan_run.h"
 
 namespace fs = std::filesystem;
 
@@ -69,6 +75,32 @@ std::vector<TinyRow> make_rows(const std::vector<std::string>& classes, int lesi
 fs::path skingan_binary() {
   const char* env = std::getenv("SKINGAN_TEST_BINARY");
   return env ? fs::path(env) : fs::path("skingan");
+}
+
+void prepare_test_set(const std::filesystem::path& source, const std::filesystem::path& output,
+                      int size) {
+  data::PrepareOptions prepare;
+  prepare.source.root = source;
+  prepare.output = output;
+  prepare.preprocess.size = size;
+  prepare.progress = false;
+  data::prepare_dataset(prepare);
+}
+
+void train_tiny_gan(const std::filesystem::path& set, const std::filesystem::path& run,
+                    const std::string& arch, bool per_class, int steps, int checkpoint_every) {
+  train::GanRunOptions o;
+  o.set_dir = set;
+  o.run_dir = run;
+  o.progress = false;
+  o.config = train::default_gan_config(train::parse_gan_arch(arch));
+  o.config.per_class = per_class;
+  o.config.g_channels = o.config.d_channels = 4;
+  o.config.latent_dim = 8;
+  o.config.batch_size = 4;
+  o.config.steps = steps;
+  o.config.sample_every = o.config.checkpoint_every = checkpoint_every;
+  train::run_gan_training(o);
 }
 
 }  // namespace skingan::test

@@ -44,6 +44,15 @@ void write_ham_set(const std::filesystem::path& root, const std::vector<TinyRow>
 std::vector<TinyRow> make_rows(const std::vector<std::string>& classes, int lesions_per_class,
                                int views);
 
+// Prepares the HAM-layout folder `source` at `size` px into `output` (no progress output).
+void prepare_test_set(const std::filesystem::path& source, const std::filesystem::path& output,
+                      int size);
+
+// Trains a tiny GAN run (widths 4, latent 8, batch 4) of `arch` ("dcgan", "acgan", "cgan";
+// per_class for dcgan) on `set` for `steps` steps, checkpointing every `checkpoint_every`.
+void train_tiny_gan(const std::filesystem::path& set, const std::filesystem::path& run,
+                    const std::string& arch, bool per_class, int steps, int checkpoint_every);
+
 // The skingan executable built with the tests (for end-to-end CLI runs).
 std::filesystem::path skingan_binary();
 

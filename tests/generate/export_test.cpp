@@ -27,27 +27,11 @@ class ExportTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new test::TempDir();
     test::write_ham_set(*dir_ / "src", test::make_rows({"nv", "mel"}, 4, 2), 40, 30);
-    data::PrepareOptions prepare;
-    prepare.source.root = *dir_ / "src";
-    prepare.output = *dir_ / "set";
-    prepare.preprocess.size = 32;
-    prepare.progress = false;
-    data::prepare_dataset(prepare);
-    for (auto [name, arch, per_class] : {std::tuple{"dcgan", train::GanArch::kDcgan, false},
-                                         std::tuple{"acgan", train::GanArch::kAcgan, false},
-                                         std::tuple{"cgan", train::GanArch::kCgan, false},
-                                         std::tuple{"per_class", train::GanArch::kDcgan, true}}) {
-      train::GanRunOptions o;
-      o.set_dir = *dir_ / "set";
-      o.run_dir = *dir_ / name;
-      o.progress = false;
-      o.config = train::default_gan_config(arch);
-      o.config.per_class = per_class;
-      o.config.g_channels = o.config.d_channels = 4;
-      o.config.latent_dim = 8;
-      o.config.batch_size = 4;
-      o.config.steps = 3;
-      train::run_gan_training(o);
+    test::prepare_test_set(*dir_ / "src", *dir_ / "set", 32);
+    for (auto [name, arch, per_class] :
+         {std::tuple{"dcgan", "dcgan", false}, std::tuple{"acgan", "acgan", false},
+          std::tuple{"cgan", "cgan", false}, std::tuple{"per_class", "dcgan", true}}) {
+      test::train_tiny_gan(*dir_ / "set", *dir_ / name, arch, per_class, 3, 250);
     }
   }
   static void TearDownTestSuite() {

@@ -48,32 +48,13 @@ class GenerateTest : public ::testing::Test {
       rows.push_back(row);
     }
     test::write_ham_set(*dir_ / "src", rows, 40, 30);
-    data::PrepareOptions prepare;
-    prepare.source.root = *dir_ / "src";
-    prepare.output = *dir_ / "set";
-    prepare.preprocess.size = 32;
-    prepare.progress = false;
-    data::prepare_dataset(prepare);
-    train_run("cgan", train::GanArch::kCgan, false);
-    train_run("per_class", train::GanArch::kDcgan, true);
+    test::prepare_test_set(*dir_ / "src", *dir_ / "set", 32);
+    test::train_tiny_gan(*dir_ / "set", *dir_ / "cgan", "cgan", false, 4, 2);
+    test::train_tiny_gan(*dir_ / "set", *dir_ / "per_class", "dcgan", true, 4, 2);
   }
   static void TearDownTestSuite() {
     delete dir_;
     dir_ = nullptr;
-  }
-  static void train_run(const std::string& name, train::GanArch arch, bool per_class) {
-    train::GanRunOptions o;
-    o.set_dir = *dir_ / "set";
-    o.run_dir = *dir_ / name;
-    o.progress = false;
-    o.config = train::default_gan_config(arch);
-    o.config.per_class = per_class;
-    o.config.g_channels = o.config.d_channels = 4;
-    o.config.latent_dim = 8;
-    o.config.batch_size = 4;
-    o.config.steps = 4;
-    o.config.sample_every = o.config.checkpoint_every = 2;
-    train::run_gan_training(o);
   }
   GenerateOptions options(const std::string& run, const std::string& out) const {
     GenerateOptions o;

@@ -71,12 +71,7 @@ class ClassifierRunTest : public ::testing::Test {
  protected:
   void SetUp() override {
     test::write_ham_set(dir_ / "src", test::make_rows({"nv", "mel", "bkl"}, 8, 2), 40, 30);
-    data::PrepareOptions prepare;
-    prepare.source.root = dir_ / "src";
-    prepare.output = dir_ / "set";
-    prepare.preprocess.size = 32;
-    prepare.progress = false;
-    data::prepare_dataset(prepare);
+    test::prepare_test_set(dir_ / "src", dir_ / "set", 32);
     options_.train_sets = {dir_ / "set"};
     options_.config.arch = models::ClassifierArch::kSmallCnn;
     options_.config.width = 4;
