@@ -32,7 +32,8 @@ TEST(Cli, VersionAndHelpForEverySubcommand) {
   EXPECT_EQ(version.out.rfind("skingan ", 0), 0u);
   const Outcome help = run({"--help"});
   EXPECT_EQ(help.code, 0);
-  for (const char* sub : {"make-demo-data", "prepare", "info"}) {
+  for (const char* sub : {"make-demo-data", "prepare", "info", "train-gan", "generate",
+                          "export-generator", "train-classifier", "evaluate", "compare"}) {
     EXPECT_NE(help.out.find(sub), std::string::npos) << sub;
     const Outcome sub_help = run({sub, "--help"});
     EXPECT_EQ(sub_help.code, 0) << sub;
@@ -75,12 +76,26 @@ TEST(Cli, RefusedValuesExitWithConfigCodeAndSayWhy) {
       {{"prepare", src, "-o", "x", "--crop", "circle"}, "center, pad or none"},
       {{"--device", "tpu", "info", src}, "cpu, cuda, cuda:N or auto"},
       {{"--log-level", "loud", "info", src}, "trace, debug"},
+      {{"generate", "--run", src, "-o", "x"}, "--per-class N or --balance-to N|max"},
+      {{"generate", "--run", src, "-o", "x", "--balance-to", "lots"}, "a class size such as"},
+      {{"generate", "--run", src, "-o", "x", "--per-class", "5"}, "no config.json there"},
+      {{"export-generator", src, "-o", "x.pt"}, "no config.json there"},
+      {{"evaluate", src, "--data", src, "-o", "x"}, "no config.json or best.pt"},
   };
   for (const auto& [args, expected] : cases) {
     const Outcome outcome = run(args);
     EXPECT_EQ(outcome.code, 2) << args[0] << " " << outcome.err;
     EXPECT_NE(outcome.err.find(expected), std::string::npos) << outcome.err;
   }
+}
+
+TEST(Cli, TrainingOnAFolderThatIsNoPreparedSetExitsWithTheDataCode) {
+  test::TempDir dir;
+  const Outcome outcome =
+      run({"train-classifier", "--train", dir.path().string(), "-o", (dir / "model").string()});
+  EXPECT_EQ(outcome.code, 3) << outcome.err;
+  EXPECT_NE(outcome.err.find("not a finished prepared set"), std::string::npos) << outcome.err;
+  EXPECT_FALSE(fs::exists(dir / "model"));
 }
 
 TEST(Cli, DemoPrepareInfoEndToEnd) {
