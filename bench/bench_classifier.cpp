@@ -13,6 +13,7 @@
 #include <torch/torch.h>
 
 #include "augment/classic.h"
+#include "bench_flags.h"
 #include "core/memory.h"
 #include "core/threads.h"
 #include "models/classifier/classifier.h"
@@ -30,17 +31,10 @@ double seconds_since(Clock::time_point start) {
 
 int main(int argc, char** argv) {
   int steps = 10, threads = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--steps") {
-      steps = std::stoi(argv[i + 1]);
-    } else if (flag == "--threads") {
-      threads = std::stoi(argv[i + 1]);
-    } else {
-      std::fprintf(stderr, "unknown option %s\n", flag.c_str());
-      return 2;
-    }
-  }
+  if (!bench::parse_flags(argc, argv,
+                          {{"--steps", [&](const std::string& v) { steps = std::stoi(v); }},
+                           {"--threads", [&](const std::string& v) { threads = std::stoi(v); }}}))
+    return 2;
   const ThreadSettings settings = configure_threads(threads);
   std::printf("threads: torch %d; %d timed training steps of 64 after 2 warm-up steps\n\n",
               settings.torch_threads, steps);

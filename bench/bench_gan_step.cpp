@@ -8,11 +8,13 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+
 #include <vector>
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include "bench_flags.h"
 #include "core/memory.h"
 #include "core/threads.h"
 #include "data/prepared_set.h"
@@ -108,19 +110,11 @@ train::GanConfig plain_dcgan(int64_t width) {
 int main(int argc, char** argv) {
   std::string set_dir;
   int steps = 20, threads = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--set")
-      set_dir = argv[i + 1];
-    else if (flag == "--steps")
-      steps = std::stoi(argv[i + 1]);
-    else if (flag == "--threads")
-      threads = std::stoi(argv[i + 1]);
-    else {
-      std::fprintf(stderr, "unknown option %s\n", flag.c_str());
-      return 2;
-    }
-  }
+  if (!bench::parse_flags(argc, argv,
+                          {{"--set", [&](const std::string& v) { set_dir = v; }},
+                           {"--steps", [&](const std::string& v) { steps = std::stoi(v); }},
+                           {"--threads", [&](const std::string& v) { threads = std::stoi(v); }}}))
+    return 2;
   const ThreadSettings settings = configure_threads(threads);
   const double peak = matmul_peak_gflops();
   std::printf("threads: torch %d (OpenBLAS held to 1: %s); float matmul peak %.0f GFLOPS\n\n",

@@ -11,6 +11,7 @@
 
 #include <torch/torch.h>
 
+#include "bench_flags.h"
 #include "core/memory.h"
 #include "core/threads.h"
 #include "data/demo_data.h"
@@ -24,17 +25,11 @@ namespace fs = std::filesystem;
 int main(int argc, char** argv) {
   int64_t per_class = 200;
   int threads = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--per-class") {
-      per_class = std::stoll(argv[i + 1]);
-    } else if (flag == "--threads") {
-      threads = std::stoi(argv[i + 1]);
-    } else {
-      std::fprintf(stderr, "unknown option %s\n", flag.c_str());
-      return 2;
-    }
-  }
+  if (!bench::parse_flags(
+          argc, argv,
+          {{"--per-class", [&](const std::string& v) { per_class = std::stoll(v); }},
+           {"--threads", [&](const std::string& v) { threads = std::stoi(v); }}}))
+    return 2;
   const ThreadSettings settings = configure_threads(threads);
   const fs::path dir = fs::temp_directory_path() / ("bench_generate_" + std::to_string(getpid()));
   fs::create_directories(dir);

@@ -12,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bench_flags.h"
 #include "core/memory.h"
 #include "core/threads.h"
 #include "data/prepare.h"
@@ -53,19 +54,11 @@ int main(int argc, char** argv) {
   fs::path source = "../shared/data/ham10000";
   fs::path scratch = fs::temp_directory_path() / "skingan-bench-prepare";
   int repeats = 2;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--source")
-      source = argv[i + 1];
-    else if (flag == "--repeats")
-      repeats = std::stoi(argv[i + 1]);
-    else if (flag == "--scratch")
-      scratch = argv[i + 1];
-    else {
-      std::fprintf(stderr, "unknown option %s\n", flag.c_str());
-      return 2;
-    }
-  }
+  if (!bench::parse_flags(argc, argv,
+                          {{"--source", [&](const std::string& v) { source = v; }},
+                           {"--repeats", [&](const std::string& v) { repeats = std::stoi(v); }},
+                           {"--scratch", [&](const std::string& v) { scratch = v; }}}))
+    return 2;
   if (!fs::exists(source)) {
     std::fprintf(stderr, "no data set at %s (pass --source DIR)\n", source.c_str());
     return 2;
