@@ -17,6 +17,7 @@
 #include "core/memory.h"
 #include "core/threads.h"
 #include "models/classifier/classifier.h"
+#include "models/gan/layers.h"
 
 using namespace skingan;
 using Clock = std::chrono::steady_clock;
@@ -53,11 +54,7 @@ int main(int argc, char** argv) {
       torch::manual_seed(0);
       models::Classifier model(
           models::ClassifierOptions().arch(c.arch).num_classes(7).image_size(size).width(c.width));
-      {
-        torch::NoGradGuard no_grad;
-        for (auto& p : model->parameters())
-          if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
-      }
+      models::use_channels_last(*model);
       torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(1e-3));
       at::Generator rng = at::make_generator<at::CPUGeneratorImpl>(1);
       const torch::Tensor images = torch::randint(0, 256, {256, 3, size, size}, torch::kByte);

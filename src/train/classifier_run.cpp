@@ -17,6 +17,8 @@
 #include "eval/metrics.h"
 #include "io/files.h"
 #include "io/image_codec.h"
+#include "io/jsonl.h"
+#include "models/gan/layers.h"
 #include "report/line_chart.h"
 
 namespace fs = std::filesystem;
@@ -77,11 +79,10 @@ Data load_data(const ClassifierRunOptions& o) {
       rows.push_back(static_cast<int64_t>(i));
       labels.push_back(it - d.classes.begin());
     }
-    if (rows.empty()) continue;
-    images.push_back(set.load_images().index_select(0, torch::tensor(rows, torch::kLong)));
-    if (s == 0) {
-      d.val_images = set.load_images().index_select(0, torch::tensor(val_rows, torch::kLong));
-    }
+    if (rows.empty() && s > 0) continue;
+    const torch::Tensor all = set.load_images();  // one read of the cache per set
+    if (!rows.empty()) images.push_back(all.index_select(0, torch::tensor(rows, torch::kLong)));
+    if (s == 0) d.val_images = all.index_select(0, torch::tensor(val_rows, torch::kLong));
   }
   if (images.empty() || val_rows.empty()) {
     throw ConfigError(describe_problem("real set " + o.train_sets.front().string(),
@@ -129,21 +130,6 @@ void write_curves(const fs::path& dir) {
   chart.title = "classifier: train loss and validation balanced accuracy";
   chart.x_label = "epoch";
   io::write_file_atomic(dir / "curves.png", io::encode_png(report::line_chart({loss, val}, chart)));
-}
-
-void truncate_epochs(const fs::path& path, int64_t epochs) {
-  if (!fs::exists(path)) return;
-  std::ifstream in(path);
-  std::string kept, line;
-  while (std::getline(in, line)) {
-    try {
-      if (!line.empty() && nlohmann::json::parse(line).at("epoch").get<int64_t>() <= epochs)
-        kept += line + "\n";
-    } catch (const std::exception&) {
-      // a line cut off by a kill
-    }
-  }
-  io::write_file_atomic(path, kept);
 }
 
 }  // namespace
@@ -233,11 +219,7 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
   models::Classifier model(model_options);
   model->to(options.device);
   const bool channels_last = options.device.is_cpu();
-  if (channels_last) {
-    torch::NoGradGuard no_grad;
-    for (auto& p : model->parameters())
-      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
-  }
+  if (channels_last) models::use_channels_last(*model);
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   if (config.optimizer == "adamw") {
     optimizer = std::make_unique<torch::optim::AdamW>(
@@ -286,7 +268,7 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
     rng.set_state(rng_state.to(torch::kCPU));
     sampler.load_state(sampler_state);
   }
-  truncate_epochs(dir / "metrics.jsonl", epoch);
+  io::keep_jsonl_up_to(dir / "metrics.jsonl", "epoch", epoch);
 
   install_stop_handlers();
   ClassifierRunResult result;

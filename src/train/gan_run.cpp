@@ -16,6 +16,7 @@
 #include "data/prepared_set.h"
 #include "io/files.h"
 #include "io/image_codec.h"
+#include "io/jsonl.h"
 #include "io/tensor_image.h"
 #include "report/image_grid.h"
 #include "report/line_chart.h"
@@ -72,22 +73,6 @@ void write_status(const fs::path& run_dir, const std::vector<Unit>& units,
                                {"steps", u.steps}};
   }
   io::write_file_atomic(run_dir / "status.json", status.dump(2) + "\n");
-}
-
-// Keeps only metrics lines up to `step`, so a resumed run does not log steps twice.
-void truncate_metrics(const fs::path& path, int64_t step) {
-  if (!fs::exists(path)) return;
-  std::ifstream in(path);
-  std::string kept, line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    try {
-      if (nlohmann::json::parse(line).at("step").get<int64_t>() <= step) kept += line + "\n";
-    } catch (const std::exception&) {
-      // A line cut off by a kill: drop it.
-    }
-  }
-  io::write_file_atomic(path, kept);
 }
 
 void write_loss_curve(const fs::path& unit_dir, const std::string& name) {
@@ -265,7 +250,7 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
       const fs::path checkpoint = latest_checkpoint(unit.dir);
       if (!checkpoint.empty()) trainer.load(checkpoint);
     }
-    truncate_metrics(unit.dir / "metrics.jsonl", trainer.step());
+    io::keep_jsonl_up_to(unit.dir / "metrics.jsonl", "step", trainer.step());
     bar.advance(std::min(trainer.step(), unit.steps));
     std::ofstream metrics(unit.dir / "metrics.jsonl", std::ios::app);
     auto interval_start = std::chrono::steady_clock::now();

@@ -1,0 +1,26 @@
+#include "io/jsonl.h"
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "io/files.h"
+
+namespace skingan::io {
+
+void keep_jsonl_up_to(const std::filesystem::path& path, const std::string& key, int64_t last) {
+  if (!std::filesystem::exists(path)) return;
+  std::ifstream in(path);
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    try {
+      if (nlohmann::json::parse(line).at(key).get<int64_t>() <= last) kept += line + "\n";
+    } catch (const std::exception&) {
+      // A line cut off by a kill: drop it.
+    }
+  }
+  write_file_atomic(path, kept);
+}
+
+}  // namespace skingan::io
