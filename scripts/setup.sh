@@ -4,7 +4,8 @@
 #   scripts/setup.sh            install packages + build (Release) into build/
 #   scripts/setup.sh --no-build install packages only
 #   scripts/setup.sh --tests    also the packages only tests use (python3-torch: the exported
-#                               generator is loaded by stock PyTorch in a test)
+#                               generator is loaded by stock PyTorch in a test;
+#                               chromium-headless-shell: the study report is rendered in a test)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build=1
@@ -20,10 +21,10 @@ done
 packages=(
   build-essential cmake ninja-build ccache pkg-config clang-format
   libtorch-dev libopencv-dev libopenblas0-openmp
-  libcli11-dev nlohmann-json3-dev libspdlog-dev libgtest-dev libgloo-dev
+  libcli11-dev nlohmann-json3-dev libspdlog-dev libgtest-dev libgloo-dev libtomlplusplus-dev
   python3
 )
-if ((tests)); then packages+=(python3-torch); fi
+if ((tests)); then packages+=(python3-torch chromium-headless-shell); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -77,6 +77,8 @@ fs::path skingan_binary() {
   return env ? fs::path(env) : fs::path("skingan");
 }
 
+fs::path source_dir() { return SKINGAN_SOURCE_DIR; }
+
 void prepare_test_set(const std::filesystem::path& source, const std::filesystem::path& output,
                       int size) {
   data::PrepareOptions prepare;

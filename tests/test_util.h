@@ -56,4 +56,7 @@ void train_tiny_gan(const std::filesystem::path& set, const std::filesystem::pat
 // The skingan executable built with the tests (for end-to-end CLI runs).
 std::filesystem::path skingan_binary();
 
+// The repository root (for files the tests read from it, such as docs/study.example.toml).
+std::filesystem::path source_dir();
+
 }  // namespace skingan::test

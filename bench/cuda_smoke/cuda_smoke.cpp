@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -124,6 +125,38 @@ int main() {
     const double d = max_diff(cpu, gpu_plain);
     check(d < 1e-3 && gpu.sizes() == cpu.sizes(),
           "classifier cuda vs cpu, max diff " + std::to_string(d));
+  }
+
+  // Classifier with a TorchScript backbone: moves to CUDA with its registered weights, agrees
+  // with the CPU and trains a step there.
+  {
+    torch::manual_seed(6);
+    torch::jit::Module m("TinyBackbone");
+    m.register_parameter("weight", torch::randn({8, 3, 3, 3}) * 0.3, false);
+    m.define(
+        "def forward(self, x):\n    return torch.relu(torch.conv2d(x, self.weight, None, 1, 1))\n");
+    const std::string file = "/tmp/skingan_cuda_smoke_backbone.pt";
+    m.save(file);
+    models::Classifier model(models::ClassifierOptions()
+                                 .arch(models::ClassifierArch::kBackbone)
+                                 .num_classes(3)
+                                 .image_size(32)
+                                 .backbone(file));
+    const torch::Tensor x = torch::randint(0, 256, {8, 3, 32, 32}, torch::kByte);
+    const torch::Tensor cpu = models::predict_probabilities(model, x, 8, torch::kCPU);
+    model->to(cuda);
+    const torch::Tensor gpu = models::predict_probabilities(model, x, 8, cuda);
+    torch::optim::AdamW optimizer(model->parameters());
+    model->train();
+    const torch::Tensor loss =
+        torch::nn::functional::cross_entropy(model->forward(models::normalize_images(x.to(cuda))),
+                                             torch::zeros({8}, torch::kLong).to(cuda));
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+    const double d = max_diff(cpu, gpu);
+    check(d < 1e-3 && std::isfinite(loss.item<double>()),
+          "backbone classifier cuda vs cpu, max diff " + std::to_string(d) + ", a training step");
   }
 
   // Speed: the DCGAN step of bench_gan_step (64 px, width 64, batch 64) on this GPU.

@@ -131,6 +131,7 @@ struct TrainClassifierArgs {
   std::string augment = "classic";
   bool class_weights = false, balanced_sampler = false;
   int64_t synthetic_cap = -1;
+  std::string backbone;
   std::uint64_t seed = 1;
   bool resume = false, force = false;
 };
@@ -162,6 +163,22 @@ struct CompareArgs {
 
 CLI::App* add_compare_command(CLI::App& app, CompareArgs& args);
 int run_compare(const CompareArgs& args, const Runtime& runtime);
+
+struct ExperimentArgs {
+  std::string config, preset, data, output;
+  bool force = false, report_only = false;
+};
+
+CLI::App* add_experiment_command(CLI::App& app, ExperimentArgs& args);
+int run_experiment(const ExperimentArgs& args, const Runtime& runtime);
+
+struct DemoArgs {
+  std::string output = "demo-out";
+  bool force = false;
+};
+
+CLI::App* add_demo_command(CLI::App& app, DemoArgs& args);
+int run_demo(const DemoArgs& args, const Runtime& runtime);
 
 // Builds the whole command line, parses `args` (args[0] is the program name), runs the chosen
 // subcommand and returns the exit code; every error is printed once, to stderr.

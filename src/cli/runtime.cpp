@@ -27,6 +27,9 @@ Runtime resolve_runtime(const GlobalArgs& args) {
   runtime.threads = configure_threads(args.threads);
   runtime.device = parse_device(args.device);
   runtime.progress = !args.quiet;
+  runtime.stage_args = {"--threads",   std::to_string(args.threads),
+                        "--device",    args.device,
+                        "--log-level", args.log_level};
   spdlog::debug("threads: torch {}, opencv {}, openblas held to 1: {}; device {}",
                 runtime.threads.torch_threads, runtime.threads.opencv_threads,
                 runtime.threads.openblas_found, device_name(runtime.device));

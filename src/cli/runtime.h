@@ -21,6 +21,8 @@ struct Runtime {
   c10::Device device{c10::kCPU};
   ThreadSettings threads;
   bool progress = true;
+  // The global options again, for the child processes a study runs (same threads and device).
+  std::vector<std::string> stage_args;
 };
 
 void add_global_options(CLI::App& app, GlobalArgs& args);

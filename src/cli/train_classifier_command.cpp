@@ -34,6 +34,9 @@ CLI::App* add_train_classifier_command(CLI::App& app, TrainClassifierArgs& args)
                 "draw every batch's classes uniformly");
   cmd->add_option("--synthetic-cap", args.synthetic_cap,
                   "synthetic training images per class at most (default: all)");
+  cmd->add_option("--backbone", args.backbone,
+                  "fine-tune this TorchScript image model (torch.jit.save) with a new head "
+                  "instead of --model");
   cmd->add_option("--seed", args.seed, "seed (weights, order, augmentation)");
   cmd->add_flag("--resume", args.resume, "continue the model folder after its last epoch");
   cmd->add_flag("--force", args.force, "start over in an existing model folder");
@@ -45,7 +48,9 @@ train::ClassifierRunOptions to_classifier_run_options(const TrainClassifierArgs&
   train::ClassifierRunOptions o;
   for (const auto& s : a.train) o.train_sets.push_back(s);
   o.model_dir = a.output;
-  o.config.arch = models::parse_classifier_arch(a.model);
+  o.config.arch = a.backbone.empty() ? models::parse_classifier_arch(a.model)
+                                     : models::ClassifierArch::kBackbone;
+  o.config.backbone = a.backbone;
   o.config.width = a.width;
   o.config.epochs = a.epochs;
   o.config.batch_size = a.batch_size;

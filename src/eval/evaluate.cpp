@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "data/prepared_set.h"
 #include "eval/metrics.h"
+#include "eval/study_statistics.h"
 #include "io/csv.h"
 #include "io/files.h"
 #include "models/classifier/classifier.h"
@@ -126,7 +127,12 @@ nlohmann::json evaluate_model(const EvaluateOptions& o) {
                                        "Check --split, or map the labels with --label-map."));
   }
 
-  models::Classifier model(models::classifier_options_from_json(config.at("model")));
+  models::ClassifierOptions model_options =
+      models::classifier_options_from_json(config.at("model"));
+  if (!model_options.backbone().empty() && fs::path(model_options.backbone()).is_relative()) {
+    model_options.backbone((o.model_dir / model_options.backbone()).string());
+  }
+  models::Classifier model(model_options);
   {
     torch::serialize::InputArchive archive;
     archive.load_from((o.model_dir / "best.pt").string(), o.device);
@@ -213,24 +219,13 @@ nlohmann::json compare_evaluations(const fs::path& a_path, const fs::path& b_pat
                                    uint64_t seed) {
   struct Predictions {
     std::vector<std::string> classes;
-    std::map<std::string, std::tuple<std::string, std::string, std::string>>
-        by_id;  // group,label,pred
+    std::map<std::string, std::tuple<std::string, int64_t, int64_t>> by_id;  // group,label,pred
   };
   auto read = [](const fs::path& path) {
-    const fs::path file = evaluation_dir(path) / "predictions.csv";
-    if (!fs::exists(file)) {
-      throw ConfigError(describe_problem(path.string(), "no predictions.csv beside it",
-                                         "an output folder of `skingan evaluate`", ""));
-    }
-    const io::CsvTable t = io::read_csv(file);
-    Predictions p;
-    for (const auto& h : t.header)
-      if (h.rfind("p_", 0) == 0) p.classes.push_back(h.substr(2));
-    const int id = t.require_column("id", file.string()),
-              group = t.require_column("group", file.string()),
-              label = t.require_column("label", file.string()),
-              predicted = t.require_column("predicted", file.string());
-    for (const auto& r : t.rows) p.by_id[r[id]] = {r[group], r[label], r[predicted]};
+    const PredictionTable t = read_prediction_table(evaluation_dir(path));
+    Predictions p{t.classes, {}};
+    for (size_t i = 0; i < t.ids.size(); ++i)
+      p.by_id[t.ids[i]] = {t.groups[i], t.labels[i], t.predicted[i]};
     return p;
   };
   const Predictions a = read(a_path), b = read(b_path);
@@ -241,21 +236,18 @@ nlohmann::json compare_evaluations(const fs::path& a_path, const fs::path& b_pat
   }
   std::vector<std::string> groups;
   std::vector<int64_t> labels, pred_a, pred_b;
-  auto index_of = [&](const std::string& c) {
-    return static_cast<int64_t>(std::find(a.classes.begin(), a.classes.end(), c) -
-                                a.classes.begin());
-  };
   for (const auto& [id, va] : a.by_id) {
     const auto it = b.by_id.find(id);
     if (it == b.by_id.end()) continue;
     if (std::get<1>(va) != std::get<1>(it->second)) {
-      throw ConfigError("compare: image " + id + " has label " + std::get<1>(va) + " in A but " +
-                        std::get<1>(it->second) + " in B; evaluate both on the same data.");
+      throw ConfigError("compare: image " + id + " has label " + a.classes[std::get<1>(va)] +
+                        " in A but " + a.classes[std::get<1>(it->second)] +
+                        " in B; evaluate both on the same data.");
     }
     groups.push_back(std::get<0>(va));
-    labels.push_back(index_of(std::get<1>(va)));
-    pred_a.push_back(index_of(std::get<2>(va)));
-    pred_b.push_back(index_of(std::get<2>(it->second)));
+    labels.push_back(std::get<1>(va));
+    pred_a.push_back(std::get<2>(va));
+    pred_b.push_back(std::get<2>(it->second));
   }
   if (labels.empty()) throw ConfigError("compare: the two evaluations share no image id.");
   const int64_t k = static_cast<int64_t>(a.classes.size());

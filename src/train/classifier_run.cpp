@@ -148,6 +148,7 @@ nlohmann::json to_json(const ClassifierConfig& c) {
           {"class_weights", c.class_weights},
           {"balanced_sampler", c.balanced_sampler},
           {"synthetic_cap", c.synthetic_cap},
+          {"backbone", c.backbone},
           {"seed", c.seed}};
 }
 
@@ -166,6 +167,7 @@ ClassifierConfig classifier_config_from_json(const nlohmann::json& j) {
   c.class_weights = j.at("class_weights");
   c.balanced_sampler = j.at("balanced_sampler");
   c.synthetic_cap = j.at("synthetic_cap");
+  c.backbone = j.value("backbone", std::string());
   c.seed = j.at("seed");
   return c;
 }
@@ -193,21 +195,34 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
   if (options.resume && !fs::exists(dir / "config.json")) {
     throw ConfigError("--resume: " + dir.string() + " holds no model (no config.json).");
   }
+  const bool with_backbone = config.arch == models::ClassifierArch::kBackbone;
+  if (with_backbone && !options.resume && !fs::is_regular_file(config.backbone)) {
+    throw ConfigError(describe_problem("--backbone " + config.backbone, "no such file",
+                                       "a TorchScript model file (torch.jit.save)", ""));
+  }
   Data data = load_data(options);
   const int64_t classes = static_cast<int64_t>(data.classes.size());
   if (options.force && !options.resume && fs::exists(dir)) fs::remove_all(dir);
   fs::create_directories(dir / "checkpoints");
+  const fs::path backbone_copy = dir / "backbone.pt";
+  if (with_backbone && !options.resume) {
+    io::write_file_atomic(backbone_copy, io::read_file(config.backbone));
+  }
 
-  const models::ClassifierOptions model_options = models::ClassifierOptions()
-                                                      .arch(config.arch)
-                                                      .num_classes(classes)
-                                                      .image_size(data.image_size)
-                                                      .width(config.width);
+  const models::ClassifierOptions model_options =
+      models::ClassifierOptions()
+          .arch(config.arch)
+          .num_classes(classes)
+          .image_size(data.image_size)
+          .width(config.width)
+          .backbone(with_backbone ? backbone_copy.string() : "");
+  nlohmann::json model_json = models::to_json(model_options);
+  if (with_backbone) model_json["backbone"] = "backbone.pt";  // relative to the model folder
   std::vector<std::string> sets;
   for (const auto& s : options.train_sets)
     sets.push_back(fs::absolute(s).lexically_normal().string());
   const nlohmann::json run_config = {{"classifier", to_json(config)},
-                                     {"model", models::to_json(model_options)},
+                                     {"model", model_json},
                                      {"classes", data.classes},
                                      {"train_sets", sets},
                                      {"augment_policy", augment::describe(policy)},

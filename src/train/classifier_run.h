@@ -37,6 +37,8 @@ struct ClassifierConfig {
   bool class_weights = false;       // loss weighted by inverse class frequency
   bool balanced_sampler = false;    // every batch's classes drawn uniformly
   int64_t synthetic_cap = -1;       // synthetic images per class at most (-1: all)
+  std::string backbone;             // arch kBackbone: the user's TorchScript file (copied into
+                                    // MODEL_DIR/backbone.pt, so the model folder stands alone)
   uint64_t seed = 1;
 };
 

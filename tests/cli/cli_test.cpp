@@ -32,8 +32,9 @@ TEST(Cli, VersionAndHelpForEverySubcommand) {
   EXPECT_EQ(version.out.rfind("skingan ", 0), 0u);
   const Outcome help = run({"--help"});
   EXPECT_EQ(help.code, 0);
-  for (const char* sub : {"make-demo-data", "prepare", "info", "train-gan", "generate",
-                          "export-generator", "train-classifier", "evaluate", "compare"}) {
+  for (const char* sub :
+       {"make-demo-data", "prepare", "info", "train-gan", "generate", "export-generator",
+        "train-classifier", "evaluate", "compare", "experiment", "demo"}) {
     EXPECT_NE(help.out.find(sub), std::string::npos) << sub;
     const Outcome sub_help = run({sub, "--help"});
     EXPECT_EQ(sub_help.code, 0) << sub;
@@ -127,5 +128,21 @@ TEST(Cli, BadSourceExitsWithDataCodeAndFullProblemList) {
       run({"-q", "prepare", (dir / "src").string(), "-o", (dir / "out").string()});
   EXPECT_EQ(outcome.code, 3);
   EXPECT_NE(outcome.err.find("IMG_0.jpg: not an image file"), std::string::npos) << outcome.err;
+  EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
+TEST(Cli, ExperimentRefusesMissingDataUnknownPresetsAndBadConfigs) {
+  const Outcome no_data = run({"experiment", "--preset", "smoke", "-o", "/tmp/never-written"});
+  EXPECT_EQ(no_data.code, 2);
+  EXPECT_NE(no_data.err.find("data.source in --config or --data DIR"), std::string::npos)
+      << no_data.err;
+  EXPECT_FALSE(fs::exists("/tmp/never-written"));
+  EXPECT_NE(run({"experiment", "--preset", "huge", "-o", "x"}).code, 0);
+  test::TempDir dir;
+  test::write_text(dir / "s.toml", "[data]\nsource = \"x\"\n[classifier]\nepochs = -1\n");
+  const Outcome bad =
+      run({"experiment", "--config", (dir / "s.toml").string(), "-o", (dir / "out").string()});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("s.toml:4:10: classifier.epochs"), std::string::npos) << bad.err;
   EXPECT_FALSE(fs::exists(dir / "out"));
 }

@@ -54,12 +54,71 @@ void add_conv_bn_relu(nn::Sequential& seq, int64_t in, int64_t out, int64_t stri
 ClassifierArch parse_classifier_arch(const std::string& name) {
   if (name == "resnet18") return ClassifierArch::kResnet18;
   if (name == "small_cnn") return ClassifierArch::kSmallCnn;
-  throw ConfigError(
-      describe_problem("--model " + name, "an unknown model", "resnet18 or small_cnn", ""));
+  if (name == "backbone") return ClassifierArch::kBackbone;
+  throw ConfigError(describe_problem("--model " + name, "an unknown model",
+                                     "resnet18 or small_cnn (or --backbone FILE)", ""));
 }
 
 std::string classifier_arch_name(ClassifierArch arch) {
-  return arch == ClassifierArch::kResnet18 ? "resnet18" : "small_cnn";
+  switch (arch) {
+    case ClassifierArch::kResnet18:
+      return "resnet18";
+    case ClassifierArch::kSmallCnn:
+      return "small_cnn";
+    default:
+      return "backbone";
+  }
+}
+
+int64_t ClassifierImpl::load_backbone(const std::string& path) {
+  try {
+    backbone_ = std::make_shared<torch::jit::Module>(torch::jit::load(path, torch::kCPU));
+  } catch (const c10::Error& e) {
+    throw ConfigError(describe_problem(
+        "--backbone " + path,
+        std::string("not a loadable TorchScript module (") + e.what_without_backtrace() + ")",
+        "a file written by torch.jit.save (torch.jit.script or torch.jit.trace of an image model)",
+        "In Python: torch.jit.script(model).save('backbone.pt')."));
+  }
+  // Registered under flattened names: nn::Module names may not contain dots.
+  auto flat = [](std::string name) {
+    std::replace(name.begin(), name.end(), '.', '_');
+    return "backbone_" + name;
+  };
+  for (const auto& p : backbone_->named_parameters(/*recurse=*/true)) {
+    register_parameter(flat(p.name), p.value, /*requires_grad=*/true);  // fine-tune all
+  }
+  for (const auto& b : backbone_->named_buffers(/*recurse=*/true))
+    register_buffer(flat(b.name), b.value);
+  // Feature width from a probe in eval mode (BatchNorm with batch statistics would not matter,
+  // but some models refuse batch 1 in training mode).
+  torch::NoGradGuard no_grad;
+  backbone_->eval();
+  torch::Tensor out;
+  try {
+    out = backbone_->forward({torch::zeros({2, 3, options_.image_size(), options_.image_size()})})
+              .toTensor();
+  } catch (const std::exception& e) {
+    throw ConfigError(describe_problem(
+        "--backbone " + path,
+        std::string("a model that fails on [2,3,") + std::to_string(options_.image_size()) + "," +
+            std::to_string(options_.image_size()) + "] images (" + e.what() + ")",
+        "forward(images) -> tensor", "Export a model that takes one image batch."));
+  }
+  backbone_->train();
+  if (out.dim() != 2 && out.dim() != 4) {
+    throw ConfigError(
+        describe_problem("--backbone " + path, "an output of shape " + c10::str(out.sizes()),
+                         "[N,F] features or [N,C,h,w] feature maps",
+                         "Export the network without its classifier head, or with it: "
+                         "its outputs then serve as features."));
+  }
+  return out.size(1);
+}
+
+void ClassifierImpl::train(bool on) {
+  nn::Module::train(on);
+  if (backbone_) backbone_->train(on);
 }
 
 ClassifierImpl::ClassifierImpl(const ClassifierOptions& o) : options_(o) {
@@ -67,6 +126,12 @@ ClassifierImpl::ClassifierImpl(const ClassifierOptions& o) : options_(o) {
     throw ConfigError("classifier: image size must be 32..512, classes >= 2, width >= 4 (got " +
                       std::to_string(o.image_size()) + ", " + std::to_string(o.num_classes()) +
                       ", " + std::to_string(o.width()) + ").");
+  }
+  if (o.arch() == ClassifierArch::kBackbone) {
+    const int64_t features = load_backbone(o.backbone());
+    dropout_ = register_module("dropout", nn::Dropout(o.dropout()));
+    head_ = register_module("head", nn::Linear(features, o.num_classes()));
+    return;
   }
   const int64_t w = o.width();
   features_ = nn::Sequential();
@@ -107,9 +172,10 @@ ClassifierImpl::ClassifierImpl(const ClassifierOptions& o) : options_(o) {
 }
 
 torch::Tensor ClassifierImpl::forward(const torch::Tensor& x) {
-  torch::Tensor h = features_->forward(x);               // [N,C,s,s]
-  h = torch::adaptive_avg_pool2d(h, {1, 1}).flatten(1);  // [N,C]
-  return head_->forward(dropout_->forward(h));           // [N,K]
+  torch::Tensor h = backbone_ ? backbone_->forward({x}).toTensor()         // [N,F] or [N,C,s,s]
+                              : features_->forward(x);                     // [N,C,s,s]
+  if (h.dim() == 4) h = torch::adaptive_avg_pool2d(h, {1, 1}).flatten(1);  // [N,C]
+  return head_->forward(dropout_->forward(h));                             // [N,K]
 }
 
 torch::Tensor normalize_images(const torch::Tensor& images) {
@@ -149,7 +215,8 @@ nlohmann::json to_json(const ClassifierOptions& o) {
           {"num_classes", o.num_classes()},
           {"image_size", o.image_size()},
           {"width", o.width()},
-          {"dropout", o.dropout()}};
+          {"dropout", o.dropout()},
+          {"backbone", o.backbone()}};
 }
 
 ClassifierOptions classifier_options_from_json(const nlohmann::json& j) {
@@ -158,7 +225,8 @@ ClassifierOptions classifier_options_from_json(const nlohmann::json& j) {
       .num_classes(j.at("num_classes").get<int64_t>())
       .image_size(j.at("image_size").get<int64_t>())
       .width(j.at("width").get<int64_t>())
-      .dropout(j.at("dropout").get<double>());
+      .dropout(j.at("dropout").get<double>())
+      .backbone(j.value("backbone", std::string()));
 }
 
 }  // namespace skingan::models

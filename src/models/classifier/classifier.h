@@ -5,7 +5,11 @@
 //     16x16 and throw away the fine texture that tells lesions apart), and at 32x32 for 128 px
 //     inputs too (one more stride 2), which bounds compute on a 2-core CPU.
 //   small_cnn: four 3x3 conv-BN-ReLU-maxpool blocks (w, 2w, 4w, 8w): a fast baseline.
-// Both end in global average pooling, dropout and a linear layer: [N,3,S,S] -> logits [N,K].
+//   backbone: a user's TorchScript image model (e.g. an ImageNet-pretrained network exported
+//     from Python) whose output [N,F] or [N,C,h,w] becomes the features; every weight of it is
+//     fine-tuned with the new head.
+// All end in global average pooling (where the features are maps), dropout and a linear layer:
+// [N,3,S,S] -> logits [N,K].
 #pragma once
 
 #include <string>
@@ -15,11 +19,12 @@
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
+#include <torch/script.h>
 #include <nlohmann/json.hpp>
 
 namespace skingan::models {
 
-enum class ClassifierArch { kResnet18, kSmallCnn };
+enum class ClassifierArch { kResnet18, kSmallCnn, kBackbone };
 
 ClassifierArch parse_classifier_arch(const std::string& name);  // ConfigError when unknown
 std::string classifier_arch_name(ClassifierArch arch);
@@ -30,6 +35,7 @@ struct ClassifierOptions {
   TORCH_ARG(int64_t, image_size) = 64;
   TORCH_ARG(int64_t, width) = 64;
   TORCH_ARG(double, dropout) = 0.2;
+  TORCH_ARG(std::string, backbone) = "";  // kBackbone: the TorchScript file
 };
 
 class ClassifierImpl : public torch::nn::Module {
@@ -38,9 +44,16 @@ class ClassifierImpl : public torch::nn::Module {
   // x: float [N,3,S,S] normalised (see normalize_images) -> logits [N,K]
   torch::Tensor forward(const torch::Tensor& x);
   const ClassifierOptions& options() const { return options_; }
+  // Also switches the TorchScript backbone (its BatchNorm and dropout) between modes.
+  void train(bool on = true) override;
 
  private:
+  // Loads the TorchScript file, registers its parameters and buffers here (so optimisers,
+  // to(device), save and load see them) and returns the feature width.
+  int64_t load_backbone(const std::string& path);
+
   ClassifierOptions options_;
+  std::shared_ptr<torch::jit::Module> backbone_;
   torch::nn::Sequential features_{nullptr};
   torch::nn::Dropout dropout_{nullptr};
   torch::nn::Linear head_{nullptr};

@@ -1,0 +1,106 @@
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/progress.h"
+#include "core/signals.h"
+#include "experiment/study.h"
+#include "io/files.h"
+
+namespace skingan::cli {
+namespace fs = std::filesystem;
+namespace {
+
+// The binary each stage runs: this one, unless SKINGAN_EXECUTABLE names another (tests, which
+// run the command inside the test binary, point it at the built skingan).
+fs::path stage_executable() {
+  if (const char* env = std::getenv("SKINGAN_EXECUTABLE"); env && *env) return env;
+  return fs::read_symlink("/proc/self/exe");
+}
+
+int report_study(const experiment::StudyResult& r) {
+  std::cout << "stages run: " << r.stages_run << ", finished earlier: " << r.stages_skipped << "; "
+            << format_duration(r.seconds) << "\n";
+  for (const auto& line : r.answer) std::cout << "  " << line << "\n";
+  std::cout << "results: " << r.results_json.string() << ", " << r.results_md.string() << "\n"
+            << "report: " << r.report.string() << "\n";
+  return 0;
+}
+
+}  // namespace
+
+CLI::App* add_experiment_command(CLI::App& app, ExperimentArgs& args) {
+  CLI::App* cmd = app.add_subcommand(
+      "experiment",
+      "run a whole study (prepare, GANs, synthetic sets, classifier arms x seeds, tests) and "
+      "write report.html, results.json and results.md; reruns skip finished stages");
+  cmd->add_option("--config", args.config, "study TOML (see docs/study.example.toml)");
+  cmd->add_option("--preset", args.preset, "smoke | quick | standard: defaults under the file")
+      ->check(CLI::IsMember(experiment::preset_names()));
+  cmd->add_option("--data", args.data, "raw data set folder (overrides data.source)");
+  cmd->add_option("-o,--output", args.output, "study folder")->required();
+  cmd->add_flag("--force", args.force, "rerun stages whose settings or inputs changed");
+  cmd->add_flag("--report-only", args.report_only,
+                "run nothing; write the report from the seeds already finished");
+  return cmd;
+}
+
+int run_experiment(const ExperimentArgs& args, const Runtime& runtime) {
+  experiment::StudyOptions o;
+  const std::string preset = args.preset.empty() ? "quick" : args.preset;
+  if (!args.config.empty()) {
+    o.config = experiment::load_study_config(args.config, preset);
+    o.config_text = io::read_file(args.config);
+  } else {
+    o.config = experiment::preset_config(preset);
+  }
+  if (!args.data.empty())
+    o.config.data.source = fs::absolute(args.data).lexically_normal().string();
+  if (o.config.data.source.empty()) {
+    throw ConfigError(describe_problem("experiment", "no data set",
+                                       "data.source in --config or --data DIR",
+                                       "For example: skingan experiment --preset quick --data "
+                                       "../shared/data/ham10000 -o study"));
+  }
+  // Stages run in their own folders: relative data paths are anchored here, once.
+  o.config.data.source = fs::absolute(o.config.data.source).lexically_normal().string();
+  o.output = args.output;
+  o.executable = stage_executable();
+  o.global_args = runtime.stage_args;
+  o.force = args.force;
+  o.report_only = args.report_only;
+  o.progress = runtime.progress;
+  install_stop_handlers();
+  return report_study(experiment::run_study(o));
+}
+
+CLI::App* add_demo_command(CLI::App& app, DemoArgs& args) {
+  CLI::App* cmd = app.add_subcommand(
+      "demo", "make the built-in demo data and run the smoke study on it (a few minutes)");
+  cmd->add_option("-o,--output", args.output, "folder for the demo data and the study");
+  cmd->add_flag("--force", args.force, "replace a demo folder made with other settings");
+  return cmd;
+}
+
+int run_demo(const DemoArgs& args, const Runtime& runtime) {
+  const fs::path root = fs::absolute(args.output).lexically_normal();
+  data::DemoDataOptions demo;
+  demo.output = root / "data";
+  demo.force = args.force;
+  std::cout << "demo data: " << demo.output.string() << "\n";
+  data::make_demo_data(demo);
+  experiment::StudyOptions o;
+  o.config = experiment::preset_config("smoke");
+  o.config.name = "skingan demo (smoke preset on the built-in demo data)";
+  o.config.data.source = demo.output.string();
+  o.output = root / "study";
+  o.executable = stage_executable();
+  o.global_args = runtime.stage_args;
+  o.force = args.force;
+  o.progress = runtime.progress;
+  install_stop_handlers();
+  return report_study(experiment::run_study(o));
+}
+
+}  // namespace skingan::cli

@@ -1,0 +1,190 @@
+#include "experiment/study.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+#include <torch/version.h>
+#include <opencv2/core/version.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "core/progress.h"
+#include "data/prepared_set.h"
+#include "experiment/stage_runner.h"
+#include "experiment/study_plan.h"
+#include "experiment/study_results.h"
+#include "io/files.h"
+#include "io/tensor_image.h"
+#include "report/html_report.h"
+#include "report/image_grid.h"
+#include "skingan/version.h"
+
+namespace skingan::experiment {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr int kGridColumns = 8;
+
+// Held for the whole study: a second `skingan experiment` on the same folder is refused rather
+// than racing on the same stage folders. The kernel drops the lock when the process dies.
+class StudyLock {
+ public:
+  explicit StudyLock(const fs::path& dir) {
+    const fs::path path = dir / ".lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT, 0644);
+    if (fd_ < 0 || ::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      if (fd_ >= 0) ::close(fd_);
+      throw ConfigError(describe_problem(
+          "study folder " + dir.string(), "another skingan experiment running in it",
+          "one study process per folder", "Wait for it to finish, or stop it (it resumes later)."));
+    }
+  }
+  ~StudyLock() { ::close(fd_); }
+  StudyLock(const StudyLock&) = delete;
+  StudyLock& operator=(const StudyLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+std::string png_bytes(const cv::Mat& image) {
+  std::vector<uchar> buffer;
+  cv::imencode(".png", image, buffer);
+  return std::string(buffer.begin(), buffer.end());
+}
+
+// First kGridColumns training images of `label` in `set` (manifest order), upscaled so small
+// images stay visible; padded with white tiles when the class has fewer.
+std::vector<cv::Mat> class_tiles(const data::PreparedSet& set, const at::Tensor& images,
+                                 const std::string& label, int side) {
+  std::vector<cv::Mat> tiles;
+  const auto& rows = set.rows();
+  for (size_t i = 0; i < rows.size() && static_cast<int>(tiles.size()) < kGridColumns; ++i) {
+    if (rows[i].label != label || rows[i].split != data::Split::kTrain) continue;
+    cv::Mat tile = io::rgb_chw_to_bgr(images[static_cast<int64_t>(i)]), big;
+    cv::resize(tile, big, cv::Size(side, side), 0, 0, cv::INTER_NEAREST);
+    tiles.push_back(big);
+  }
+  while (static_cast<int>(tiles.size()) < kGridColumns) {
+    tiles.emplace_back(side, side, CV_8UC3, cv::Scalar(255, 255, 255));
+  }
+  return tiles;
+}
+
+std::map<std::string, std::string> report_images(const nlohmann::json& results,
+                                                 const fs::path& study) {
+  std::map<std::string, std::string> images;
+  fs::create_directories(study / "figures");
+  const data::PreparedSet real = data::PreparedSet::open(study / prepare_stage_name() / "set");
+  const at::Tensor real_images = real.load_images();
+  const int side = std::max(64, real.image_size());
+  std::vector<std::pair<std::string, data::PreparedSet>> synthetic;
+  std::vector<at::Tensor> synthetic_images;
+  for (const auto& g : results["gans"]) {
+    const fs::path dir = g["synthetic_dir"].get<std::string>();
+    if (!fs::exists(dir / "manifest.csv")) continue;
+    synthetic.emplace_back(g["name"], data::PreparedSet::open(dir));
+    synthetic_images.push_back(synthetic.back().second.load_images());
+    const fs::path samples = g["samples_png"].get<std::string>();
+    if (!samples.empty() && fs::exists(samples))
+      images["samples/" + g["name"].get<std::string>()] = io::read_file(samples);
+  }
+  for (const auto& c : real.classes()) {
+    std::vector<cv::Mat> tiles = class_tiles(real, real_images, c, side);
+    std::vector<std::string> labels{"real"};
+    for (size_t s = 0; s < synthetic.size(); ++s) {
+      const auto more = class_tiles(synthetic[s].second, synthetic_images[s], c, side);
+      tiles.insert(tiles.end(), more.begin(), more.end());
+      labels.push_back(synthetic[s].first);
+    }
+    report::GridOptions options;
+    options.columns = kGridColumns;
+    options.title = c;
+    options.row_labels = labels;
+    const std::string png = png_bytes(report::make_grid(tiles, options));
+    io::write_file_atomic(study / "figures" / ("real_vs_synthetic_" + c + ".png"), png);
+    images["grid/" + c] = png;
+  }
+  for (const auto& a : results["arms"]) {
+    const fs::path confusion = a["seeds"][0]["confusion_png"].get<std::string>();
+    if (fs::exists(confusion))
+      images["confusion/" + a["name"].get<std::string>()] = io::read_file(confusion);
+  }
+  return images;
+}
+
+nlohmann::json versions(const std::vector<std::string>& global_args) {
+  std::string args;
+  for (const auto& a : global_args) args += (args.empty() ? "" : " ") + a;
+  return {{"skingan", kVersion},
+          {"libtorch", TORCH_VERSION},
+          {"opencv", CV_VERSION},
+          {"compiler", __VERSION__},
+          {"stage_options", args}};
+}
+
+}  // namespace
+
+StudyResult run_study(const StudyOptions& options) {
+  validate(options.config);
+  const auto start = std::chrono::steady_clock::now();
+  const fs::path study = fs::absolute(options.output).lexically_normal();
+  fs::create_directories(study);
+  StudyLock lock(study);
+
+  const std::vector<Stage> stages = plan_stages(options.config, study);
+  StageRunner runner(study, options.executable, options.global_args, options.force);
+  StudyResult result;
+  std::vector<StageTiming> timings;
+  if (!options.report_only) {
+    spdlog::info("study {}: {} stages; each stage's output and log.txt under its folder",
+                 study.string(), stages.size());
+    for (size_t i = 0; i < stages.size(); ++i) {
+      const Stage& stage = stages[i];
+      const std::string counter =
+          "[" + std::to_string(i + 1) + "/" + std::to_string(stages.size()) + "] ";
+      if (!stage.always_run) spdlog::debug("{}{}", counter, stage.name);
+      const StageOutcome o = runner.run(stage);
+      timings.push_back({stage.name, o.total_seconds, o.attempts, o.skipped});
+      if (o.skipped) {
+        ++result.stages_skipped;
+        spdlog::info("{}{}: finished earlier, skipped", counter, stage.name);
+      } else {
+        ++result.stages_run;
+        spdlog::info("{}{}: done in {}", counter, stage.name, format_duration(o.seconds));
+      }
+    }
+  } else {
+    for (const auto& stage : stages) {
+      const auto record = fs::path(study / stage.name / "stage.json");
+      if (!fs::exists(record)) continue;
+      const auto j = nlohmann::json::parse(io::read_file(record), nullptr, false);
+      if (j.is_object())
+        timings.push_back({stage.name, j.value("seconds", 0.0), j.value("attempts", 0), true});
+    }
+  }
+
+  // Written once the stages agree with this configuration (a refused change leaves the old ones).
+  if (!options.config_text.empty())
+    io::write_file_atomic(study / "study.toml", options.config_text);
+  io::write_file_atomic(study / "config.json", to_json(options.config).dump(2) + "\n");
+  nlohmann::json results = collect_results(options.config, study, timings);
+  results["versions"] = versions(options.global_args);
+  results["study_dir"] = study.string();
+  const auto images = report_images(results, study);
+  result.results_json = study / "results.json";
+  result.results_md = study / "results.md";
+  result.report = study / "report.html";
+  io::write_file_atomic(result.results_json, results.dump(2) + "\n");
+  io::write_file_atomic(result.results_md, results_markdown(results));
+  io::write_file_atomic(result.report, report::render_study_report(results, images));
+  for (const auto& line : results["answer"]) result.answer.push_back(line);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace skingan::experiment

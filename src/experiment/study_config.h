@@ -1,0 +1,97 @@
+// The study configuration behind `skingan experiment`: which data, which GANs, which classifier
+// arms and which seeds. Read from TOML (docs/study.example.toml documents every key) on top of a
+// preset (smoke | quick | standard); every value is checked here, before any stage runs.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace skingan::experiment {
+
+struct DataConfig {
+  std::string source;  // raw data set folder (HAM10000 layout, ISIC CSV or class folders)
+  std::string format = "auto";
+  int size = 64;
+  std::string crop = "center";
+  bool hair_removal = true;
+  bool color_constancy = true;
+  std::vector<double> split = {0.7, 0.15, 0.15};
+  std::uint64_t split_seed = 42;
+  std::vector<std::string> classes;  // empty: every class
+};
+
+// One GAN arm. Names: "dcgan" (one DCGAN per class, Frid-Adar et al. 2018), "acgan", "cgan".
+struct GanArmConfig {
+  std::string name;
+  int64_t steps = 1500;  // per GAN: with dcgan, per class
+  int64_t batch_size = 64;
+  int64_t channels = 32;  // ngf = ndf
+  std::uint64_t seed = 1;
+  std::string balance_to = "max";  // "max" or a count per class
+  double filter_keep = 1.0;        // < 1: keep the best-scored fraction (discriminator filter)
+  double truncation = 0;           // 0: off
+};
+
+// One classifier arm, written "augment[+class-weights][+balanced-sampler][+<gan arm>]".
+struct ClassifierArm {
+  std::string name;     // as written in the configuration
+  std::string augment;  // none | classic
+  bool class_weights = false;
+  bool balanced_sampler = false;
+  std::string gan;  // empty: real data only
+};
+
+struct ClassifierConfig {
+  std::string model = "resnet18";
+  int64_t width = 32;
+  int64_t epochs = 8;
+  int64_t batch_size = 64;
+  std::string optimizer = "adamw";
+  double lr = 0;  // 0: the optimizer's default
+  int64_t synthetic_cap = -1;
+  std::vector<ClassifierArm> arms;
+  std::vector<std::uint64_t> seeds = {1, 2};
+};
+
+struct EvaluateConfig {
+  int bootstrap = 1000;
+  bool tta = false;
+};
+
+struct StudyConfig {
+  std::string preset;
+  std::string name;
+  DataConfig data;
+  std::vector<GanArmConfig> gans;
+  ClassifierConfig classifier;
+  EvaluateConfig evaluate;
+};
+
+// "smoke" (about a minute on the demo data), "quick" (real data at 64 px within about an hour
+// on 2 cores), "standard" (longer; resumable across sessions). ConfigError for another name.
+StudyConfig preset_config(const std::string& preset);
+std::vector<std::string> preset_names();
+
+// Parses "classic+class-weights+cgan"; ConfigError naming the token when refused (unknown token,
+// a GAN not among `gan_names`, a repeated part, no augmentation first).
+ClassifierArm parse_classifier_arm(const std::string& spec,
+                                   const std::vector<std::string>& gan_names);
+
+// Reads TOML text on top of a preset: `preset` in the file wins over `default_preset`. Every
+// unknown key, wrong type and refused value is a ConfigError with "<origin>:<line>:<column>",
+// the key, what was found, what was expected and what to do. `origin` names the text in messages.
+StudyConfig parse_study_config(const std::string& toml_text, const std::string& origin,
+                               const std::string& default_preset);
+StudyConfig load_study_config(const std::filesystem::path& path, const std::string& default_preset);
+
+// Checks the whole configuration (also after command-line overrides); ConfigError when refused.
+void validate(const StudyConfig& config);
+
+nlohmann::json to_json(const StudyConfig& config);
+
+}  // namespace skingan::experiment

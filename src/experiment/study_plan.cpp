@@ -1,0 +1,138 @@
+#include "experiment/study_plan.h"
+
+#include <map>
+#include <sstream>
+
+namespace skingan::experiment {
+namespace fs = std::filesystem;
+namespace {
+
+std::string number(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+}  // namespace
+
+std::string prepare_stage_name() { return "prepare"; }
+
+std::string gan_stage_name(const std::string& gan, const std::string& step) {
+  return "gan/" + gan + "/" + step;
+}
+
+std::string classifier_stage_name(const std::string& arm, std::uint64_t seed,
+                                  const std::string& step) {
+  return "classifier/" + arm + "/seed-" + std::to_string(seed) + "/" + step;
+}
+
+std::vector<Stage> plan_stages(const StudyConfig& c, const fs::path& study) {
+  std::vector<Stage> stages;
+  auto out_of = [&](const Stage& s) { return (study / s.name / s.output).string(); };
+
+  Stage prepare{prepare_stage_name(), "set"};
+  prepare.always_run = true;
+  prepare.args = {
+      "prepare",
+      c.data.source,
+      "-o",
+      out_of(prepare),
+      "--format",
+      c.data.format,
+      "--size",
+      std::to_string(c.data.size),
+      "--crop",
+      c.data.crop,
+      "--split",
+      number(c.data.split[0]) + "," + number(c.data.split[1]) + "," + number(c.data.split[2]),
+      "--seed",
+      std::to_string(c.data.split_seed)};
+  if (!c.data.hair_removal) prepare.args.push_back("--no-hair-removal");
+  if (!c.data.color_constancy) prepare.args.push_back("--no-color-constancy");
+  if (!c.data.classes.empty()) {
+    prepare.args.push_back("--classes");
+    for (const auto& k : c.data.classes) prepare.args.push_back(k);
+  }
+  stages.push_back(prepare);
+  const std::string real_set = out_of(prepare);
+
+  std::map<std::string, std::string> synthetic_sets;
+  for (const auto& g : c.gans) {
+    Stage train{gan_stage_name(g.name, "train"), "run"};
+    train.resumable = true;
+    train.inputs = {prepare.name};
+    const bool per_class = g.name == "dcgan";
+    train.args = {"train-gan",    real_set,
+                  "-o",           out_of(train),
+                  "--arch",       per_class ? "dcgan" : g.name,
+                  "--steps",      std::to_string(g.steps),
+                  "--batch-size", std::to_string(g.batch_size),
+                  "--g-channels", std::to_string(g.channels),
+                  "--d-channels", std::to_string(g.channels),
+                  "--seed",       std::to_string(g.seed)};
+    if (per_class) train.args.push_back("--per-class");
+    stages.push_back(train);
+
+    Stage generate{gan_stage_name(g.name, "generate"), "set"};
+    generate.inputs = {train.name, prepare.name};
+    generate.args = {
+        "generate",   "--run",  out_of(train),          "-o",     out_of(generate), "--balance-to",
+        g.balance_to, "--seed", std::to_string(g.seed), "--real", real_set};
+    if (g.filter_keep < 1.0) {
+      for (std::string a : {"--filter", "discriminator", "--keep"}) generate.args.push_back(a);
+      generate.args.push_back(number(g.filter_keep));
+    }
+    if (g.truncation > 0) {
+      generate.args.push_back("--truncation");
+      generate.args.push_back(number(g.truncation));
+    }
+    stages.push_back(generate);
+    synthetic_sets[g.name] = out_of(generate);
+  }
+
+  const ClassifierConfig& k = c.classifier;
+  for (const auto seed : k.seeds) {
+    for (const auto& arm : k.arms) {
+      Stage train{classifier_stage_name(arm.name, seed, "train"), "model"};
+      train.resumable = true;
+      train.inputs = {prepare.name};
+      train.args = {"train-classifier", "--train", real_set};
+      if (!arm.gan.empty()) {
+        train.args.push_back("--train");
+        train.args.push_back(synthetic_sets.at(arm.gan));
+        train.inputs.push_back(gan_stage_name(arm.gan, "generate"));
+      }
+      for (const std::string& a :
+           {std::string("-o"), out_of(train), std::string("--model"), k.model,
+            std::string("--width"), std::to_string(k.width), std::string("--epochs"),
+            std::to_string(k.epochs), std::string("--batch-size"), std::to_string(k.batch_size),
+            std::string("--optimizer"), k.optimizer, std::string("--augment"), arm.augment,
+            std::string("--seed"), std::to_string(seed)}) {
+        train.args.push_back(a);
+      }
+      if (k.lr > 0) {
+        train.args.push_back("--lr");
+        train.args.push_back(number(k.lr));
+      }
+      if (k.synthetic_cap >= 0 && !arm.gan.empty()) {
+        train.args.push_back("--synthetic-cap");
+        train.args.push_back(std::to_string(k.synthetic_cap));
+      }
+      if (arm.class_weights) train.args.push_back("--class-weights");
+      if (arm.balanced_sampler) train.args.push_back("--balanced-sampler");
+      stages.push_back(train);
+
+      Stage evaluate{classifier_stage_name(arm.name, seed, "evaluate"), "eval"};
+      evaluate.inputs = {train.name, prepare.name};
+      evaluate.args = {
+          "evaluate", out_of(train),       "--data",      real_set,
+          "-o",       out_of(evaluate),    "--bootstrap", std::to_string(c.evaluate.bootstrap),
+          "--seed",   std::to_string(seed)};
+      if (c.evaluate.tta) evaluate.args.push_back("--tta");
+      stages.push_back(evaluate);
+    }
+  }
+  return stages;
+}
+
+}  // namespace skingan::experiment

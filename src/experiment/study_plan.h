@@ -1,0 +1,30 @@
+// The stages of a study, in the order they run: prepare; train and generate per GAN arm; then,
+// seed by seed, train and evaluate every classifier arm (seed-major, so an interrupted study
+// already holds complete comparisons for its first seeds).
+//
+// STUDY/prepare/set                                  the prepared real set
+//      /gan/<gan>/train/run, gan/<gan>/generate/set  each GAN run and its synthetic set
+//      /classifier/<arm>/seed-<s>/train/model        each classifier
+//      /classifier/<arm>/seed-<s>/evaluate/eval      its test-split evaluation
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "experiment/stage_runner.h"
+#include "experiment/study_config.h"
+
+namespace skingan::experiment {
+
+std::vector<Stage> plan_stages(const StudyConfig& config, const std::filesystem::path& study_dir);
+
+// Stage names, shared by the planner and the result collection.
+std::string prepare_stage_name();
+std::string gan_stage_name(const std::string& gan,
+                           const std::string& step);  // step: train|generate
+std::string classifier_stage_name(const std::string& arm, std::uint64_t seed,
+                                  const std::string& step);  // step: train|evaluate
+
+}  // namespace skingan::experiment

@@ -1,0 +1,316 @@
+#include "experiment/study_results.h"
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "core/error.h"
+#include "data/prepared_set.h"
+#include "eval/study_statistics.h"
+#include "experiment/study_plan.h"
+#include "io/files.h"
+
+namespace skingan::experiment {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr int kMaxCurvePoints = 300;
+
+nlohmann::json read_json(const fs::path& path) {
+  try {
+    return nlohmann::json::parse(io::read_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(describe_problem(path.string(),
+                                     std::string("unreadable JSON (") + e.what() + ")",
+                                     "the file skingan wrote", "Rerun the study with --force."));
+  }
+}
+
+nlohmann::json number_or_null(double v) {
+  return std::isnan(v) ? nlohmann::json() : nlohmann::json(v);
+}
+
+double as_number(const nlohmann::json& j) {
+  return j.is_number() ? j.get<double>() : std::numeric_limits<double>::quiet_NaN();
+}
+
+nlohmann::json to_json(const eval::SeedSummary& s) {
+  return {{"n", s.n},
+          {"mean", number_or_null(s.mean)},
+          {"sd", number_or_null(s.sd)},
+          {"min", number_or_null(s.min)},
+          {"max", number_or_null(s.max)}};
+}
+
+// Lines of a metrics.jsonl keeping `fields`, thinned to at most kMaxCurvePoints evenly.
+nlohmann::json read_curve(const fs::path& path, const std::vector<std::string>& fields) {
+  nlohmann::json points = nlohmann::json::array();
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded()) continue;
+    nlohmann::json p;
+    for (const auto& f : fields)
+      if (j.contains(f)) p[f] = j[f];
+    points.push_back(p);
+  }
+  if (points.size() <= kMaxCurvePoints) return points;
+  nlohmann::json thinned = nlohmann::json::array();
+  const double stride = static_cast<double>(points.size()) / kMaxCurvePoints;
+  for (int i = 0; i < kMaxCurvePoints; ++i)
+    thinned.push_back(points[static_cast<size_t>(i * stride)]);
+  thinned.push_back(points.back());
+  return thinned;
+}
+
+fs::path stage_output(const fs::path& study, const std::string& stage, const std::string& output) {
+  return study / stage / output;
+}
+
+// The run's final sample grid (or its latest one when the run stopped early).
+fs::path sample_grid(const fs::path& run) {
+  if (fs::exists(run / "samples" / "final.png")) return run / "samples" / "final.png";
+  fs::path latest;
+  if (fs::is_directory(run / "samples")) {
+    for (const auto& e : fs::directory_iterator(run / "samples"))
+      if (e.path().extension() == ".png" && e.path() > latest) latest = e.path();
+  }
+  return latest;
+}
+
+}  // namespace
+
+nlohmann::json collect_results(const StudyConfig& config, const fs::path& study,
+                               const std::vector<StageTiming>& timings) {
+  const ClassifierConfig& k = config.classifier;
+  // Seeds with every arm evaluated: only those enter the tables, so every arm is summarised
+  // over the same seeds.
+  std::vector<std::uint64_t> seeds;
+  for (auto seed : k.seeds) {
+    bool all = true;
+    for (const auto& arm : k.arms) {
+      all = all && fs::exists(stage_output(study, classifier_stage_name(arm.name, seed, "evaluate"),
+                                           "eval") /
+                              "metrics.json");
+    }
+    if (all) seeds.push_back(seed);
+  }
+  if (seeds.empty()) {
+    throw DataError(describe_problem(study.string(), "no seed with every classifier arm evaluated",
+                                     "at least one complete seed",
+                                     "Run the study to the end first."));
+  }
+  nlohmann::json results;
+  results["config"] = to_json(config);
+  results["seeds_used"] = seeds;
+  results["complete"] = seeds.size() == k.seeds.size();
+  const data::PreparedSet real = data::PreparedSet::open(study / prepare_stage_name() / "set");
+  const std::vector<std::string> classes = real.classes();
+  results["classes"] = classes;
+
+  std::map<std::string, std::vector<eval::PredictionTable>> predictions;
+  nlohmann::json arms = nlohmann::json::array();
+  for (const auto& arm : k.arms) {
+    nlohmann::json a = {{"name", arm.name},
+                        {"augment", arm.augment},
+                        {"gan", arm.gan},
+                        {"class_weights", arm.class_weights},
+                        {"balanced_sampler", arm.balanced_sampler}};
+    std::map<std::string, std::vector<double>> values;
+    for (auto seed : seeds) {
+      const fs::path eval_dir =
+          stage_output(study, classifier_stage_name(arm.name, seed, "evaluate"), "eval");
+      const fs::path model_dir =
+          stage_output(study, classifier_stage_name(arm.name, seed, "train"), "model");
+      const nlohmann::json m = read_json(eval_dir / "metrics.json").at("metrics");
+      predictions[arm.name].push_back(eval::read_prediction_table(eval_dir));
+      nlohmann::json s = {{"seed", seed},
+                          {"eval_dir", eval_dir.string()},
+                          {"model_dir", model_dir.string()},
+                          {"confusion", m.at("confusion")},
+                          {"confusion_png", (eval_dir / "confusion.png").string()},
+                          {"curve", read_curve(model_dir / "metrics.jsonl",
+                                               {"epoch", "train_loss", "val_balanced_accuracy"})}};
+      for (const std::string metric : {"accuracy", "balanced_accuracy", "macro_f1", "macro_auc"}) {
+        s[metric] = m.at(metric);
+        values[metric].push_back(as_number(m.at(metric)));
+      }
+      for (const auto& c : classes) {
+        const double recall = m.at("per_class").contains(c)
+                                  ? as_number(m["per_class"][c]["recall"])
+                                  : std::numeric_limits<double>::quiet_NaN();
+        s["recall"][c] = number_or_null(recall);
+        values["recall/" + c].push_back(recall);
+      }
+      a["seeds"].push_back(s);
+    }
+    for (const std::string metric : {"accuracy", "balanced_accuracy", "macro_f1", "macro_auc"}) {
+      a["summary"][metric] = to_json(eval::summarize_over_seeds(values[metric]));
+    }
+    for (const auto& c : classes) {
+      a["summary"]["recall"][c] = to_json(eval::summarize_over_seeds(values["recall/" + c]));
+    }
+    arms.push_back(a);
+  }
+  results["arms"] = arms;
+
+  // The best arm without a GAN (highest mean balanced accuracy) is what each GAN must beat.
+  std::string baseline;
+  double best = -1;
+  for (const auto& a : arms) {
+    const double mean = as_number(a["summary"]["balanced_accuracy"]["mean"]);
+    if (a["gan"].get<std::string>().empty() && mean > best) {
+      best = mean;
+      baseline = a["name"];
+    }
+  }
+  results["baseline"] = baseline;
+  const eval::PredictionTable& test = predictions[baseline].front();
+  std::set<std::string> lesions(test.groups.begin(), test.groups.end());
+  results["test"] = {{"images", test.ids.size()}, {"lesions", lesions.size()}};
+  for (size_t c = 0; c < classes.size(); ++c) {
+    results["test"]["support"][classes[c]] =
+        std::count(test.labels.begin(), test.labels.end(), static_cast<int64_t>(c));
+  }
+
+  nlohmann::json comparisons = nlohmann::json::array();
+  std::vector<std::string> answer;
+  for (const auto& arm : k.arms) {
+    if (arm.gan.empty()) continue;
+    const eval::PairedDifference d = eval::paired_difference(
+        predictions[baseline], predictions[arm.name], config.evaluate.bootstrap, 1);
+    nlohmann::json cmp = {{"arm", arm.name},
+                          {"baseline", baseline},
+                          {"metric", "balanced_accuracy"},
+                          {"mean", d.mean},
+                          {"ci95", {d.ci_low, d.ci_high}},
+                          {"per_seed", d.per_seed},
+                          {"resamples", d.resamples},
+                          {"conclusion", eval::describe_difference(arm.name, baseline, d)}};
+    for (size_t c = 0; c < classes.size(); ++c) {
+      cmp["per_class"][classes[c]] = {
+          {"mean", number_or_null(d.class_mean[c])},
+          {"ci95", {number_or_null(d.class_low[c]), number_or_null(d.class_high[c])}}};
+      if (d.class_low[c] > 0) cmp["classes_better"].push_back(classes[c]);
+      if (d.class_high[c] < 0) cmp["classes_worse"].push_back(classes[c]);
+    }
+    answer.push_back(cmp["conclusion"]);
+    comparisons.push_back(cmp);
+  }
+  results["comparisons"] = comparisons;
+  if (comparisons.empty()) answer.push_back("No GAN arm was configured; nothing to compare.");
+
+  nlohmann::json gans = nlohmann::json::array();
+  for (const auto& g : config.gans) {
+    const fs::path run = stage_output(study, gan_stage_name(g.name, "train"), "run");
+    const fs::path syn = stage_output(study, gan_stage_name(g.name, "generate"), "set");
+    nlohmann::json j = {{"name", g.name},
+                        {"run_dir", run.string()},
+                        {"synthetic_dir", syn.string()},
+                        {"samples_png", sample_grid(run).string()}};
+    const std::vector<std::string> fields = {"step", "d_loss", "g_loss"};
+    if (fs::is_directory(run / "classes")) {
+      for (const auto& c : classes) {
+        if (fs::exists(run / "classes" / c / "metrics.jsonl")) {
+          j["curves"][c] = read_curve(run / "classes" / c / "metrics.jsonl", fields);
+        }
+      }
+    } else {
+      j["curves"]["all classes"] = read_curve(run / "metrics.jsonl", fields);
+    }
+    if (fs::exists(syn / "manifest.csv")) {
+      std::map<std::string, int> counts;
+      for (const auto& row : data::read_manifest(syn / "manifest.csv")) ++counts[row.label];
+      j["synthetic_counts"] = counts;
+    }
+    gans.push_back(j);
+  }
+  results["gans"] = gans;
+
+  nlohmann::json stages = nlohmann::json::array();
+  for (const auto& t : timings) {
+    stages.push_back({{"name", t.name},
+                      {"seconds", t.seconds},
+                      {"attempts", t.attempts},
+                      {"skipped_now", t.skipped_now}});
+  }
+  results["stages"] = stages;
+
+  results["question"] = "On " + config.data.source + " at " + std::to_string(config.data.size) +
+                        " px, do synthetic images from a GAN improve the classifier's balanced "
+                        "accuracy on held-out real lesions beyond the best arm without a GAN (" +
+                        baseline + ")?";
+  results["answer"] = answer;
+  return results;
+}
+
+std::string results_markdown(const nlohmann::json& r) {
+  auto fmt = [](const nlohmann::json& summary) {
+    if (!summary["mean"].is_number()) return std::string("n/a");
+    char buffer[64];
+    std::snprintf(buffer, sizeof(buffer), "%.3f ± %.3f", summary["mean"].get<double>(),
+                  summary["sd"].get<double>());
+    return std::string(buffer);
+  };
+  std::string md = "# " + r["config"]["name"].get<std::string>() + "\n\n**Question.** " +
+                   r["question"].get<std::string>() + "\n\n**Answer.**\n";
+  for (const auto& line : r["answer"]) md += "- " + line.get<std::string>() + "\n";
+  md += "\nSeeds: " + r["seeds_used"].dump() +
+        (r["complete"].get<bool>() ? "" : " (incomplete study)") +
+        "; test images: " + r["test"]["images"].dump() + " from " + r["test"]["lesions"].dump() +
+        " lesions. Mean ± SD over seeds.\n\n";
+  md +=
+      "| arm | balanced accuracy | macro-F1 | macro AUC | accuracy |\n| --- | --- | --- | --- | "
+      "--- |\n";
+  for (const auto& a : r["arms"]) {
+    md += "| " + a["name"].get<std::string>() + " | " + fmt(a["summary"]["balanced_accuracy"]) +
+          " | " + fmt(a["summary"]["macro_f1"]) + " | " + fmt(a["summary"]["macro_auc"]) + " | " +
+          fmt(a["summary"]["accuracy"]) + " |\n";
+  }
+  md += "\nPer-class recall (mean over seeds):\n\n| arm |";
+  for (const auto& c : r["classes"]) md += " " + c.get<std::string>() + " |";
+  md += "\n| --- |";
+  for (size_t i = 0; i < r["classes"].size(); ++i) md += " ---: |";
+  md += "\n";
+  for (const auto& a : r["arms"]) {
+    md += "| " + a["name"].get<std::string>() + " |";
+    for (const auto& c : r["classes"]) {
+      const auto& s = a["summary"]["recall"][c.get<std::string>()];
+      char buffer[32];
+      if (s["mean"].is_number()) {
+        std::snprintf(buffer, sizeof(buffer), " %.3f |", s["mean"].get<double>());
+      } else {
+        std::snprintf(buffer, sizeof(buffer), " n/a |");
+      }
+      md += buffer;
+    }
+    md += "\n";
+  }
+  if (!r["comparisons"].empty()) {
+    md += "\nPaired differences (GAN arm minus " + r["baseline"].get<std::string>() +
+          ", balanced accuracy; 95% CI resampling seeds and test lesions):\n\n"
+          "| arm | difference | 95% CI | per seed |\n| --- | ---: | --- | --- |\n";
+    for (const auto& c : r["comparisons"]) {
+      char buffer[160];
+      std::snprintf(buffer, sizeof(buffer), "| %s | %+.3f | %+.3f to %+.3f | %s |\n",
+                    c["arm"].get<std::string>().c_str(), c["mean"].get<double>(),
+                    c["ci95"][0].get<double>(), c["ci95"][1].get<double>(),
+                    c["per_seed"].dump().c_str());
+      md += buffer;
+    }
+  }
+  md +=
+      "\nWall time per stage (seconds, all attempts):\n\n| stage | seconds | attempts |\n| --- | "
+      "---: | ---: |\n";
+  for (const auto& s : r["stages"]) {
+    char buffer[256];
+    std::snprintf(buffer, sizeof(buffer), "| %s | %.1f | %d |\n",
+                  s["name"].get<std::string>().c_str(), s["seconds"].get<double>(),
+                  s["attempts"].get<int>());
+    md += buffer;
+  }
+  return md;
+}
+
+}  // namespace skingan::experiment

@@ -1,0 +1,194 @@
+// A whole study end to end with the real skingan binary on tiny demo data: the outputs, skipping
+// on rerun, and an interrupted study that resumes where it stopped and ends with the same
+// results as an uninterrupted one.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "data/demo_data.h"
+#include "io/files.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+using namespace skingan;
+
+namespace {
+
+const char* kConfig = R"(
+preset = "smoke"
+name = "tiny study"
+[data]
+source = "DATA"
+size = 32
+[gan]
+arms = ["cgan"]
+steps = 60
+channels = 8
+batch_size = 8
+balance_to = "max"
+[classifier]
+model = "small_cnn"
+width = 8
+epochs = 2
+batch_size = 16
+arms = ["classic", "classic+cgan"]
+seeds = [1, 2]
+[evaluate]
+bootstrap = 100
+)";
+
+std::vector<std::string> study_command(const fs::path& config, const fs::path& out) {
+  return {test::skingan_binary().string(),
+          "--threads",
+          "2",
+          "-q",
+          "experiment",
+          "--config",
+          config.string(),
+          "-o",
+          out.string()};
+}
+
+// Runs the command to the end; returns its exit code, its output in `log`.
+int run_to_end(const std::vector<std::string>& args, const fs::path& log) {
+  std::string line;
+  for (const auto& a : args) line += "'" + a + "' ";
+  return WEXITSTATUS(std::system((line + "> '" + log.string() + "' 2>&1").c_str()));
+}
+
+pid_t start(const std::vector<std::string>& args, const fs::path& log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    freopen(log.c_str(), "w", stdout);
+    dup2(fileno(stdout), STDERR_FILENO);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+nlohmann::json read_json(const fs::path& path) {
+  return nlohmann::json::parse(io::read_file(path));
+}
+
+std::map<std::string, int> attempts_by_stage(const fs::path& study) {
+  std::map<std::string, int> out;
+  for (const auto& e : fs::recursive_directory_iterator(study)) {
+    if (e.path().filename() == "stage.json") {
+      const auto j = read_json(e.path());
+      out[j["name"]] = j["attempts"];
+    }
+  }
+  return out;
+}
+
+// Balanced accuracy per "arm/seed" from results.json.
+std::map<std::string, double> scores(const fs::path& study) {
+  std::map<std::string, double> out;
+  for (const auto& arm : read_json(study / "results.json")["arms"]) {
+    for (const auto& s : arm["seeds"]) {
+      out[arm["name"].get<std::string>() + "/" + s["seed"].dump()] = s["balanced_accuracy"];
+    }
+  }
+  return out;
+}
+
+class Study : public testing::Test {
+ protected:
+  void SetUp() override {
+    data::DemoDataOptions demo;
+    demo.output = dir / "data";
+    demo.lesions = 40;
+    demo.width = 80;
+    demo.height = 60;
+    data::make_demo_data(demo);
+    std::string text = kConfig;
+    text.replace(text.find("DATA"), 4, (dir / "data").string());
+    test::write_text(dir / "study.toml", text);
+  }
+  test::TempDir dir;
+};
+
+}  // namespace
+
+TEST_F(Study, RunsEveryStageWritesTheReportAndSkipsOnRerun) {
+  const fs::path study = dir / "a";
+  ASSERT_EQ(run_to_end(study_command(dir / "study.toml", study), dir / "a.log"), 0)
+      << io::read_file(dir / "a.log");
+  for (const char* file : {"report.html", "results.json", "results.md", "config.json", "study.toml",
+                           "figures/real_vs_synthetic_mel.png"}) {
+    EXPECT_TRUE(fs::exists(study / file)) << file;
+  }
+  const auto results = read_json(study / "results.json");
+  EXPECT_EQ(results["arms"].size(), 2u);
+  EXPECT_EQ(results["seeds_used"], nlohmann::json::array({1, 2}));
+  EXPECT_EQ(results["baseline"], "classic");
+  ASSERT_EQ(results["comparisons"].size(), 1u);
+  EXPECT_EQ(results["comparisons"][0]["per_seed"].size(), 2u);
+  EXPECT_EQ(results["stages"].size(), 11u);  // prepare, 2 GAN, 2 arms x 2 seeds x 2
+  EXPECT_NE(io::read_file(study / "results.md").find("| classic+cgan |"), std::string::npos);
+
+  const auto before = attempts_by_stage(study);
+  ASSERT_EQ(run_to_end(study_command(dir / "study.toml", study), dir / "a2.log"), 0);
+  const std::string rerun = io::read_file(dir / "a2.log");
+  EXPECT_NE(rerun.find("stages run: 1, finished earlier: 10"), std::string::npos) << rerun;
+  auto after = attempts_by_stage(study);
+  after["prepare"] = before.at("prepare");  // prepare is rechecked every time (it is cheap)
+  EXPECT_EQ(after, before);
+
+  // Another preset value for a finished stage is refused without --force, and nothing changes.
+  std::string text = io::read_file(dir / "study.toml");
+  text.replace(text.find("epochs = 2"), 10, "epochs = 3");
+  test::write_text(dir / "changed.toml", text);
+  EXPECT_EQ(run_to_end(study_command(dir / "changed.toml", study), dir / "a3.log"), 2);
+  EXPECT_NE(io::read_file(dir / "a3.log").find("run with other settings"), std::string::npos);
+  EXPECT_EQ(attempts_by_stage(study).at("classifier/classic/seed-1/train"), 1);
+}
+
+TEST_F(Study, InterruptedStudyResumesWhereItStoppedWithTheSameResults) {
+  const fs::path whole = dir / "whole", cut = dir / "cut";
+  ASSERT_EQ(run_to_end(study_command(dir / "study.toml", whole), dir / "whole.log"), 0)
+      << io::read_file(dir / "whole.log");
+
+  // Stop the second study while its GAN trains (SIGTERM to the study process only, as `kill`
+  // would); the study passes it on, the GAN writes a checkpoint, the study exits with 130.
+  const pid_t pid = start(study_command(dir / "study.toml", cut), dir / "cut.log");
+  const fs::path gan_record = cut / "gan" / "cgan" / "train" / "stage.json";
+  bool running = false;
+  for (int i = 0; i < 6000 && !running; ++i) {  // waits for a state, not a time: up to 10 min
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (fs::exists(gan_record)) {
+      const auto j = nlohmann::json::parse(io::read_file(gan_record), nullptr, false);
+      running = j.is_object() && j["status"] == "running" &&
+                fs::exists(cut / "gan" / "cgan" / "train" / "run" / "metrics.jsonl");
+    }
+  }
+  ASSERT_TRUE(running);
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130) << io::read_file(dir / "cut.log");
+  EXPECT_NE(io::read_file(dir / "cut.log").find("Rerun the same command to resume"),
+            std::string::npos);
+  EXPECT_EQ(read_json(gan_record)["status"], "interrupted");
+  EXPECT_FALSE(fs::exists(cut / "classifier"));  // nothing after the stopped stage ran
+
+  ASSERT_EQ(run_to_end(study_command(dir / "study.toml", cut), dir / "cut2.log"), 0)
+      << io::read_file(dir / "cut2.log");
+  const auto attempts = attempts_by_stage(cut);
+  EXPECT_EQ(attempts.at("gan/cgan/train"), 2);  // resumed once
+  EXPECT_EQ(attempts.at("gan/cgan/generate"), 1);
+  EXPECT_EQ(attempts.at("classifier/classic+cgan/seed-2/evaluate"), 1);
+  EXPECT_NE(read_json(gan_record)["command"].dump().find("--resume"), std::string::npos);
+  // Exact resume: every arm and seed scores as in the uninterrupted study.
+  EXPECT_EQ(scores(cut), scores(whole));
+}
