@@ -292,11 +292,16 @@ std::string results_markdown(const nlohmann::json& r) {
           ", balanced accuracy; 95% CI resampling seeds and test lesions):\n\n"
           "| arm | difference | 95% CI | per seed |\n| --- | ---: | --- | --- |\n";
     for (const auto& c : r["comparisons"]) {
-      char buffer[160];
+      std::string per_seed;
+      for (const auto& d : c["per_seed"]) {
+        char one[32];
+        std::snprintf(one, sizeof(one), "%s%+.3f", per_seed.empty() ? "" : ", ", d.get<double>());
+        per_seed += one;
+      }
+      char buffer[256];
       std::snprintf(buffer, sizeof(buffer), "| %s | %+.3f | %+.3f to %+.3f | %s |\n",
                     c["arm"].get<std::string>().c_str(), c["mean"].get<double>(),
-                    c["ci95"][0].get<double>(), c["ci95"][1].get<double>(),
-                    c["per_seed"].dump().c_str());
+                    c["ci95"][0].get<double>(), c["ci95"][1].get<double>(), per_seed.c_str());
       md += buffer;
     }
   }

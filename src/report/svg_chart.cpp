@@ -17,6 +17,7 @@ std::string fmt(double v) {
 }
 
 std::string tick_label(double v, double step) {
+  if (std::abs(v) < step * 1e-6) v = 0;  // no "-0" from accumulated rounding
   char buffer[32];
   const int decimals = step >= 1 ? 0 : std::min(4, static_cast<int>(std::ceil(-std::log10(step))));
   std::snprintf(buffer, sizeof(buffer), "%.*f", decimals, v);
@@ -89,23 +90,40 @@ std::string axes(const Frame& f, const SvgChartOptions& o, bool x_ticks) {
   return s;
 }
 
+// Legend entries flow left to right and wrap; each is as wide as its name (about 6.5 px per
+// character at 11 px) plus the swatch. Returns the x, y offsets (row index) of every entry.
+std::vector<std::pair<double, int>> legend_layout(const std::vector<SvgSeries>& series, int width) {
+  std::vector<std::pair<double, int>> at;
+  double x = kLeft;
+  int row = 0;
+  for (const auto& s : series) {
+    const double w = 28 + 6.5 * static_cast<double>(s.name.size());
+    if (x + w > width - kRight && x > kLeft) {
+      x = kLeft;
+      ++row;
+    }
+    at.emplace_back(x, row);
+    x += w;
+  }
+  return at;
+}
+
+int legend_rows(const std::vector<SvgSeries>& series, int width) {
+  const auto at = legend_layout(series, width);
+  return at.empty() ? 0 : at.back().second + 1;
+}
+
 std::string legend(const std::vector<SvgSeries>& series, const Frame& f) {
   std::string s;
-  const int per_row = std::max(1, (f.width - kLeft) / 150);
+  const auto at = legend_layout(series, f.width);
   for (size_t i = 0; i < series.size(); ++i) {
-    const double x = kLeft + static_cast<double>(i % per_row) * 150;
-    const double y =
-        f.height - f.legend_rows * kLegendRow - 4 + static_cast<double>(i / per_row) * kLegendRow;
+    const double x = at[i].first;
+    const double y = f.height - f.legend_rows * kLegendRow - 4 + at[i].second * kLegendRow;
     s += "<rect x=\"" + fmt(x) + "\" y=\"" + fmt(y) + "\" width=\"12\" height=\"10\" fill=\"" +
          palette_colour(i) + "\"/><text x=\"" + fmt(x + 16) + "\" y=\"" + fmt(y + 9) + "\">" +
          escape_xml(series[i].name) + "</text>";
   }
   return s;
-}
-
-int legend_rows(size_t count, int width) {
-  const int per_row = std::max(1, (width - kLeft) / 150);
-  return static_cast<int>((count + per_row - 1) / per_row);
 }
 
 }  // namespace
@@ -157,7 +175,7 @@ std::string svg_line_chart(const std::vector<SvgSeries>& all_series, const SvgCh
       y1 = std::max(y1, s.y[i]);
     }
   }
-  const int rows = legend_rows(series.size(), o.width);
+  const int rows = legend_rows(series, o.width);
   const int height = o.height + rows * kLegendRow;
   std::string svg = open_svg(o, height);
   if (!(x0 <= x1)) {
@@ -201,7 +219,7 @@ std::string svg_grouped_bars(const std::vector<std::string>& categories,
     for (double v : s.y)
       if (std::isfinite(v)) y1 = std::max(y1, v);
   if (y1 <= 0) y1 = 1;
-  const int rows = legend_rows(series.size(), o.width);
+  const int rows = legend_rows(series, o.width);
   const int height = o.height + rows * kLegendRow;
   const Frame f{0, static_cast<double>(categories.size()), 0, y1, o.width, height, rows};
   std::string svg = open_svg(o, height) + axes(f, o, false);
