@@ -77,6 +77,17 @@ fs::path skingan_binary() {
   return env ? fs::path(env) : fs::path("skingan");
 }
 
+std::pair<torch::Tensor, torch::Tensor> two_colour_images() {
+  torch::manual_seed(8);
+  const torch::Tensor colours = torch::tensor({{200.0, 60.0, 50.0}, {40.0, 70.0, 190.0}});
+  const torch::Tensor labels = torch::arange(16, torch::kLong) % 2;
+  const torch::Tensor images =
+      (colours.index_select(0, labels).view({16, 3, 1, 1}) + torch::randn({16, 3, 32, 32}) * 30)
+          .clamp(0, 255)
+          .to(torch::kByte);
+  return {images, labels};
+}
+
 fs::path source_dir() { return SKINGAN_SOURCE_DIR; }
 
 void prepare_test_set(const std::filesystem::path& source, const std::filesystem::path& output,

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include <torch/torch.h>
 #include <opencv2/core.hpp>
 
 namespace skingan::test {
@@ -52,6 +53,9 @@ void prepare_test_set(const std::filesystem::path& source, const std::filesystem
 // per_class for dcgan) on `set` for `steps` steps, checkpointing every `checkpoint_every`.
 void train_tiny_gan(const std::filesystem::path& set, const std::filesystem::path& run,
                     const std::string& arch, bool per_class, int steps, int checkpoint_every);
+
+// 16 uint8 images [16,3,32,32]: reddish (label 0) and bluish (label 1) with noise, seeded.
+std::pair<torch::Tensor, torch::Tensor> two_colour_images();
 
 // The skingan executable built with the tests (for end-to-end CLI runs).
 std::filesystem::path skingan_binary();

@@ -79,6 +79,27 @@ std::string image(const std::map<std::string, std::string>& images, const std::s
          "><figcaption>" + escape_xml(caption) + "</figcaption></figure>";
 }
 
+// A series from JSON points {x_key: .., y_key: ..}; points without x are left out, a missing y
+// is a gap.
+SvgSeries series_from(const std::string& name, const json& points, const char* x_key,
+                      const char* y_key) {
+  SvgSeries s{name};
+  for (const auto& p : points) {
+    if (!p.contains(x_key)) continue;
+    s.x.push_back(p[x_key].get<double>());
+    s.y.push_back(p.value(y_key, NAN));
+  }
+  return s;
+}
+
+SvgChartOptions wide_chart(const std::string& title) {
+  SvgChartOptions o;
+  o.width = 1100;
+  o.height = 320;
+  o.title = title;
+  return o;
+}
+
 std::string answer_section(const json& r) {
   std::string h = "<section id=\"answer\"><h2>Question and answer</h2><p><b>Question.</b> " +
                   esc(r["question"]) + "</p><div class=\"answer\"><b>Answer.</b><ul>";
@@ -158,10 +179,8 @@ std::string recall_section(const json& r) {
     series.push_back(s);
     errors.push_back(e);
   }
-  SvgChartOptions o;
-  o.width = 1100;
-  o.height = 320;
-  o.title = "Per-class recall (sensitivity) per arm, mean over seeds, bars ± SD";
+  SvgChartOptions o =
+      wide_chart("Per-class recall (sensitivity) per arm, mean over seeds, bars ± SD");
   o.y_label = "recall";
   o.y_max = 1.0;
   std::string h = "<section id=\"recall\"><h2>Per-class recall</h2>" +
@@ -185,14 +204,8 @@ std::string gan_section(const json& r, const std::map<std::string, std::string>&
     h += "<h3>" + esc(g["name"]) + "</h3><div class=\"grid\">";
     const json curves = g.value("curves", json::object());  // items() must not outlive it
     for (const auto& [unit, points] : curves.items()) {
-      SvgSeries d{"D loss"}, gl{"G loss"};
-      for (const auto& p : points) {
-        if (!p.contains("step")) continue;
-        d.x.push_back(p["step"].get<double>());
-        d.y.push_back(p.value("d_loss", NAN));
-        gl.x.push_back(p["step"].get<double>());
-        gl.y.push_back(p.value("g_loss", NAN));
-      }
+      const SvgSeries d = series_from("D loss", points, "step", "d_loss");
+      const SvgSeries gl = series_from("G loss", points, "step", "g_loss");
       SvgChartOptions o;
       o.width = 360;
       o.height = 220;
@@ -222,23 +235,16 @@ std::string samples_section(const json& r, const std::map<std::string, std::stri
 }
 
 std::string curves_section(const json& r) {
-  SvgSeries empty;
   std::vector<SvgSeries> val;
   for (const auto& a : r["arms"]) {
     for (const auto& s : a["seeds"]) {
-      SvgSeries v{a["name"].get<std::string>() + " (seed " + s["seed"].dump() + ")"};
-      for (const auto& p : s["curve"]) {
-        if (!p.contains("epoch")) continue;
-        v.x.push_back(p["epoch"].get<double>());
-        v.y.push_back(p.value("val_balanced_accuracy", NAN));
-      }
+      const SvgSeries v =
+          series_from(a["name"].get<std::string>() + " (seed " + s["seed"].dump() + ")", s["curve"],
+                      "epoch", "val_balanced_accuracy");
       val.push_back(v);
     }
   }
-  SvgChartOptions o;
-  o.width = 1100;
-  o.height = 320;
-  o.title = "Validation balanced accuracy per epoch (the best epoch is kept)";
+  SvgChartOptions o = wide_chart("Validation balanced accuracy per epoch (the best epoch is kept)");
   o.x_label = "epoch";
   return "<section id=\"curves\"><h2>Classifier validation curves</h2>" + svg_line_chart(val, o) +
          "</section>";

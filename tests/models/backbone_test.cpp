@@ -32,17 +32,6 @@ void write_backbone(const fs::path& path, bool pooled, const std::string& output
   m.save(path.string());
 }
 
-std::pair<torch::Tensor, torch::Tensor> two_colour_images() {
-  torch::manual_seed(8);
-  const torch::Tensor colours = torch::tensor({{200.0, 60.0, 50.0}, {40.0, 70.0, 190.0}});
-  const torch::Tensor labels = torch::arange(16, torch::kLong) % 2;
-  const torch::Tensor images =
-      (colours.index_select(0, labels).view({16, 3, 1, 1}) + torch::randn({16, 3, 32, 32}) * 30)
-          .clamp(0, 255)
-          .to(torch::kByte);
-  return {images, labels};
-}
-
 models::ClassifierOptions options_for(const fs::path& file) {
   return models::ClassifierOptions()
       .arch(models::ClassifierArch::kBackbone)
@@ -57,7 +46,7 @@ TEST(Backbone, FineTunesEveryWeightLearnsAndRoundTrips) {
   test::TempDir dir;
   for (bool pooled : {false, true}) {
     write_backbone(dir / "b.pt", pooled);
-    const auto [images, labels] = two_colour_images();
+    const auto [images, labels] = test::two_colour_images();
     torch::manual_seed(1);
     models::Classifier model(options_for(dir / "b.pt"));
     // The backbone's two tensors and the head's two are all trainable parameters.

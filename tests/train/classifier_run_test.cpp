@@ -16,25 +16,9 @@
 namespace fs = std::filesystem;
 using namespace skingan;
 
-namespace {
-
-// 16 uint8 images [16,3,32,32]: reddish (class 0) and bluish (class 1), with noise.
-std::pair<torch::Tensor, torch::Tensor> two_colour_set() {
-  torch::manual_seed(8);
-  const torch::Tensor colours = torch::tensor({{200.0, 60.0, 50.0}, {40.0, 70.0, 190.0}});
-  const torch::Tensor labels = torch::arange(16, torch::kLong) % 2;
-  const torch::Tensor images =
-      (colours.index_select(0, labels).view({16, 3, 1, 1}) + torch::randn({16, 3, 32, 32}) * 30)
-          .clamp(0, 255)
-          .to(torch::kByte);
-  return {images, labels};
-}
-
-}  // namespace
-
 TEST(Classifier, LearnsATinySetTo100PercentAndSavesAndLoadsIdentically) {
   for (auto arch : {models::ClassifierArch::kSmallCnn, models::ClassifierArch::kResnet18}) {
-    const auto [images, labels] = two_colour_set();
+    const auto [images, labels] = test::two_colour_images();
     torch::manual_seed(1);
     const auto options =
         models::ClassifierOptions().arch(arch).num_classes(2).image_size(32).width(8);
