@@ -19,7 +19,12 @@ fs::path stage_executable() {
   return fs::read_symlink("/proc/self/exe");
 }
 
-int report_study(const experiment::StudyResult& r) {
+// Runs the study with this process's global options for every stage and prints the outcome.
+int run_and_report(experiment::StudyOptions o, const Runtime& runtime) {
+  o.executable = stage_executable();
+  o.global_args = runtime.stage_args;
+  install_stop_handlers();
+  const experiment::StudyResult r = experiment::run_study(o);
   std::cout << "stages run: " << r.stages_run << ", finished earlier: " << r.stages_skipped << "; "
             << format_duration(r.seconds) << "\n";
   for (const auto& line : r.answer) std::cout << "  " << line << "\n";
@@ -55,8 +60,7 @@ int run_experiment(const ExperimentArgs& args, const Runtime& runtime) {
   } else {
     o.config = experiment::preset_config(preset);
   }
-  if (!args.data.empty())
-    o.config.data.source = fs::absolute(args.data).lexically_normal().string();
+  if (!args.data.empty()) o.config.data.source = args.data;
   if (o.config.data.source.empty()) {
     throw ConfigError(describe_problem("experiment", "no data set",
                                        "data.source in --config or --data DIR",
@@ -66,13 +70,9 @@ int run_experiment(const ExperimentArgs& args, const Runtime& runtime) {
   // Stages run in their own folders: relative data paths are anchored here, once.
   o.config.data.source = fs::absolute(o.config.data.source).lexically_normal().string();
   o.output = args.output;
-  o.executable = stage_executable();
-  o.global_args = runtime.stage_args;
   o.force = args.force;
   o.report_only = args.report_only;
-  o.progress = runtime.progress;
-  install_stop_handlers();
-  return report_study(experiment::run_study(o));
+  return run_and_report(std::move(o), runtime);
 }
 
 CLI::App* add_demo_command(CLI::App& app, DemoArgs& args) {
@@ -95,12 +95,8 @@ int run_demo(const DemoArgs& args, const Runtime& runtime) {
   o.config.name = "skingan demo (smoke preset on the built-in demo data)";
   o.config.data.source = demo.output.string();
   o.output = root / "study";
-  o.executable = stage_executable();
-  o.global_args = runtime.stage_args;
   o.force = args.force;
-  o.progress = runtime.progress;
-  install_stop_handlers();
-  return report_study(experiment::run_study(o));
+  return run_and_report(std::move(o), runtime);
 }
 
 }  // namespace skingan::cli

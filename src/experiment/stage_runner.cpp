@@ -73,18 +73,17 @@ StageRunner::StageRunner(fs::path study_dir, fs::path executable,
       global_args_(std::move(global_args)),
       force_(force) {}
 
-std::vector<std::string> StageRunner::argv(const Stage& stage, bool resume, bool force) const {
+std::vector<std::string> StageRunner::argv(const Stage& stage, bool resume) const {
   std::vector<std::string> out{executable_.string()};
   out.insert(out.end(), global_args_.begin(), global_args_.end());
   out.insert(out.end(), stage.args.begin(), stage.args.end());
   if (resume) out.push_back("--resume");
-  if (force) out.push_back("--force");
   return out;
 }
 
 std::string StageRunner::command_line(const Stage& stage, bool resume) const {
   std::string line;
-  for (const auto& word : argv(stage, resume, false))
+  for (const auto& word : argv(stage, resume))
     line += (line.empty() ? "" : " ") + shell_quote(word);
   return line;
 }
@@ -104,20 +103,26 @@ std::string StageRunner::fingerprint(const Stage& stage) const {
   return h.hex();
 }
 
+std::optional<StageOutcome> StageRunner::recorded(const Stage& stage) const {
+  const nlohmann::json record = read_record(stage_dir(stage) / "stage.json");
+  if (!record.is_object()) return std::nullopt;
+  StageOutcome outcome;
+  outcome.skipped = true;
+  outcome.total_seconds = record.value("seconds", 0.0);
+  outcome.attempts = record.value("attempts", 0);
+  return outcome;
+}
+
 StageOutcome StageRunner::run(const Stage& stage) {
   const fs::path dir = stage_dir(stage), out = output_dir(stage);
   const fs::path record_path = dir / "stage.json", log = dir / "log.txt";
   const std::string fp = fingerprint(stage);
   nlohmann::json record = read_record(record_path);
-  StageOutcome outcome;
   const bool same = record.is_object() && record.value("fingerprint", "") == fp;
   const bool finished = record.is_object() && record.value("status", "") == "finished";
   if (finished && same && !stage.always_run && fs::exists(out)) {
     output_ids_[stage.name] = record.value("output_id", fp);
-    outcome.skipped = true;
-    outcome.total_seconds = record.value("seconds", 0.0);
-    outcome.attempts = record.value("attempts", 0);
-    return outcome;
+    return *recorded(stage);
   }
   bool fresh = false;
   if (record.is_object() && !same) {
@@ -143,16 +148,18 @@ StageOutcome StageRunner::run(const Stage& stage) {
   fs::create_directories(dir);
   const int attempts = (same ? record.value("attempts", 0) : 0) + 1;
   const double earlier_seconds = same ? record.value("seconds", 0.0) : 0.0;
-  record = {{"name", stage.name},   {"command", argv(stage, resume, false)},
-            {"fingerprint", fp},    {"status", "running"},
-            {"attempts", attempts}, {"seconds", earlier_seconds}};
-  io::write_file_atomic(record_path, record.dump(2) + "\n");
+  const std::vector<std::string> command = argv(stage, resume);
+  auto save_record = [&] { io::write_file_atomic(record_path, record.dump(2) + "\n"); };
+  record = {{"name", stage.name},  {"command", command},   {"fingerprint", fp},
+            {"status", "running"}, {"attempts", attempts}, {"seconds", earlier_seconds}};
+  save_record();
   {
     std::ofstream header(log, std::ios::app);
     header << "=== attempt " << attempts << ": " << command_line(stage, resume) << "\n";
   }
   const auto start = std::chrono::steady_clock::now();
-  const int code = spawn_and_wait(argv(stage, resume, false), log);
+  const int code = spawn_and_wait(command, log);
+  StageOutcome outcome;
   outcome.seconds = seconds_since(start);
   outcome.total_seconds = earlier_seconds + outcome.seconds;
   outcome.attempts = attempts;
@@ -166,12 +173,12 @@ StageOutcome StageRunner::run(const Stage& stage) {
     }
     record["status"] = "finished";
     record["output_id"] = id;
-    io::write_file_atomic(record_path, record.dump(2) + "\n");
+    save_record();
     output_ids_[stage.name] = id;
     return outcome;
   }
   record["status"] = stop_requested() ? "interrupted" : "failed";
-  io::write_file_atomic(record_path, record.dump(2) + "\n");
+  save_record();
   if (stop_requested()) {
     throw StudyInterrupted("interrupted during stage '" + stage.name +
                            "'; what it finished is kept. Rerun the same command to resume.");

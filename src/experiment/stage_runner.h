@@ -18,6 +18,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,9 @@ class StageRunner {
               std::vector<std::string> global_args, bool force);
 
   StageOutcome run(const Stage& stage);
+  // What stage.json says of an earlier run (skipped = true), without running anything; nullopt
+  // when the stage has no readable record.
+  std::optional<StageOutcome> recorded(const Stage& stage) const;
 
   std::filesystem::path stage_dir(const Stage& stage) const { return study_dir_ / stage.name; }
   std::filesystem::path output_dir(const Stage& stage) const {
@@ -75,7 +79,7 @@ class StageRunner {
   std::string fingerprint(const Stage& stage) const;
 
  private:
-  std::vector<std::string> argv(const Stage& stage, bool resume, bool force) const;
+  std::vector<std::string> argv(const Stage& stage, bool resume) const;
   int spawn_and_wait(const std::vector<std::string>& argv, const std::filesystem::path& log) const;
 
   std::filesystem::path study_dir_;

@@ -9,7 +9,6 @@
 #include <spdlog/spdlog.h>
 #include <torch/version.h>
 #include <opencv2/core/version.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "core/progress.h"
@@ -18,7 +17,7 @@
 #include "experiment/study_plan.h"
 #include "experiment/study_results.h"
 #include "io/files.h"
-#include "io/tensor_image.h"
+#include "io/image_codec.h"
 #include "report/html_report.h"
 #include "report/image_grid.h"
 #include "skingan/version.h"
@@ -51,22 +50,17 @@ class StudyLock {
   int fd_ = -1;
 };
 
-std::string png_bytes(const cv::Mat& image) {
-  std::vector<uchar> buffer;
-  cv::imencode(".png", image, buffer);
-  return std::string(buffer.begin(), buffer.end());
-}
-
-// First kGridColumns training images of `label` in `set` (manifest order), upscaled so small
-// images stay visible; padded with white tiles when the class has fewer.
-std::vector<cv::Mat> class_tiles(const data::PreparedSet& set, const at::Tensor& images,
-                                 const std::string& label, int side) {
+// First kGridColumns training images of `label` in `set` (manifest order), read from their PNGs
+// (not the whole image cache: a balanced synthetic set can hold tens of thousands), upscaled so
+// small images stay visible; padded with white tiles when the class has fewer.
+std::vector<cv::Mat> class_tiles(const data::PreparedSet& set, const std::string& label, int side) {
   std::vector<cv::Mat> tiles;
-  const auto& rows = set.rows();
-  for (size_t i = 0; i < rows.size() && static_cast<int>(tiles.size()) < kGridColumns; ++i) {
-    if (rows[i].label != label || rows[i].split != data::Split::kTrain) continue;
-    cv::Mat tile = io::rgb_chw_to_bgr(images[static_cast<int64_t>(i)]), big;
-    cv::resize(tile, big, cv::Size(side, side), 0, 0, cv::INTER_NEAREST);
+  for (const auto& row : set.rows()) {
+    if (static_cast<int>(tiles.size()) == kGridColumns) break;
+    if (row.label != label || row.split != data::Split::kTrain) continue;
+    cv::Mat big;
+    cv::resize(io::read_image(set.dir() / row.file), big, cv::Size(side, side), 0, 0,
+               cv::INTER_NEAREST);
     tiles.push_back(big);
   }
   while (static_cast<int>(tiles.size()) < kGridColumns) {
@@ -80,32 +74,29 @@ std::map<std::string, std::string> report_images(const nlohmann::json& results,
   std::map<std::string, std::string> images;
   fs::create_directories(study / "figures");
   const data::PreparedSet real = data::PreparedSet::open(study / prepare_stage_name() / "set");
-  const at::Tensor real_images = real.load_images();
   const int side = std::max(64, real.image_size());
   std::vector<std::pair<std::string, data::PreparedSet>> synthetic;
-  std::vector<at::Tensor> synthetic_images;
   for (const auto& g : results["gans"]) {
     const fs::path dir = g["synthetic_dir"].get<std::string>();
     if (!fs::exists(dir / "manifest.csv")) continue;
     synthetic.emplace_back(g["name"], data::PreparedSet::open(dir));
-    synthetic_images.push_back(synthetic.back().second.load_images());
     const fs::path samples = g["samples_png"].get<std::string>();
     if (!samples.empty() && fs::exists(samples))
       images["samples/" + g["name"].get<std::string>()] = io::read_file(samples);
   }
   for (const auto& c : real.classes()) {
-    std::vector<cv::Mat> tiles = class_tiles(real, real_images, c, side);
+    std::vector<cv::Mat> tiles = class_tiles(real, c, side);
     std::vector<std::string> labels{"real"};
-    for (size_t s = 0; s < synthetic.size(); ++s) {
-      const auto more = class_tiles(synthetic[s].second, synthetic_images[s], c, side);
+    for (const auto& [name, set] : synthetic) {
+      const auto more = class_tiles(set, c, side);
       tiles.insert(tiles.end(), more.begin(), more.end());
-      labels.push_back(synthetic[s].first);
+      labels.push_back(name);
     }
     report::GridOptions options;
     options.columns = kGridColumns;
     options.title = c;
     options.row_labels = labels;
-    const std::string png = png_bytes(report::make_grid(tiles, options));
+    const std::string png = io::encode_png(report::make_grid(tiles, options));
     io::write_file_atomic(study / "figures" / ("real_vs_synthetic_" + c + ".png"), png);
     images["grid/" + c] = png;
   }
@@ -147,7 +138,6 @@ StudyResult run_study(const StudyOptions& options) {
       const Stage& stage = stages[i];
       const std::string counter =
           "[" + std::to_string(i + 1) + "/" + std::to_string(stages.size()) + "] ";
-      if (!stage.always_run) spdlog::debug("{}{}", counter, stage.name);
       const StageOutcome o = runner.run(stage);
       timings.push_back({stage.name, o.total_seconds, o.attempts, o.skipped});
       if (o.skipped) {
@@ -160,11 +150,9 @@ StudyResult run_study(const StudyOptions& options) {
     }
   } else {
     for (const auto& stage : stages) {
-      const auto record = fs::path(study / stage.name / "stage.json");
-      if (!fs::exists(record)) continue;
-      const auto j = nlohmann::json::parse(io::read_file(record), nullptr, false);
-      if (j.is_object())
-        timings.push_back({stage.name, j.value("seconds", 0.0), j.value("attempts", 0), true});
+      if (const auto o = runner.recorded(stage)) {
+        timings.push_back({stage.name, o->total_seconds, o->attempts, true});
+      }
     }
   }
 

@@ -20,7 +20,6 @@ struct StudyOptions {
   std::string config_text;               // the TOML as given ("" with a preset only)
   bool force = false;                    // rerun stages whose settings changed
   bool report_only = false;              // no stage runs: report the seeds already finished
-  bool progress = true;
 };
 
 struct StudyResult {
