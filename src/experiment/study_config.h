@@ -1,6 +1,7 @@
 // The study configuration behind `skingan experiment`: which data, which GANs, which classifier
 // arms and which seeds. Read from TOML (docs/study.example.toml documents every key) on top of a
-// preset (smoke | quick | standard); every value is checked here, before any stage runs.
+// preset (smoke | quick | standard); every value is checked before any stage runs. Presets,
+// arms, validation and JSON: study_config.cpp; reading TOML: study_config_toml.cpp.
 #pragma once
 
 #include <cstdint>
@@ -76,6 +77,16 @@ struct StudyConfig {
 // on 2 cores), "standard" (longer; resumable across sessions). ConfigError for another name.
 StudyConfig preset_config(const std::string& preset);
 std::vector<std::string> preset_names();
+
+// The GAN arm names: dcgan, acgan, cgan.
+std::vector<std::string> gan_arm_names();
+
+// One GAN arm as `preset` (one of preset_names()) sets it; `name` one of gan_arm_names().
+GanArmConfig preset_gan_arm(const std::string& preset, const std::string& name);
+
+// The preset's classifier arms for these GAN arms (non-GAN baselines, then the GAN arms).
+std::vector<ClassifierArm> default_arms(const std::string& preset,
+                                        const std::vector<GanArmConfig>& gans);
 
 // Parses "classic+class-weights+cgan"; ConfigError naming the token when refused (unknown token,
 // a GAN not among `gan_names`, a repeated part, no augmentation first).

@@ -18,32 +18,9 @@
 #include <c10/core/Device.h>
 #include <nlohmann/json.hpp>
 
-#include "augment/classic.h"
-#include "models/classifier/classifier.h"
+#include "train/classifier_config.h"
 
 namespace skingan::train {
-
-struct ClassifierConfig {
-  models::ClassifierArch arch = models::ClassifierArch::kResnet18;
-  int64_t width = 64;
-  int64_t epochs = 15;
-  int64_t batch_size = 64;
-  std::string optimizer = "adamw";  // adamw | sgd
-  double lr = 0;                    // 0: 2e-3 for adamw, 0.05 for sgd
-  double weight_decay = -1;         // < 0: 0.05 for adamw, 5e-4 for sgd
-  double warmup_epochs = 1;
-  double label_smoothing = 0.1;
-  std::string augment = "classic";  // none | classic
-  bool class_weights = false;       // loss weighted by inverse class frequency
-  bool balanced_sampler = false;    // every batch's classes drawn uniformly
-  int64_t synthetic_cap = -1;       // synthetic images per class at most (-1: all)
-  std::string backbone;             // arch kBackbone: the user's TorchScript file (copied into
-                                    // MODEL_DIR/backbone.pt, so the model folder stands alone)
-  uint64_t seed = 1;
-};
-
-nlohmann::json to_json(const ClassifierConfig& config);
-ClassifierConfig classifier_config_from_json(const nlohmann::json& j);
 
 struct ClassifierRunOptions {
   std::vector<std::filesystem::path> train_sets;  // the first is the real set (val from it)

@@ -1,0 +1,43 @@
+#include "train/classifier_config.h"
+
+namespace skingan::train {
+
+nlohmann::json to_json(const ClassifierConfig& c) {
+  return {{"model", models::classifier_arch_name(c.arch)},
+          {"width", c.width},
+          {"epochs", c.epochs},
+          {"batch_size", c.batch_size},
+          {"optimizer", c.optimizer},
+          {"lr", c.lr},
+          {"weight_decay", c.weight_decay},
+          {"warmup_epochs", c.warmup_epochs},
+          {"label_smoothing", c.label_smoothing},
+          {"augment", c.augment},
+          {"class_weights", c.class_weights},
+          {"balanced_sampler", c.balanced_sampler},
+          {"synthetic_cap", c.synthetic_cap},
+          {"backbone", c.backbone},
+          {"seed", c.seed}};
+}
+
+ClassifierConfig classifier_config_from_json(const nlohmann::json& j) {
+  ClassifierConfig c;
+  c.arch = models::parse_classifier_arch(j.at("model").get<std::string>());
+  c.width = j.at("width");
+  c.epochs = j.at("epochs");
+  c.batch_size = j.at("batch_size");
+  c.optimizer = j.at("optimizer");
+  c.lr = j.at("lr");
+  c.weight_decay = j.at("weight_decay");
+  c.warmup_epochs = j.at("warmup_epochs");
+  c.label_smoothing = j.at("label_smoothing");
+  c.augment = j.at("augment");
+  c.class_weights = j.at("class_weights");
+  c.balanced_sampler = j.at("balanced_sampler");
+  c.synthetic_cap = j.at("synthetic_cap");
+  c.backbone = j.value("backbone", std::string());
+  c.seed = j.at("seed");
+  return c;
+}
+
+}  // namespace skingan::train
