@@ -35,6 +35,7 @@ int run_cli(const std::vector<std::string>& args) {
   TrainClassifierArgs train_classifier;
   EvaluateArgs evaluate;
   CompareArgs compare;
+  ScoreArgs score;
   ExperimentArgs experiment;
   DemoArgs demo_study;
   CLI::App* demo_cmd = add_make_demo_data_command(app, demo);
@@ -46,6 +47,7 @@ int run_cli(const std::vector<std::string>& args) {
   CLI::App* train_classifier_cmd = add_train_classifier_command(app, train_classifier);
   CLI::App* evaluate_cmd = add_evaluate_command(app, evaluate);
   CLI::App* compare_cmd = add_compare_command(app, compare);
+  CLI::App* score_cmd = add_score_command(app, score);
   CLI::App* experiment_cmd = add_experiment_command(app, experiment);
   CLI::App* demo_study_cmd = add_demo_command(app, demo_study);
 
@@ -66,6 +68,7 @@ int run_cli(const std::vector<std::string>& args) {
     if (train_classifier_cmd->parsed()) return run_train_classifier(train_classifier, runtime);
     if (evaluate_cmd->parsed()) return run_evaluate(evaluate, runtime);
     if (compare_cmd->parsed()) return run_compare(compare, runtime);
+    if (score_cmd->parsed()) return run_score(score, runtime);
     if (experiment_cmd->parsed()) return run_experiment(experiment, runtime);
     if (demo_study_cmd->parsed()) return run_demo(demo_study, runtime);
     return 2;

@@ -13,6 +13,7 @@
 #include "data/demo_data.h"
 #include "data/prepare.h"
 #include "eval/evaluate.h"
+#include "eval/generator_score.h"
 #include "generate/synthetic_set.h"
 #include "generate/torchscript_export.h"
 #include "train/classifier_run.h"
@@ -80,6 +81,8 @@ struct TrainGanArgs {
   std::vector<std::string> classes;
   std::uint64_t seed = 1;
   int64_t log_every = 10, sample_every = 250, checkpoint_every = 250;
+  int64_t eval_every = 0, eval_images = 250;
+  std::string eval_features;
   bool resume = false, force = false;
   CLI::App* command = nullptr;  // to tell given options from defaults
 };
@@ -153,6 +156,24 @@ struct EvaluateArgs {
 
 CLI::App* add_evaluate_command(CLI::App& app, EvaluateArgs& args);
 int run_evaluate(const EvaluateArgs& args, const Runtime& runtime);
+
+struct ScoreArgs {
+  std::string synthetic, real, output;
+  std::string split = "val";
+  std::string features, classifier;
+  std::vector<std::string> classes;
+  int64_t max_per_class = 0;
+  int kid_subsets = 100;
+  int64_t kid_subset_size = 1000;
+  bool no_cas = false;
+  int64_t cas_epochs = 5, cas_width = 32;
+  std::uint64_t seed = 1;
+  bool force = false;
+};
+
+CLI::App* add_score_command(CLI::App& app, ScoreArgs& args);
+eval::ScoreOptions to_score_options(const ScoreArgs& args, const Runtime& runtime);
+int run_score(const ScoreArgs& args, const Runtime& runtime);
 
 struct CompareArgs {
   std::string a, b;

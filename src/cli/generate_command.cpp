@@ -60,7 +60,9 @@ CLI::App* add_generate_command(CLI::App& app, GenerateArgs& args) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--use-ema,!--no-ema", args.use_ema,
                 "sample the EMA generator when the run kept one (default on)");
-  cmd->add_option("--checkpoint", args.checkpoint, "checkpoint step (default: the latest)");
+  cmd->add_option("--checkpoint", args.checkpoint,
+                  "checkpoint step, or best (lowest KID of --eval-every; default: the latest)")
+      ->transform(CLI::Transformer(std::map<std::string, std::string>{{"best", "-2"}}));
   cmd->add_option("--filter", args.filter, "none or discriminator")
       ->check(CLI::IsMember({"none", "discriminator"}));
   cmd->add_option("--keep", args.keep,
@@ -131,7 +133,9 @@ CLI::App* add_export_generator_command(CLI::App& app, ExportGeneratorArgs& args)
       "export-generator", "write a run's generator as TorchScript that PyTorch loads directly");
   cmd->add_option("run", args.run, "GAN run folder")->required();
   cmd->add_option("-o,--output", args.output, "output file (.pt)")->required();
-  cmd->add_option("--checkpoint", args.checkpoint, "checkpoint step (default: the latest)");
+  cmd->add_option("--checkpoint", args.checkpoint,
+                  "checkpoint step, or best (lowest KID of --eval-every; default: the latest)")
+      ->transform(CLI::Transformer(std::map<std::string, std::string>{{"best", "-2"}}));
   cmd->add_flag("--use-ema,!--no-ema", args.use_ema, "export the EMA generator (default on)");
   cmd->add_flag("--force", args.force, "replace an existing file");
   return cmd;

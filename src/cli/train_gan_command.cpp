@@ -37,6 +37,12 @@ CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
   cmd->add_option("--log-every", args.log_every, "steps between metrics.jsonl lines");
   cmd->add_option("--sample-every", args.sample_every, "steps between sample grids");
   cmd->add_option("--checkpoint-every", args.checkpoint_every, "steps between checkpoints");
+  cmd->add_option("--eval-every", args.eval_every,
+                  "steps between scorings of the EMA generator (KID against the real validation "
+                  "images; keeps best/checkpoint.pt for `generate --checkpoint best`; 0 = off)");
+  cmd->add_option("--eval-features", args.eval_features,
+                  "feature model for --eval-every: a train-classifier folder or TorchScript file");
+  cmd->add_option("--eval-images", args.eval_images, "images per class per scoring (250)");
   cmd->add_flag("--resume", args.resume,
                 "continue the run in --output from its latest checkpoints");
   cmd->add_flag("--force", args.force, "start over in an existing run folder");
@@ -77,6 +83,11 @@ train::GanRunOptions to_gan_run_options(const TrainGanArgs& args, const Runtime&
   c.log_every = args.log_every;
   c.sample_every = args.sample_every;
   c.checkpoint_every = args.checkpoint_every;
+  c.eval_every = args.eval_every;
+  c.eval_features = args.eval_features.empty()
+                        ? std::string()
+                        : std::filesystem::absolute(args.eval_features).lexically_normal().string();
+  c.eval_images = args.eval_images;
   c.image_size = 64;  // replaced by the set's size; validated there
   train::validate(c);
   train::GanRunOptions options;

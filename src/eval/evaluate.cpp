@@ -13,7 +13,7 @@
 #include "eval/study_statistics.h"
 #include "io/csv.h"
 #include "io/files.h"
-#include "models/classifier/classifier.h"
+#include "models/classifier/classifier_folder.h"
 
 namespace fs = std::filesystem;
 
@@ -72,18 +72,13 @@ nlohmann::json evaluate_model(const EvaluateOptions& o) {
     throw ConfigError(
         describe_problem("--split " + o.split, "unknown", "test, val, train or all", ""));
   }
-  const fs::path config_path = o.model_dir / "config.json";
-  if (!fs::exists(config_path) || !fs::exists(o.model_dir / "best.pt")) {
-    throw ConfigError(describe_problem("model " + o.model_dir.string(), "no config.json or best.pt",
-                                       "a folder written by `skingan train-classifier`",
-                                       "Train it first, or check the path."));
-  }
   if (fs::exists(o.output) && !o.force) {
     throw ConfigError(describe_problem("output " + o.output.string(), "already exists",
                                        "a new folder", "Pass --force to replace it."));
   }
-  const nlohmann::json config = nlohmann::json::parse(io::read_file(config_path));
-  const auto classes = config.at("classes").get<std::vector<std::string>>();
+  models::ClassifierFolder folder = models::load_classifier_folder(o.model_dir, o.device);
+  models::Classifier& model = folder.model;
+  const std::vector<std::string>& classes = folder.classes;
   const int64_t k = static_cast<int64_t>(classes.size());
   const std::map<std::string, std::string> map = parse_label_map(o.label_map);
   for (const auto& [from, to] : map) {
@@ -127,18 +122,6 @@ nlohmann::json evaluate_model(const EvaluateOptions& o) {
                                        "Check --split, or map the labels with --label-map."));
   }
 
-  models::ClassifierOptions model_options =
-      models::classifier_options_from_json(config.at("model"));
-  if (!model_options.backbone().empty() && fs::path(model_options.backbone()).is_relative()) {
-    model_options.backbone((o.model_dir / model_options.backbone()).string());
-  }
-  models::Classifier model(model_options);
-  {
-    torch::serialize::InputArchive archive;
-    archive.load_from((o.model_dir / "best.pt").string(), o.device);
-    model->load(archive);
-  }
-  model->to(o.device);
   if (model->options().image_size() != set.image_size()) {
     throw ConfigError(describe_problem(
         "data " + o.data_set.string(), std::to_string(set.image_size()) + " px images",

@@ -17,7 +17,11 @@ nlohmann::json to_json(const ClassifierConfig& c) {
           {"balanced_sampler", c.balanced_sampler},
           {"synthetic_cap", c.synthetic_cap},
           {"backbone", c.backbone},
-          {"seed", c.seed}};
+          {"seed", c.seed},
+          {"real_train", c.real_train},
+          {"classes", c.classes},
+          {"steps_per_epoch", c.steps_per_epoch},
+          {"keep_last_epoch", c.keep_last_epoch}};
 }
 
 ClassifierConfig classifier_config_from_json(const nlohmann::json& j) {
@@ -37,6 +41,11 @@ ClassifierConfig classifier_config_from_json(const nlohmann::json& j) {
   c.synthetic_cap = j.at("synthetic_cap");
   c.backbone = j.value("backbone", std::string());
   c.seed = j.at("seed");
+  // Absent in model folders written before CAS existed.
+  c.real_train = j.value("real_train", true);
+  c.classes = j.value("classes", std::vector<std::string>());
+  c.steps_per_epoch = j.value("steps_per_epoch", int64_t{0});
+  c.keep_last_epoch = j.value("keep_last_epoch", false);
   return c;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,12 @@ struct ClassifierConfig {
   std::string backbone;             // arch kBackbone: the user's TorchScript file (copied into
                                     // MODEL_DIR/backbone.pt, so the model folder stands alone)
   uint64_t seed = 1;
+  // CAS (train on synthetic images only): false leaves the first set's training rows out; it
+  // still provides the validation split that selects the epoch.
+  bool real_train = true;
+  std::vector<std::string> classes;  // train and validate on these classes only (empty: all)
+  int64_t steps_per_epoch = 0;       // 0: training images / batch; > 0 fixes the budget
+  bool keep_last_epoch = false;      // best.pt is the last epoch, not the best on validation
 };
 
 nlohmann::json to_json(const ClassifierConfig& config);

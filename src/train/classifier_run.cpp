@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/signals.h"
+#include "core/text.h"
 #include "data/batch_sampler.h"
 #include "data/prepared_set.h"
 #include "eval/metrics.h"
@@ -60,11 +61,13 @@ Data load_data(const ClassifierRunOptions& o) {
     std::map<std::string, int64_t> taken;
     for (size_t i = 0; i < set.rows().size(); ++i) {
       const auto& r = set.rows()[i];
+      if (!o.config.classes.empty() && !contains(o.config.classes, r.label)) continue;
       if (s == 0 && r.split == data::Split::kValidation && r.source == "real") {
         val_rows.push_back(static_cast<int64_t>(i));
         val_labels.push_back(real.class_index(r.label));
       }
       if (r.split != data::Split::kTrain) continue;  // val/test of every set stay out
+      if (s == 0 && !o.config.real_train) continue;  // CAS: synthetic images only
       const auto it = std::find(d.classes.begin(), d.classes.end(), r.label);
       if (it == d.classes.end()) {
         throw ConfigError(
@@ -215,7 +218,9 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
                                     ? class_weights(data.train_labels, classes).to(options.device)
                                     : torch::Tensor();
   const int64_t steps_per_epoch =
-      std::max<int64_t>(1, data.train_images.size(0) / config.batch_size);
+      config.steps_per_epoch > 0
+          ? config.steps_per_epoch
+          : std::max<int64_t>(1, data.train_images.size(0) / config.batch_size);
   const int64_t total_steps = steps_per_epoch * config.epochs;
   const int64_t warmup = static_cast<int64_t>(config.warmup_epochs * steps_per_epoch);
 
@@ -312,7 +317,9 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
     }
     const eval::Metrics m = eval::compute_metrics(labels, probs, classes);
     const double seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
-    if (m.balanced_accuracy > best) {
+    // CAS keeps the last epoch: choosing it on real validation images would let real data pick
+    // among the synthetic-trained models.
+    if (m.balanced_accuracy > best || config.keep_last_epoch) {
       best = m.balanced_accuracy;
       best_epoch = epoch;
       torch::serialize::OutputArchive archive;

@@ -74,6 +74,15 @@ GanRun read_gan_run(const fs::path& run_dir) {
 }
 
 fs::path find_checkpoint(const GanUnit& unit, int64_t step) {
+  if (step == kBestCheckpoint) {
+    const fs::path best = unit.dir / "best" / "checkpoint.pt";
+    if (fs::exists(best)) return best;
+    throw CheckpointError(describe_problem(
+        "--checkpoint best for GAN " + unit.name + " in " + unit.dir.string(), "no best checkpoint",
+        "a run trained with --eval-every (it keeps best/checkpoint.pt)",
+        "Pass a step or leave --checkpoint out for the latest, or train with --eval-every N "
+        "--eval-features MODEL."));
+  }
   const fs::path dir = unit.dir / "checkpoints";
   std::vector<fs::path> found;
   std::error_code ec;

@@ -38,8 +38,12 @@ struct GanRun {
 // Reads RUN_DIR/config.json. ConfigError when RUN_DIR is not a skingan GAN run.
 GanRun read_gan_run(const std::filesystem::path& run_dir);
 
-// UNIT/checkpoints/step_NNNNNNN.pt for `step`, or the latest when step < 0. CheckpointError
-// when there is none (saying which steps exist and how to make one).
+// `generate --checkpoint best`: the checkpoint with the lowest KID of train-gan --eval-every.
+inline constexpr int64_t kBestCheckpoint = -2;
+
+// UNIT/checkpoints/step_NNNNNNN.pt for `step`, the latest when step is -1, UNIT/best/checkpoint.pt
+// for kBestCheckpoint. CheckpointError when there is none (saying which steps exist and how to
+// make one).
 std::filesystem::path find_checkpoint(const GanUnit& unit, int64_t step);
 
 // The models of one checkpoint, in eval mode on `device`. generator_ema is null when the run

@@ -100,6 +100,18 @@ void validate(const GanConfig& c) {
   if (c.steps < 1 || c.epochs < 0)
     refuse("--steps/--epochs", std::to_string(c.steps) + "/" + std::to_string(c.epochs),
            "at least one step");
+  if (c.eval_every < 0 || (c.eval_every > 0 && c.eval_features.empty())) {
+    throw ConfigError(describe_problem(
+        "--eval-every " + std::to_string(c.eval_every),
+        c.eval_every < 0 ? "a negative interval" : "no feature model",
+        "0 (off), or a step interval together with --eval-features MODEL",
+        "Train a classifier on the real set (`skingan train-classifier`) and pass its folder "
+        "with --eval-features."));
+  }
+  if (c.eval_images < 4) {
+    throw ConfigError(describe_problem("--eval-images " + std::to_string(c.eval_images),
+                                       "fewer than 4", "at least 4 (KID's minimum)", ""));
+  }
   if (c.log_every < 1 || c.sample_every < 1 || c.checkpoint_every < 1) {
     refuse("--log-every/--sample-every/--checkpoint-every", "a value < 1", "positive step counts");
   }
@@ -135,6 +147,9 @@ nlohmann::json to_json(const GanConfig& c) {
           {"sample_every", c.sample_every},
           {"checkpoint_every", c.checkpoint_every},
           {"keep_checkpoints", c.keep_checkpoints},
+          {"eval_every", c.eval_every},
+          {"eval_features", c.eval_features},
+          {"eval_images", c.eval_images},
           {"per_class", c.per_class},
           {"classes", c.classes}};
 }
@@ -165,6 +180,10 @@ GanConfig gan_config_from_json(const nlohmann::json& j) {
   c.sample_every = j.at("sample_every");
   c.checkpoint_every = j.at("checkpoint_every");
   c.keep_checkpoints = j.at("keep_checkpoints");
+  // Absent in runs written before scoring during training existed.
+  c.eval_every = j.value("eval_every", int64_t{0});
+  c.eval_features = j.value("eval_features", std::string());
+  c.eval_images = j.value("eval_images", int64_t{250});
   c.per_class = j.at("per_class");
   c.classes = j.at("classes").get<std::vector<std::string>>();
   return c;

@@ -46,6 +46,11 @@ struct GanConfig {
   int keep_checkpoints = 3;
   bool per_class = false;            // dcgan only: one GAN per class
   std::vector<std::string> classes;  // with per_class (or to restrict a conditional run)
+  // Scoring during training (train/gan_evaluator.h): every eval_every steps, eval_images EMA
+  // samples per class against the real validation images in eval_features' space; 0 = off.
+  int64_t eval_every = 0;
+  std::string eval_features;  // a model folder from train-classifier or a TorchScript file
+  int64_t eval_images = 250;
 };
 
 // Defaults that work on HAM10000 without tuning:

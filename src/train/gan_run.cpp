@@ -4,7 +4,9 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <map>
+#include <memory>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -14,12 +16,14 @@
 #include "core/progress.h"
 #include "core/signals.h"
 #include "data/prepared_set.h"
+#include "eval/feature_model.h"
 #include "io/files.h"
 #include "io/image_codec.h"
 #include "io/jsonl.h"
 #include "io/tensor_image.h"
 #include "report/image_grid.h"
 #include "report/line_chart.h"
+#include "train/gan_evaluator.h"
 #include "train/gan_trainer.h"
 
 namespace fs = std::filesystem;
@@ -95,6 +99,52 @@ void write_loss_curve(const fs::path& unit_dir, const std::string& name) {
   chart.smoothing = std::max<int>(1, static_cast<int>(d.x.size() / 50));
   io::write_file_atomic(unit_dir / "loss_curve.png",
                         io::encode_png(report::line_chart({d, g}, chart)));
+}
+
+// KID of the EMA generator over steps (train-gan --eval-every).
+void write_kid_curve(const fs::path& unit_dir, const std::string& name) {
+  report::Series kid{"KID (mean over classes)", {}, {}, cv::Scalar(40, 140, 40)};
+  std::ifstream in(unit_dir / "metrics.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.contains("kid")) continue;
+    kid.x.push_back(j.at("step"));
+    kid.y.push_back(j.at("kid"));
+  }
+  if (kid.x.size() < 2) return;
+  report::ChartOptions chart;
+  chart.title = "KID against the real validation images: " + name;
+  chart.x_label = "step";
+  io::write_file_atomic(unit_dir / "kid_curve.png",
+                        io::encode_png(report::line_chart({kid}, chart)));
+}
+
+// The validation images each label of a unit is scored against (--eval-every).
+std::vector<std::pair<std::string, torch::Tensor>> eval_reference(
+    const data::PreparedSet& set, const torch::Tensor& all_images,
+    const std::vector<std::string>& row_labels, const std::vector<std::string>& classes) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& label : row_labels) {
+    std::vector<int64_t> rows;
+    for (size_t i = 0; i < set.rows().size(); ++i) {
+      const auto& r = set.rows()[i];
+      if (r.source != "real" || r.split != data::Split::kValidation) continue;
+      const bool wanted = label == "all"
+                              ? std::find(classes.begin(), classes.end(), r.label) != classes.end()
+                              : r.label == label;
+      if (wanted) rows.push_back(static_cast<int64_t>(i));
+    }
+    if (rows.size() < 4) {
+      throw ConfigError(describe_problem(
+          "--eval-every: class '" + label + "'",
+          std::to_string(rows.size()) + " real validation images in " + set.dir().string(),
+          "at least 4 (KID's minimum)",
+          "Leave the class out with --classes, or drop --eval-every."));
+    }
+    out.emplace_back(label, all_images.index_select(0, torch::tensor(rows, torch::kLong)));
+  }
+  return out;
 }
 
 cv::Mat sample_grid(GanTrainer& trainer, const std::vector<std::string>& row_labels,
@@ -212,6 +262,19 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
     }
   }
 
+  // Everything that can refuse happens before the run folder is touched.
+  const torch::Tensor all_images = set.load_images();  // uint8 [N,3,S,S], CPU
+  std::unique_ptr<eval::FeatureModel> eval_features;
+  std::vector<std::vector<std::pair<std::string, torch::Tensor>>> eval_references;
+  if (config.eval_every > 0) {
+    eval_features = std::make_unique<eval::FeatureModel>(
+        eval::FeatureModel::open(config.eval_features, options.device));
+    eval_features->check_compatible("the set " + options.set_dir.string(), set.image_size(),
+                                    classes);
+    for (const auto& u : units) {
+      eval_references.push_back(eval_reference(set, all_images, u.row_labels, classes));
+    }
+  }
   fs::create_directories(options.run_dir);
   nlohmann::json run_config = {{"gan", to_json(config)},
                                {"set", fs::absolute(options.set_dir).string()},
@@ -219,7 +282,6 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
                                {"classes", classes}};
   io::write_file_atomic(config_path, run_config.dump(2) + "\n");
 
-  const torch::Tensor all_images = set.load_images();  // uint8 [N,3,S,S], CPU
   install_stop_handlers();
   GanRunResult result;
   std::map<std::string, int64_t> done;
@@ -230,7 +292,8 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
   std::vector<cv::Mat> final_tiles;  // per-class: each class's row of EMA samples
   cv::Mat final_grid;
 
-  for (const auto& unit : units) {
+  for (size_t unit_index = 0; unit_index < units.size(); ++unit_index) {
+    const Unit& unit = units[unit_index];
     GanConfig unit_config = config;
     unit_config.seed = unit.seed;
     // Small classes get batches no larger than their image count (uniform sampling has no
@@ -251,6 +314,17 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
       if (!checkpoint.empty()) trainer.load(checkpoint);
     }
     io::keep_jsonl_up_to(unit.dir / "metrics.jsonl", "step", trainer.step());
+    std::unique_ptr<GanEvaluator> evaluator;
+    double best_kid = std::numeric_limits<double>::infinity();
+    if (eval_features) {
+      evaluator =
+          std::make_unique<GanEvaluator>(*eval_features, eval_references[unit_index],
+                                         config.eval_images, unit.seed + 77, config.latent_dim);
+      const fs::path best_json = unit.dir / "best" / "best.json";
+      if (options.resume && fs::exists(best_json)) {
+        best_kid = nlohmann::json::parse(io::read_file(best_json)).at("kid").get<double>();
+      }
+    }
     bar.advance(std::min(trainer.step(), unit.steps));
     std::ofstream metrics(unit.dir / "metrics.jsonl", std::ios::app);
     auto interval_start = std::chrono::steady_clock::now();
@@ -279,7 +353,8 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
       ++interval_steps;
       bar.advance();
       const bool last = m.step == unit.steps;
-      if (m.step % config.log_every == 0 || last) {
+      const bool evaluate_now = evaluator && (m.step % config.eval_every == 0 || last);
+      if (m.step % config.log_every == 0 || last || evaluate_now) {
         const auto now = std::chrono::steady_clock::now();
         const double seconds = std::chrono::duration<double>(now - interval_start).count();
         nlohmann::json line = {{"step", m.step},
@@ -287,14 +362,30 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
                                {"g_loss", m.g_loss},
                                {"d_real", m.d_real},
                                {"d_fake", m.d_fake},
+                               {"r_t", m.r_t},
                                {"grad_norm_d", m.grad_norm_d},
                                {"grad_norm_g", m.grad_norm_g},
                                {"images_per_second",
                                 interval_steps * unit_config.batch_size / std::max(seconds, 1e-9)}};
         if (config.r1_gamma > 0) line["r1"] = m.r1;
         if (m.aux_accuracy >= 0) line["aux_accuracy"] = m.aux_accuracy;
+        if (evaluate_now) {
+          const auto eval_start = std::chrono::steady_clock::now();
+          line.update(evaluator->evaluate(trainer));
+          line["eval_seconds"] =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
+          if (line.at("kid").get<double>() < best_kid) {
+            // The best generator so far by KID: `generate --checkpoint best`.
+            best_kid = line.at("kid").get<double>();
+            fs::create_directories(unit.dir / "best");
+            trainer.save(unit.dir / "best" / "checkpoint.pt");
+            io::write_file_atomic(
+                unit.dir / "best" / "best.json",
+                nlohmann::json({{"step", m.step}, {"kid", best_kid}}).dump(2) + "\n");
+          }
+        }
         metrics << line.dump() << "\n" << std::flush;
-        interval_start = now;
+        interval_start = std::chrono::steady_clock::now();  // evaluation time is not training
         interval_steps = 0;
       }
       if (m.step % config.sample_every == 0 || last) {
@@ -306,6 +397,7 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
       if (m.step % config.checkpoint_every == 0 || last) {
         save();
         write_loss_curve(unit.dir, unit.name);
+        write_kid_curve(unit.dir, unit.name);
         write_status(options.run_dir, units, done, "running");
       }
     }

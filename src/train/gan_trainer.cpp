@@ -136,6 +136,7 @@ GanStepMetrics GanTrainer::train_step() {
   m.grad_norm_d = grad_norm(discriminator_->parameters());
   optimizer_d_->step();
   m.d_real = score(config_.loss, d_real.logits.detach());
+  m.r_t = d_real.logits.detach().sign().mean().item<double>();
   m.d_fake = score(config_.loss, d_fake.logits.detach());
 
   // Generator update on the same fakes (as pytorch/examples' DCGAN: one G forward per step).

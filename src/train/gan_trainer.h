@@ -23,6 +23,9 @@ struct GanStepMetrics {
   int64_t step = 0;  // steps done after this one
   double d_loss = 0, g_loss = 0;
   double d_real = 0, d_fake = 0;  // mean sigmoid(D) for bce, mean raw logit otherwise
+  // Karras et al. 2020's overfitting heuristic r_t = E[sign(D(real))] on this batch: near 0
+  // while D generalises, towards 1 as it memorises the training images.
+  double r_t = 0;
   double grad_norm_d = 0, grad_norm_g = 0;
   double r1 = 0;             // R1 penalty (before its weight), 0 when off
   double aux_accuracy = -1;  // ACGAN class head accuracy on real images, -1 otherwise

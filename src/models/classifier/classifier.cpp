@@ -171,11 +171,17 @@ ClassifierImpl::ClassifierImpl(const ClassifierOptions& o) : options_(o) {
   }
 }
 
-torch::Tensor ClassifierImpl::forward(const torch::Tensor& x) {
+torch::Tensor ClassifierImpl::forward(const torch::Tensor& x) { return classify(features(x)); }
+
+torch::Tensor ClassifierImpl::features(const torch::Tensor& x) {
   torch::Tensor h = backbone_ ? backbone_->forward({x}).toTensor()         // [N,F] or [N,C,s,s]
                               : features_->forward(x);                     // [N,C,s,s]
   if (h.dim() == 4) h = torch::adaptive_avg_pool2d(h, {1, 1}).flatten(1);  // [N,C]
-  return head_->forward(dropout_->forward(h));                             // [N,K]
+  return h;
+}
+
+torch::Tensor ClassifierImpl::classify(const torch::Tensor& features) {
+  return head_->forward(dropout_->forward(features));  // [N,F] -> [N,K]
 }
 
 torch::Tensor normalize_images(const torch::Tensor& images) {

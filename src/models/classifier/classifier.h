@@ -43,6 +43,11 @@ class ClassifierImpl : public torch::nn::Module {
   explicit ClassifierImpl(const ClassifierOptions& options);
   // x: float [N,3,S,S] normalised (see normalize_images) -> logits [N,K]
   torch::Tensor forward(const torch::Tensor& x);
+  // x as for forward -> the penultimate layer (pooled features before dropout and the head)
+  // [N,F]: the feature space `skingan score` measures generators in.
+  torch::Tensor features(const torch::Tensor& x);
+  // features [N,F] -> logits [N,K] (dropout, then the head).
+  torch::Tensor classify(const torch::Tensor& features);
   const ClassifierOptions& options() const { return options_; }
   // Also switches the TorchScript backbone (its BatchNorm and dropout) between modes.
   void train(bool on = true) override;

@@ -1,0 +1,474 @@
+#include "eval/generator_score.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <numeric>
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "core/random.h"
+#include "core/text.h"
+#include "data/prepared_set.h"
+#include "eval/feature_model.h"
+#include "eval/generative_metrics.h"
+#include "io/csv.h"
+#include "io/files.h"
+
+namespace fs = std::filesystem;
+
+namespace skingan::eval {
+namespace {
+
+constexpr double kNearCopyQuantile = 0.01;
+constexpr const char* kFeatureSpaceNote =
+    "FID and KID depend on the feature space: numbers in a domain classifier's feature space are "
+    "comparable with each other and with the real floor printed beside them, but not comparable "
+    "with Inception-v3 FIDs in papers.";
+
+// Manifest row indices of one class, per role.
+struct ClassRows {
+  std::vector<int64_t> synthetic_all, synthetic_used, train, reference, floor, test;
+};
+
+std::string format(double value, const char* spec = "%.4g") {
+  if (std::isnan(value)) return "-";
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), spec, value);
+  return buffer;
+}
+
+torch::Tensor rows_tensor(const std::vector<int64_t>& rows) {
+  return torch::tensor(rows, torch::kLong);
+}
+
+// Pixels as feature vectors: uint8 [n,3,S,S] -> float [n,3*S*S] in [0,1].
+torch::Tensor pixel_vectors(const torch::Tensor& images) {
+  return images.flatten(1).to(torch::kFloat).div(255.0);
+}
+
+double recall_of(const torch::Tensor& probabilities, int64_t class_index) {
+  if (probabilities.size(0) == 0) return std::nan("");
+  return (probabilities.argmax(1) == class_index).to(torch::kDouble).mean().item<double>();
+}
+
+// Nearest same-class training image of every synthetic image, and the near-copy threshold from
+// the real test images' nearest training distances.
+struct CopyAudit {
+  torch::Tensor distance, index;  // per synthetic image (index into the class's train rows)
+  double threshold = 0;           // 1st percentile of the real test -> train distances
+  double synthetic_share = 0, real_share = 0;
+  nlohmann::json to_json(int64_t real_count) const {
+    return {{"threshold", threshold},
+            {"synthetic_near_copy_share", synthetic_share},
+            {"synthetic_near_copies", (distance < threshold).sum().item<int64_t>()},
+            {"real_test_near_copy_share", real_share},
+            {"real_test_images", real_count},
+            {"median_synthetic_distance", linear_quantile(distance, 0.5)}};
+  }
+};
+
+CopyAudit audit_copies(const torch::Tensor& synthetic, const torch::Tensor& train,
+                       const torch::Tensor& test) {
+  CopyAudit a;
+  std::tie(a.distance, a.index) = nearest_neighbours(synthetic, train);
+  const torch::Tensor real_distance = nearest_neighbours(test, train).first;
+  a.threshold = linear_quantile(real_distance, kNearCopyQuantile);
+  a.synthetic_share = (a.distance < a.threshold).to(torch::kDouble).mean().item<double>();
+  a.real_share = (real_distance < a.threshold).to(torch::kDouble).mean().item<double>();
+  return a;
+}
+
+void require_count(const std::string& what, int64_t have, int64_t need, const std::string& why) {
+  if (have >= need) return;
+  throw ConfigError(describe_problem(what, std::to_string(have) + " images",
+                                     "at least " + std::to_string(need) + " (" + why + ")",
+                                     "Score more synthetic images, or leave the class out with "
+                                     "--classes."));
+}
+
+}  // namespace
+
+nlohmann::json distribution_metrics(const at::Tensor& real, const at::Tensor& synthetic,
+                                    const ScoreOptions& s, int64_t fid_min_count,
+                                    bool with_neighbourhoods) {
+  nlohmann::json j = {{"real", real.size(0)}, {"synthetic", synthetic.size(0)}};
+  j["fid"] = std::min(real.size(0), synthetic.size(0)) >= std::max<int64_t>(2, fid_min_count)
+                 ? nlohmann::json(frechet_distance(real, synthetic))
+                 : nlohmann::json(nullptr);
+  const KidEstimate kid =
+      kernel_inception_distance(real, synthetic, s.kid_subsets, s.kid_subset_size, s.seed);
+  j["kid"] = {{"mean", kid.mean},
+              {"std", kid.std},
+              {"subsets", kid.subsets},
+              {"subset_size", kid.subset_size}};
+  if (with_neighbourhoods) {
+    const PrecisionRecall pr = precision_recall(real, synthetic, s.pr_k);
+    const DensityCoverage dc = density_coverage(real, synthetic, s.dc_k);
+    j["precision"] = pr.precision;
+    j["recall"] = pr.recall;
+    j["density"] = dc.density;
+    j["coverage"] = dc.coverage;
+  }
+  return j;
+}
+
+nlohmann::json score_synthetic_set(const ScoreOptions& o) {
+  const std::vector<std::string> splits = {"train", "val", "test"};
+  if (!contains(splits, o.split)) {
+    throw ConfigError(describe_problem("--split " + o.split, "unknown", "val, test or train", ""));
+  }
+  if (fs::exists(o.output) && !o.force) {
+    throw ConfigError(describe_problem("output " + o.output.string(), "already exists",
+                                       "a new folder", "Pass --force to replace it."));
+  }
+  const data::PreparedSet real = data::PreparedSet::open(o.real);
+  const data::PreparedSet synthetic = data::PreparedSet::open(o.synthetic);
+  if (synthetic.image_size() != real.image_size()) {
+    throw ConfigError(describe_problem("synthetic set " + o.synthetic.string(),
+                                       std::to_string(synthetic.image_size()) + " px",
+                                       std::to_string(real.image_size()) + " px like the real set",
+                                       "Generate or prepare it at the real set's size."));
+  }
+
+  // Which rows play which part, per class.
+  bool has_synthetic_rows = false;
+  for (const auto& r : synthetic.rows()) has_synthetic_rows |= r.source == "synthetic";
+  std::map<std::string, ClassRows> by_class;
+  for (size_t i = 0; i < synthetic.rows().size(); ++i) {
+    const auto& r = synthetic.rows()[i];
+    if (has_synthetic_rows && r.source != "synthetic") continue;
+    if (!contains(real.classes(), r.label)) {
+      throw ConfigError(describe_problem(
+          "synthetic set " + o.synthetic.string(), "images of class '" + r.label + "'",
+          "only classes of the real set " + o.real.string() + " (" + join(real.classes()) + ")",
+          "Score it against the real set its generator was trained on."));
+    }
+    by_class[r.label].synthetic_all.push_back(static_cast<int64_t>(i));
+  }
+  std::vector<std::string> classes;
+  if (o.classes.empty()) {
+    for (const auto& c : real.classes()) {
+      if (by_class.count(c)) classes.push_back(c);
+    }
+  } else {
+    classes = o.classes;
+  }
+  if (classes.empty()) {
+    throw ConfigError(describe_problem("synthetic set " + o.synthetic.string(), "no images",
+                                       "synthetic images of at least one class",
+                                       "Generate some with `skingan generate`."));
+  }
+  for (const auto& c : classes) {
+    if (!contains(real.classes(), c)) {
+      throw ConfigError(describe_problem("--classes: class '" + c + "'",
+                                         "not a class of " + o.real.string(),
+                                         "one of: " + join(real.classes()), ""));
+    }
+    if (by_class[c].synthetic_all.empty()) {
+      throw ConfigError(describe_problem("class '" + c + "'",
+                                         "no synthetic images in " + o.synthetic.string(),
+                                         "synthetic images of every scored class",
+                                         "Generate images of it, or leave it out with --classes."));
+    }
+  }
+  // The floor: another real split against the same reference (train, or val when the reference
+  // is train itself).
+  const std::string floor_split = o.split == "train" ? "val" : "train";
+  for (size_t i = 0; i < real.rows().size(); ++i) {
+    const auto& r = real.rows()[i];
+    if (r.source != "real" || !by_class.count(r.label)) continue;
+    ClassRows& rows = by_class[r.label];
+    const std::string split = data::split_name(r.split);
+    if (split == "train") rows.train.push_back(static_cast<int64_t>(i));
+    if (split == o.split) rows.reference.push_back(static_cast<int64_t>(i));
+    if (split == "test") rows.test.push_back(static_cast<int64_t>(i));
+    if (split == floor_split) rows.floor.push_back(static_cast<int64_t>(i));
+  }
+  SplitMix rng(o.seed);
+  const int64_t neighbourhood_need = std::max(o.pr_k, o.dc_k) + 1;
+  const int64_t need =
+      std::max<int64_t>({neighbourhood_need, minimum_samples(GenerativeMetric::kKid),
+                         minimum_samples(GenerativeMetric::kFid)});
+  const std::string need_why = "KID needs 4, precision/recall k+1 = " + std::to_string(o.pr_k + 1) +
+                               ", density/coverage k+1 = " + std::to_string(o.dc_k + 1);
+  for (const auto& c : classes) {
+    ClassRows& rows = by_class[c];
+    const std::string where = "class '" + c + "' of " + o.real.string();
+    require_count(where + ", split " + o.split, static_cast<int64_t>(rows.reference.size()), need,
+                  need_why);
+    require_count(where + ", split " + floor_split, static_cast<int64_t>(rows.floor.size()), need,
+                  need_why);
+    require_count(where + ", split train", static_cast<int64_t>(rows.train.size()), 1,
+                  "the copy audit's training images");
+    require_count(where + ", split test (the copy audit's real reference)",
+                  static_cast<int64_t>(rows.test.size()), 1, "one real test image at least");
+    // Comparable counts: at most the class's real training count (the floor's sample size).
+    const int64_t cap =
+        o.max_per_class > 0 ? o.max_per_class : static_cast<int64_t>(rows.train.size());
+    rows.synthetic_used = rows.synthetic_all;
+    rng.shuffle(rows.synthetic_used);
+    rows.synthetic_used.resize(std::min<size_t>(rows.synthetic_used.size(), cap));
+    std::sort(rows.synthetic_used.begin(), rows.synthetic_used.end());
+    require_count("class '" + c + "' of the synthetic set " + o.synthetic.string(),
+                  static_cast<int64_t>(rows.synthetic_used.size()), need, need_why);
+  }
+
+  const FeatureModel features = FeatureModel::open(o.features, o.device);
+  features.check_compatible("the real set " + o.real.string(), real.image_size(), classes);
+  std::unique_ptr<FeatureModel> separate_classifier;
+  if (!o.classifier.empty()) {
+    separate_classifier =
+        std::make_unique<FeatureModel>(FeatureModel::open(o.classifier, o.device));
+    if (!separate_classifier->has_classifier()) {
+      throw ConfigError(describe_problem("--classifier " + o.classifier.string(),
+                                         "a TorchScript file", "a skingan model folder", ""));
+    }
+    separate_classifier->check_compatible("the real set " + o.real.string(), real.image_size(),
+                                          classes);
+  }
+  const FeatureModel* classifier = separate_classifier
+                                       ? separate_classifier.get()
+                                       : (features.has_classifier() ? &features : nullptr);
+
+  // Features of every image involved, one pass per set.
+  const torch::Tensor real_images = real.load_images(), synthetic_images = synthetic.load_images();
+  std::vector<int64_t> real_needed, synthetic_needed;
+  for (const auto& c : classes) {
+    const ClassRows& r = by_class[c];
+    for (const auto* v : {&r.train, &r.reference, &r.floor, &r.test}) {
+      real_needed.insert(real_needed.end(), v->begin(), v->end());
+    }
+    synthetic_needed.insert(synthetic_needed.end(), r.synthetic_all.begin(), r.synthetic_all.end());
+  }
+  std::sort(real_needed.begin(), real_needed.end());
+  real_needed.erase(std::unique(real_needed.begin(), real_needed.end()), real_needed.end());
+  spdlog::info("score: features of {} real and {} synthetic images ({})", real_needed.size(),
+               synthetic_needed.size(), features.description());
+  torch::Tensor real_probabilities, synthetic_probabilities;
+  const torch::Tensor real_subset = real_images.index_select(0, rows_tensor(real_needed));
+  const torch::Tensor synthetic_subset =
+      synthetic_images.index_select(0, rows_tensor(synthetic_needed));
+  const torch::Tensor real_features = features.extract(real_subset);
+  const torch::Tensor synthetic_features = features.extract(synthetic_subset);
+  if (classifier) {
+    classifier->extract(real_subset, 256, &real_probabilities);
+    classifier->extract(synthetic_subset, 256, &synthetic_probabilities);
+  }
+  // Manifest row -> row of the feature matrices.
+  std::map<int64_t, int64_t> real_at, synthetic_at;
+  for (size_t i = 0; i < real_needed.size(); ++i) real_at[real_needed[i]] = static_cast<int64_t>(i);
+  for (size_t i = 0; i < synthetic_needed.size(); ++i)
+    synthetic_at[synthetic_needed[i]] = static_cast<int64_t>(i);
+  auto pick = [](const torch::Tensor& m, const std::map<int64_t, int64_t>& at,
+                 const std::vector<int64_t>& rows) {
+    std::vector<int64_t> idx;
+    for (int64_t r : rows) idx.push_back(at.at(r));
+    return m.index_select(0, rows_tensor(idx));
+  };
+
+  nlohmann::json per_class = nlohmann::json::object();
+  std::vector<torch::Tensor> all_ref, all_floor, all_used;
+  std::vector<NearestPairs> pairs;
+  std::string nearest_csv = io::csv_line(
+      {"synthetic_id", "label", "nearest_train_id_features", "feature_distance",
+       "near_copy_features", "nearest_train_id_pixels", "pixel_distance", "near_copy_pixels"});
+  double conditional_sum = 0, conditional_floor_sum = 0;
+  int64_t near_feature = 0, near_pixel = 0, synthetic_total = 0;
+  for (const auto& c : classes) {
+    const ClassRows& r = by_class[c];
+    const torch::Tensor ref = pick(real_features, real_at, r.reference);
+    const torch::Tensor floor = pick(real_features, real_at, r.floor);
+    const torch::Tensor train = pick(real_features, real_at, r.train);
+    const torch::Tensor test = pick(real_features, real_at, r.test);
+    const torch::Tensor used = pick(synthetic_features, synthetic_at, r.synthetic_used);
+    const torch::Tensor all = pick(synthetic_features, synthetic_at, r.synthetic_all);
+    all_ref.push_back(ref);
+    all_floor.push_back(floor);
+    all_used.push_back(used);
+    nlohmann::json entry = {{"score", distribution_metrics(ref, used, o)},
+                            {"floor", distribution_metrics(ref, floor, o)},
+                            {"synthetic_images", r.synthetic_all.size()}};
+    if (classifier) {
+      const int64_t index =
+          std::find(classifier->classes().begin(), classifier->classes().end(), c) -
+          classifier->classes().begin();
+      entry["conditional_accuracy"] =
+          recall_of(pick(synthetic_probabilities, synthetic_at, r.synthetic_used), index);
+      entry["conditional_accuracy_floor"] =
+          recall_of(pick(real_probabilities, real_at, r.reference), index);
+      conditional_sum += entry["conditional_accuracy"].get<double>();
+      conditional_floor_sum += entry["conditional_accuracy_floor"].get<double>();
+    }
+    // Copy audit over every synthetic image of the class, in both spaces.
+    const CopyAudit in_features = audit_copies(all, train, test);
+    const torch::Tensor train_pixels =
+        pixel_vectors(real_images.index_select(0, rows_tensor(r.train)));
+    const torch::Tensor all_images = synthetic_images.index_select(0, rows_tensor(r.synthetic_all));
+    const CopyAudit in_pixels =
+        audit_copies(pixel_vectors(all_images), train_pixels,
+                     pixel_vectors(real_images.index_select(0, rows_tensor(r.test))));
+    entry["memorisation"] = {
+        {"features", in_features.to_json(static_cast<int64_t>(r.test.size()))},
+        {"pixels", in_pixels.to_json(static_cast<int64_t>(r.test.size()))},
+        {"reference", "real test images of the class vs its real training images, 1st percentile"}};
+    near_feature += (in_features.distance < in_features.threshold).sum().item<int64_t>();
+    near_pixel += (in_pixels.distance < in_pixels.threshold).sum().item<int64_t>();
+    synthetic_total += static_cast<int64_t>(r.synthetic_all.size());
+    for (size_t i = 0; i < r.synthetic_all.size(); ++i) {
+      const int64_t fi = in_features.index[static_cast<int64_t>(i)].item<int64_t>();
+      const int64_t pi = in_pixels.index[static_cast<int64_t>(i)].item<int64_t>();
+      const double fd = in_features.distance[static_cast<int64_t>(i)].item<double>();
+      const double pd = in_pixels.distance[static_cast<int64_t>(i)].item<double>();
+      nearest_csv += io::csv_line(
+          {synthetic.rows()[r.synthetic_all[i]].id, c, real.rows()[r.train[fi]].id,
+           format(fd, "%.6g"), fd < in_features.threshold ? "1" : "0", real.rows()[r.train[pi]].id,
+           format(pd, "%.6g"), pd < in_pixels.threshold ? "1" : "0"});
+    }
+    // The closest pairs in feature space, for the picture.
+    const torch::Tensor order = in_features.distance.argsort();
+    NearestPairs p;
+    p.label = c;
+    std::vector<int64_t> syn_rows, real_rows;
+    for (int64_t i = 0; i < std::min<int64_t>(o.pairs_per_class, order.size(0)); ++i) {
+      const int64_t s_i = order[i].item<int64_t>();
+      syn_rows.push_back(r.synthetic_all[s_i]);
+      real_rows.push_back(r.train[in_features.index[s_i].item<int64_t>()]);
+      p.distances.push_back(in_features.distance[s_i].item<double>());
+      p.near_copy.push_back(p.distances.back() < in_features.threshold);
+    }
+    p.synthetic = synthetic_images.index_select(0, rows_tensor(syn_rows));
+    p.real = real_images.index_select(0, rows_tensor(real_rows));
+    pairs.push_back(std::move(p));
+    per_class[c] = std::move(entry);
+  }
+  const torch::Tensor ref_all = torch::cat(all_ref), floor_all = torch::cat(all_floor),
+                      used_all = torch::cat(all_used);
+  nlohmann::json overall = {
+      {"score", distribution_metrics(ref_all, used_all, o)},
+      {"floor", distribution_metrics(ref_all, floor_all, o)},
+      {"memorisation",
+       {{"synthetic_images", synthetic_total},
+        {"near_copies_features", near_feature},
+        {"near_copies_pixels", near_pixel},
+        {"near_copy_share_features", static_cast<double>(near_feature) / synthetic_total},
+        {"near_copy_share_pixels", static_cast<double>(near_pixel) / synthetic_total}}}};
+  const double k = static_cast<double>(classes.size());
+  if (classifier) {
+    overall["conditional_accuracy"] = conditional_sum / k;
+    overall["conditional_accuracy_floor"] = conditional_floor_sum / k;
+  }
+
+  nlohmann::json scores = {
+      {"synthetic", fs::absolute(o.synthetic).lexically_normal().string()},
+      {"real", fs::absolute(o.real).lexically_normal().string()},
+      {"reference_split", o.split},
+      {"floor", "real " + floor_split + " split vs real " + o.split + " split"},
+      {"feature_space", features.to_json()},
+      {"feature_space_description", features.description()},
+      {"note", kFeatureSpaceNote},
+      {"classifier", classifier ? classifier->to_json() : nlohmann::json(nullptr)},
+      {"classes", classes},
+      {"per_class", per_class},
+      {"overall", overall},
+      {"settings",
+       {{"kid_subsets", o.kid_subsets},
+        {"kid_subset_size", o.kid_subset_size},
+        {"precision_recall_k", o.pr_k},
+        {"density_coverage_k", o.dc_k},
+        {"max_per_class", o.max_per_class},
+        {"synthetic_per_class",
+         o.max_per_class > 0 ? "at most max_per_class" : "at most the class's real training count"},
+        {"near_copy_quantile", kNearCopyQuantile},
+        {"seed", o.seed}}}};
+
+  io::remove_stale_staging(o.output);
+  io::StagingDir staging(o.output);
+  if (o.cas) {
+    CasRequest request{o.real, o.synthetic, classes, staging.path() / "cas"};
+    scores["cas"] = o.cas(request);
+  } else {
+    scores["cas"] = {{"computed", false}, {"reason", "not requested (--no-cas)"}};
+  }
+  io::write_file_in_staging(staging.path() / "nearest.csv", nearest_csv);
+  io::write_file_in_staging(staging.path() / "scores.json", scores.dump(2) + "\n");
+  io::write_file_in_staging(staging.path() / "scores.md", scores_markdown(scores));
+  if (o.extra_outputs) o.extra_outputs(staging.path(), scores, pairs);
+  staging.commit(o.force);
+  return scores;
+}
+
+std::string scores_markdown(const nlohmann::json& s) {
+  auto number = [](const nlohmann::json& j, const char* spec = "%.4g") {
+    return j.is_number() ? format(j.get<double>(), spec) : std::string("-");
+  };
+  auto pair = [&](const nlohmann::json& score, const nlohmann::json& floor, const char* key,
+                  double scale = 1, const char* spec = "%.3g") {
+    auto get = [&](const nlohmann::json& m) {
+      const nlohmann::json& v =
+          std::string(key) == "kid" ? m.at("kid").at("mean") : m.value(key, nlohmann::json());
+      return v.is_number() ? format(v.get<double>() * scale, spec) : std::string("-");
+    };
+    return get(score) + " (" + get(floor) + ")";
+  };
+  std::string md = "# Generator quality: " + s.at("synthetic").get<std::string>() + "\n\n";
+  md += "Against the real " + s.at("reference_split").get<std::string>() + " split of " +
+        s.at("real").get<std::string>() + ". In brackets: the real floor (" +
+        s.at("floor").get<std::string>() + "), computed the same way.\n\n";
+  md += "Feature space: " + s.at("feature_space_description").get<std::string>() + ". " +
+        s.at("note").get<std::string>() + "\n\n";
+  md +=
+      "| class | synthetic / real images | FID | KID x 1000 | precision | recall | density | "
+      "coverage | conditional accuracy | near-copies (features / pixels) |\n";
+  md += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  auto row = [&](const std::string& name, const nlohmann::json& e, const std::string& copies) {
+    const auto& sc = e.at("score");
+    const auto& fl = e.at("floor");
+    return "| " + name + " | " + std::to_string(sc.at("synthetic").get<int64_t>()) + " / " +
+           std::to_string(sc.at("real").get<int64_t>()) + " | " + pair(sc, fl, "fid") + " | " +
+           pair(sc, fl, "kid", 1000) + " | " + pair(sc, fl, "precision", 1, "%.2f") + " | " +
+           pair(sc, fl, "recall", 1, "%.2f") + " | " + pair(sc, fl, "density", 1, "%.2f") + " | " +
+           pair(sc, fl, "coverage", 1, "%.2f") + " | " +
+           number(e.value("conditional_accuracy", nlohmann::json()), "%.2f") + " (" +
+           number(e.value("conditional_accuracy_floor", nlohmann::json()), "%.2f") + ") | " +
+           copies + " |\n";
+  };
+  for (const auto& c : s.at("classes")) {
+    const auto& e = s.at("per_class").at(c.get<std::string>());
+    const auto& m = e.at("memorisation");
+    const std::string copies =
+        format(100 * m.at("features").at("synthetic_near_copy_share").get<double>(), "%.1f") +
+        "% / " +
+        format(100 * m.at("pixels").at("synthetic_near_copy_share").get<double>(), "%.1f") +
+        "% (real test " +
+        format(100 * m.at("features").at("real_test_near_copy_share").get<double>(), "%.1f") + "%)";
+    md += row(c.get<std::string>(), e, copies);
+  }
+  const auto& o = s.at("overall");
+  const auto& om = o.at("memorisation");
+  md += row("**all**", o,
+            format(100 * om.at("near_copy_share_features").get<double>(), "%.1f") + "% / " +
+                format(100 * om.at("near_copy_share_pixels").get<double>(), "%.1f") + "%");
+  md += "\nKID is the mean over " + std::to_string(s.at("settings").at("kid_subsets").get<int>()) +
+        " subsets; its standard deviation is in scores.json. Conditional accuracy: the feature "
+        "classifier's recall on the synthetic images of the class (in brackets: on the real "
+        "images). Near-copies: synthetic images closer to a training image of their class than "
+        "the 1st percentile of the real test images' nearest-training distances.\n";
+  const auto& cas = s.at("cas");
+  if (cas.value("computed", false)) {
+    md += "\nCAS (train on synthetic only, test on real test images): balanced accuracy " +
+          number(cas.at("synthetic_balanced_accuracy"), "%.3f") + " against " +
+          number(cas.at("real_balanced_accuracy"), "%.3f") +
+          " for the same classifier trained on the real training split with the same budget "
+          "(ratio " +
+          number(cas.at("ratio"), "%.2f") + ").\n";
+  } else {
+    md += "\nCAS: not computed (" + cas.value("reason", std::string("?")) + ").\n";
+  }
+  return md;
+}
+
+}  // namespace skingan::eval

@@ -1,0 +1,55 @@
+#include "train/gan_evaluator.h"
+
+#include <torch/torch.h>
+
+#include "eval/generative_metrics.h"
+#include "eval/generator_score.h"
+
+namespace skingan::train {
+
+GanEvaluator::GanEvaluator(const eval::FeatureModel& features,
+                           const std::vector<std::pair<std::string, at::Tensor>>& reference,
+                           int64_t images_per_class, uint64_t seed, int64_t latent_dim)
+    : features_(features) {
+  for (const auto& [label, images] : reference) {
+    labels_.push_back(label);
+    reference_features_.push_back(features_.extract(images));
+  }
+  // Its own generator, so evaluating never moves the training RNG (resume stays exact).
+  at::Generator rng = at::make_generator<at::CPUGeneratorImpl>(seed);
+  noise_ = torch::randn({images_per_class, latent_dim}, rng, torch::kFloat);
+}
+
+nlohmann::json GanEvaluator::evaluate(GanTrainer& trainer) const {
+  eval::ScoreOptions settings;
+  settings.kid_subsets = 50;
+  nlohmann::json kid_per_class = nlohmann::json::object(), fid_per_class = nlohmann::json::object();
+  double kid_sum = 0, kid_std_sum = 0, fid_sum = 0;
+  int64_t fid_count = 0;
+  for (size_t k = 0; k < labels_.size(); ++k) {
+    const torch::Tensor labels =
+        torch::full({noise_.size(0)}, static_cast<int64_t>(k), torch::kLong);
+    const torch::Tensor images = trainer.generate(noise_, labels, /*use_ema=*/true);  // [-1,1]
+    const torch::Tensor pixels =
+        images.add(1).mul(127.5).round().clamp(0, 255).to(torch::kCPU, torch::kByte);
+    const torch::Tensor synthetic = features_.extract(pixels);
+    const nlohmann::json m = eval::distribution_metrics(
+        reference_features_[k], synthetic, settings, kFidMinImages, /*with_neighbourhoods=*/false);
+    kid_per_class[labels_[k]] = m.at("kid").at("mean");
+    kid_sum += m.at("kid").at("mean").get<double>();
+    kid_std_sum += m.at("kid").at("std").get<double>();
+    if (!m.at("fid").is_null()) {
+      fid_per_class[labels_[k]] = m.at("fid");
+      fid_sum += m.at("fid").get<double>();
+      ++fid_count;
+    }
+  }
+  const double n = static_cast<double>(labels_.size());
+  return {{"kid", kid_sum / n},
+          {"kid_std", kid_std_sum / n},
+          {"fid", fid_count > 0 ? nlohmann::json(fid_sum / fid_count) : nlohmann::json(nullptr)},
+          {"kid_per_class", kid_per_class},
+          {"fid_per_class", fid_per_class}};
+}
+
+}  // namespace skingan::train

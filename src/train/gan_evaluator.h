@@ -1,0 +1,41 @@
+// Scoring a generator while it trains (`train-gan --eval-every N`): the EMA generator draws
+// `images_per_class` images of each class from a fixed noise stream, and their features are
+// compared with the real validation images of the class: KID per class (FID too where both
+// sides have at least kFidMinImages), and their mean over classes, which picks the best
+// checkpoint. The cost is one generation and one feature pass per evaluation.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+#include <nlohmann/json.hpp>
+
+#include "eval/feature_model.h"
+#include "train/gan_trainer.h"
+
+namespace skingan::train {
+
+class GanEvaluator {
+ public:
+  static constexpr int64_t kFidMinImages = 100;
+
+  // reference: per label the generator draws (row_labels, in label order), real validation
+  // images uint8 [n,3,S,S]; "all" for an unconditional generator means every class pooled.
+  GanEvaluator(const eval::FeatureModel& features,
+               const std::vector<std::pair<std::string, at::Tensor>>& reference,
+               int64_t images_per_class, uint64_t seed, int64_t latent_dim);
+
+  // {"kid": mean over classes, "kid_std": mean of the per-class stds, "fid": mean or null,
+  //  "kid_per_class": {label: mean}, "fid_per_class": {label: value}} for trainer's EMA G.
+  nlohmann::json evaluate(GanTrainer& trainer) const;
+
+ private:
+  const eval::FeatureModel& features_;
+  std::vector<std::string> labels_;
+  std::vector<at::Tensor> reference_features_;  // float [n,F] per label
+  at::Tensor noise_;                            // [images_per_class, latent], fixed
+};
+
+}  // namespace skingan::train
