@@ -165,7 +165,7 @@ struct ScoreArgs {
   int64_t max_per_class = 0;
   int kid_subsets = 100;
   int64_t kid_subset_size = 1000;
-  bool no_cas = false;
+  bool no_cas = false, skip_small_classes = false;
   int64_t cas_epochs = 5, cas_width = 32;
   std::uint64_t seed = 1;
   bool force = false;

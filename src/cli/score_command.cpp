@@ -81,6 +81,9 @@ CLI::App* add_score_command(CLI::App& app, ScoreArgs& args) {
   cmd->add_option("--kid-subset-size", args.kid_subset_size, "KID subset size at most (1000)")
       ->check(CLI::Range(int64_t{2}, int64_t{100000}));
   cmd->add_flag("--no-cas", args.no_cas, "skip CAS (it trains two classifiers)");
+  cmd->add_flag("--skip-small-classes", args.skip_small_classes,
+                "leave out (and list) classes with too few images for a metric instead of "
+                "refusing");
   cmd->add_option("--cas-epochs", args.cas_epochs, "CAS classifier epochs (5)")
       ->check(CLI::Range(int64_t{1}, int64_t{1000}));
   cmd->add_option("--cas-width", args.cas_width, "CAS classifier width (32)")
@@ -102,6 +105,7 @@ eval::ScoreOptions to_score_options(const ScoreArgs& args, const Runtime& runtim
   o.kid_subsets = args.kid_subsets;
   o.kid_subset_size = args.kid_subset_size;
   o.seed = args.seed;
+  o.skip_small_classes = args.skip_small_classes;
   o.output = args.output;
   o.force = args.force;
   o.device = runtime.device;
@@ -116,6 +120,7 @@ eval::ScoreOptions to_score_options(const ScoreArgs& args, const Runtime& runtim
   }
   o.extra_outputs = [](const std::filesystem::path& staging, const nlohmann::json&,
                        const std::vector<eval::NearestPairs>& pairs) {
+    if (pairs.empty()) return;
     io::write_file_in_staging(staging / "nearest_pairs.png", io::encode_png(pairs_picture(pairs)));
   };
   return o;
@@ -123,6 +128,11 @@ eval::ScoreOptions to_score_options(const ScoreArgs& args, const Runtime& runtim
 
 int run_score(const ScoreArgs& args, const Runtime& runtime) {
   const nlohmann::json s = eval::score_synthetic_set(to_score_options(args, runtime));
+  if (s.at("classes").empty()) {
+    std::printf("nothing scored: no class has enough images (%s/scores.json lists why)\n",
+                args.output.c_str());
+    return 0;
+  }
   std::printf("feature space: %s\n", s.at("feature_space_description").get<std::string>().c_str());
   std::printf("score against the real %s split; (floor) = %s\n\n",
               s.at("reference_split").get<std::string>().c_str(),

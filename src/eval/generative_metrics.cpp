@@ -47,13 +47,17 @@ torch::Tensor covariance(const torch::Tensor& x, const torch::Tensor& mean) {
   return centred.t().matmul(centred) / static_cast<double>(x.size(0) - 1);
 }
 
-// Unbiased MMD^2 between x [m,D] and y [m,D] with the cubic polynomial kernel.
-double mmd2_polynomial(const torch::Tensor& x, const torch::Tensor& y) {
+// Unbiased MMD^2 between x [m,D] and y [m,D] with the cubic polynomial kernel. The products run
+// in float (twice the speed of double; the kernel values are O(1) and their float error ~1e-7),
+// the cube and the sums in double.
+double mmd2_polynomial(const torch::Tensor& x_in, const torch::Tensor& y_in) {
+  const torch::Tensor x = x_in.to(torch::kFloat), y = y_in.to(torch::kFloat);
   const double d = static_cast<double>(x.size(1));
   const double m = static_cast<double>(x.size(0));
-  const torch::Tensor kxx = (x.matmul(x.t()) / d + 1).pow(3);
-  const torch::Tensor kyy = (y.matmul(y.t()) / d + 1).pow(3);
-  const torch::Tensor kxy = (x.matmul(y.t()) / d + 1).pow(3);
+  auto kernel = [&](const torch::Tensor& a, const torch::Tensor& b) {
+    return (a.matmul(b.t()).to(torch::kDouble) / d + 1).pow(3);
+  };
+  const torch::Tensor kxx = kernel(x, x), kyy = kernel(y, y), kxy = kernel(x, y);
   const double sum_xx = (kxx.sum() - kxx.diagonal().sum()).item<double>();
   const double sum_yy = (kyy.sum() - kyy.diagonal().sum()).item<double>();
   return (sum_xx + sum_yy) / (m * (m - 1)) - 2 * kxy.mean().item<double>();

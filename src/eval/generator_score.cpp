@@ -195,17 +195,10 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
                          minimum_samples(GenerativeMetric::kFid)});
   const std::string need_why = "KID needs 4, precision/recall k+1 = " + std::to_string(o.pr_k + 1) +
                                ", density/coverage k+1 = " + std::to_string(o.dc_k + 1);
+  nlohmann::json left_out = nlohmann::json::object();
+  std::vector<std::string> kept;
   for (const auto& c : classes) {
     ClassRows& rows = by_class[c];
-    const std::string where = "class '" + c + "' of " + o.real.string();
-    require_count(where + ", split " + o.split, static_cast<int64_t>(rows.reference.size()), need,
-                  need_why);
-    require_count(where + ", split " + floor_split, static_cast<int64_t>(rows.floor.size()), need,
-                  need_why);
-    require_count(where + ", split train", static_cast<int64_t>(rows.train.size()), 1,
-                  "the copy audit's training images");
-    require_count(where + ", split test (the copy audit's real reference)",
-                  static_cast<int64_t>(rows.test.size()), 1, "one real test image at least");
     // Comparable counts: at most the class's real training count (the floor's sample size).
     const int64_t cap =
         o.max_per_class > 0 ? o.max_per_class : static_cast<int64_t>(rows.train.size());
@@ -213,9 +206,49 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
     rng.shuffle(rows.synthetic_used);
     rows.synthetic_used.resize(std::min<size_t>(rows.synthetic_used.size(), cap));
     std::sort(rows.synthetic_used.begin(), rows.synthetic_used.end());
-    require_count("class '" + c + "' of the synthetic set " + o.synthetic.string(),
-                  static_cast<int64_t>(rows.synthetic_used.size()), need, need_why);
+    const std::string where = "class '" + c + "' of " + o.real.string();
+    try {
+      require_count(where + ", split " + o.split, static_cast<int64_t>(rows.reference.size()), need,
+                    need_why);
+      require_count(where + ", split " + floor_split, static_cast<int64_t>(rows.floor.size()), need,
+                    need_why);
+      require_count(where + ", split train", static_cast<int64_t>(rows.train.size()), 1,
+                    "the copy audit's training images");
+      require_count(where + ", split test (the copy audit's real reference)",
+                    static_cast<int64_t>(rows.test.size()), 1, "one real test image at least");
+      require_count("class '" + c + "' of the synthetic set " + o.synthetic.string(),
+                    static_cast<int64_t>(rows.synthetic_used.size()), need, need_why);
+      kept.push_back(c);
+    } catch (const ConfigError& e) {
+      if (!o.skip_small_classes) throw;
+      spdlog::warn("score: class {} left out: {}", c, e.what());
+      left_out[c] = e.what();
+    }
   }
+  if (kept.empty() && o.skip_small_classes) {
+    // Nothing to measure: say so in the outputs rather than fail a whole study on small data.
+    const nlohmann::json scores = {
+        {"synthetic", fs::absolute(o.synthetic).lexically_normal().string()},
+        {"real", fs::absolute(o.real).lexically_normal().string()},
+        {"reference_split", o.split},
+        {"classes", nlohmann::json::array()},
+        {"left_out", left_out},
+        {"note", "no class has enough images to score (see left_out)"}};
+    io::remove_stale_staging(o.output);
+    io::StagingDir staging(o.output);
+    io::write_file_in_staging(staging.path() / "scores.json", scores.dump(2) + "\n");
+    io::write_file_in_staging(staging.path() / "scores.md", scores_markdown(scores));
+    staging.commit(o.force);
+    return scores;
+  }
+  if (kept.empty()) {
+    throw ConfigError(describe_problem("synthetic set " + o.synthetic.string(),
+                                       "no class with enough images to score",
+                                       "at least " + std::to_string(need) +
+                                           " images per split and synthetic set (" + need_why + ")",
+                                       "Score a larger set."));
+  }
+  classes = kept;
 
   const FeatureModel features = FeatureModel::open(o.features, o.device);
   features.check_compatible("the real set " + o.real.string(), real.image_size(), classes);
@@ -372,6 +405,7 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
       {"note", kFeatureSpaceNote},
       {"classifier", classifier ? classifier->to_json() : nlohmann::json(nullptr)},
       {"classes", classes},
+      {"left_out", left_out},
       {"per_class", per_class},
       {"overall", overall},
       {"settings",
@@ -415,6 +449,13 @@ std::string scores_markdown(const nlohmann::json& s) {
     return get(score) + " (" + get(floor) + ")";
   };
   std::string md = "# Generator quality: " + s.at("synthetic").get<std::string>() + "\n\n";
+  if (s.at("classes").empty()) {
+    md += "Nothing was scored: no class has enough images.\n\n";
+    const nlohmann::json left_out = s.value("left_out", nlohmann::json::object());
+    for (const auto& [c, why] : left_out.items())
+      md += "- " + c + ": " + why.get<std::string>() + "\n";
+    return md;
+  }
   md += "Against the real " + s.at("reference_split").get<std::string>() + " split of " +
         s.at("real").get<std::string>() + ". In brackets: the real floor (" +
         s.at("floor").get<std::string>() + "), computed the same way.\n\n";
@@ -449,6 +490,10 @@ std::string scores_markdown(const nlohmann::json& s) {
   }
   const auto& o = s.at("overall");
   const auto& om = o.at("memorisation");
+  const nlohmann::json left_out = s.value("left_out", nlohmann::json::object());
+  for (const auto& [c, why] : left_out.items()) {  // items() must not outlive left_out
+    md += "| " + c + " | left out: " + why.get<std::string>() + " | | | | | | | | |\n";
+  }
   md += row("**all**", o,
             format(100 * om.at("near_copy_share_features").get<double>(), "%.1f") + "% / " +
                 format(100 * om.at("near_copy_share_pixels").get<double>(), "%.1f") + "%");

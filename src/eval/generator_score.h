@@ -64,6 +64,9 @@ struct ScoreOptions {
   int64_t kid_subset_size = 1000;
   int64_t pr_k = 3, dc_k = 5;
   int64_t pairs_per_class = 4;
+  // Leave out (and list in scores.json "left_out", with the reason) the classes that have too
+  // few images for a metric, instead of refusing: for small data sets such as the demo data.
+  bool skip_small_classes = false;
   uint64_t seed = 1;
   CasHook cas;  // empty: CAS not computed (said so in the output)
   std::filesystem::path output;

@@ -83,6 +83,9 @@ std::map<std::string, std::string> report_images(const nlohmann::json& results,
     const fs::path samples = g["samples_png"].get<std::string>();
     if (!samples.empty() && fs::exists(samples))
       images["samples/" + g["name"].get<std::string>()] = io::read_file(samples);
+    const fs::path pairs = g.value("quality_pairs_png", std::string());
+    if (!pairs.empty() && fs::exists(pairs))
+      images["pairs/" + g["name"].get<std::string>()] = io::read_file(pairs);
   }
   for (const auto& c : real.classes()) {
     std::vector<cv::Mat> tiles = class_tiles(real, c, side);

@@ -86,14 +86,22 @@ StudyConfig preset_config(const std::string& preset) {
     c.classifier.batch_size = 32;
     c.classifier.seeds = {1, 2};
     c.evaluate.bootstrap = 200;
+    c.score.feature_epochs = 3;
+    c.score.feature_width = 16;
+    c.score.eval_every = 200;
   } else if (preset == "quick") {
     c.gans.push_back(preset_gan_arm(preset, "cgan"));
     c.classifier.epochs = 6;
     c.classifier.seeds = {1, 2};
+    c.score.eval_every = 250;
   } else {
     for (const auto& name : kGanArchs) c.gans.push_back(preset_gan_arm(preset, name));
     c.classifier.epochs = 15;
     c.classifier.seeds = {1, 2, 3};
+    c.score.feature_epochs = 10;
+    c.score.eval_every = 500;
+    c.score.cas = true;
+    c.score.cas_epochs = 5;
   }
   c.classifier.arms = default_arms(preset, c.gans);
   return c;
@@ -228,7 +236,14 @@ nlohmann::json to_json(const StudyConfig& c) {
             {"synthetic_cap", c.classifier.synthetic_cap},
             {"arms", arms},
             {"seeds", c.classifier.seeds}}},
-          {"evaluate", {{"bootstrap", c.evaluate.bootstrap}, {"tta", c.evaluate.tta}}}};
+          {"evaluate", {{"bootstrap", c.evaluate.bootstrap}, {"tta", c.evaluate.tta}}},
+          {"score",
+           {{"enabled", c.score.enabled},
+            {"feature_epochs", c.score.feature_epochs},
+            {"feature_width", c.score.feature_width},
+            {"eval_every", c.score.eval_every},
+            {"cas", c.score.cas},
+            {"cas_epochs", c.score.cas_epochs}}}};
 }
 
 }  // namespace skingan::experiment

@@ -64,6 +64,17 @@ struct EvaluateConfig {
   bool tta = false;
 };
 
+// Generator quality (`skingan score`): one feature classifier per study, trained on the real
+// training split, measures every GAN arm's synthetic set against the real floor.
+struct ScoreConfig {
+  bool enabled = true;
+  int64_t feature_epochs = 6;
+  int64_t feature_width = 32;
+  int64_t eval_every = 0;  // GAN training: score the EMA generator every N steps (0: off)
+  bool cas = false;        // CAS trains two classifiers per GAN arm
+  int64_t cas_epochs = 3;
+};
+
 struct StudyConfig {
   std::string preset;
   std::string name;
@@ -71,6 +82,7 @@ struct StudyConfig {
   std::vector<GanArmConfig> gans;
   ClassifierConfig classifier;
   EvaluateConfig evaluate;
+  ScoreConfig score;
 };
 
 // "smoke" (about a minute on the demo data), "quick" (real data at 64 px within about an hour

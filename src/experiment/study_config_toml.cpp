@@ -250,6 +250,20 @@ void read_evaluate(const Reader& r, const toml::table& t, EvaluateConfig& e) {
   }
 }
 
+void read_score(const Reader& r, const toml::table& t, ScoreConfig& s) {
+  r.check_keys(t, "score.",
+               {"enabled", "feature_epochs", "feature_width", "eval_every", "cas", "cas_epochs"});
+  for (auto&& [key, node] : t) {
+    const std::string k(key.str()), full = "score." + k;
+    if (k == "enabled") s.enabled = r.boolean(node, full);
+    if (k == "feature_epochs") s.feature_epochs = r.integer(node, full, 1, 1000);
+    if (k == "feature_width") s.feature_width = r.integer(node, full, 4, 512);
+    if (k == "eval_every") s.eval_every = r.integer(node, full, 0, INT64_MAX);
+    if (k == "cas") s.cas = r.boolean(node, full);
+    if (k == "cas_epochs") s.cas_epochs = r.integer(node, full, 1, 1000);
+  }
+}
+
 }  // namespace
 
 StudyConfig parse_study_config(const std::string& toml_text, const std::string& origin,
@@ -264,7 +278,7 @@ StudyConfig parse_study_config(const std::string& toml_text, const std::string& 
                       ". Fix the syntax (see docs/study.example.toml).");
   }
   const Reader r(origin);
-  r.check_keys(root, "", {"preset", "name", "data", "gan", "classifier", "evaluate"});
+  r.check_keys(root, "", {"preset", "name", "data", "gan", "classifier", "evaluate", "score"});
   std::string preset = default_preset;
   if (const toml::node* p = root.get("preset")) preset = r.choice(*p, "preset", preset_names());
   StudyConfig c = preset_config(preset);
@@ -277,6 +291,7 @@ StudyConfig parse_study_config(const std::string& toml_text, const std::string& 
   }
   if (const toml::node* n = root.get("evaluate"))
     read_evaluate(r, r.table(*n, "evaluate"), c.evaluate);
+  if (const toml::node* n = root.get("score")) read_score(r, r.table(*n, "score"), c.score);
   std::vector<std::string> gan_names;
   for (const auto& g : c.gans) gan_names.push_back(g.name);
   if (arm_specs.empty()) {

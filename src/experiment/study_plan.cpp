@@ -17,6 +17,8 @@ std::string number(double v) {
 
 std::string prepare_stage_name() { return "prepare"; }
 
+std::string features_stage_name() { return "features/train"; }
+
 std::string gan_stage_name(const std::string& gan, const std::string& step) {
   return "gan/" + gan + "/" + step;
 }
@@ -56,6 +58,29 @@ std::vector<Stage> plan_stages(const StudyConfig& c, const fs::path& study) {
   stages.push_back(prepare);
   const std::string real_set = out_of(prepare);
 
+  // The feature space every GAN arm is scored in: one classifier on the real training split.
+  Stage features{features_stage_name(), "model"};
+  features.resumable = true;
+  features.inputs = {prepare.name};
+  features.args = {"train-classifier",
+                   "--train",
+                   real_set,
+                   "-o",
+                   out_of(features),
+                   "--width",
+                   std::to_string(c.score.feature_width),
+                   "--epochs",
+                   std::to_string(c.score.feature_epochs),
+                   "--batch-size",
+                   std::to_string(c.classifier.batch_size),
+                   "--augment",
+                   "classic",
+                   "--balanced-sampler",
+                   "--seed",
+                   "1"};
+  if (c.score.enabled && !c.gans.empty()) stages.push_back(features);
+  const bool scoring = c.score.enabled && !c.gans.empty();
+
   std::map<std::string, std::string> synthetic_sets;
   for (const auto& g : c.gans) {
     Stage train{gan_stage_name(g.name, "train"), "run"};
@@ -71,6 +96,13 @@ std::vector<Stage> plan_stages(const StudyConfig& c, const fs::path& study) {
                   "--d-channels", std::to_string(g.channels),
                   "--seed",       std::to_string(g.seed)};
     if (per_class) train.args.push_back("--per-class");
+    if (scoring && c.score.eval_every > 0) {
+      for (const std::string& a : {std::string("--eval-every"), std::to_string(c.score.eval_every),
+                                   std::string("--eval-features"), out_of(features)}) {
+        train.args.push_back(a);
+      }
+      train.inputs.push_back(features.name);
+    }
     stages.push_back(train);
 
     Stage generate{gan_stage_name(g.name, "generate"), "set"};
@@ -88,6 +120,21 @@ std::vector<Stage> plan_stages(const StudyConfig& c, const fs::path& study) {
     }
     stages.push_back(generate);
     synthetic_sets[g.name] = out_of(generate);
+
+    if (scoring) {
+      Stage score{gan_stage_name(g.name, "score"), "scores"};
+      score.inputs = {generate.name, prepare.name, features.name};
+      score.args = {"score",  out_of(generate), "--real",
+                    real_set, "--features",     out_of(features),
+                    "-o",     out_of(score),    "--skip-small-classes"};
+      if (c.score.cas) {
+        score.args.push_back("--cas-epochs");
+        score.args.push_back(std::to_string(c.score.cas_epochs));
+      } else {
+        score.args.push_back("--no-cas");
+      }
+      stages.push_back(score);
+    }
   }
 
   const ClassifierConfig& k = c.classifier;

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "data/prepared_set.h"
+#include "eval/generator_score.h"
 #include "eval/study_statistics.h"
 #include "experiment/study_plan.h"
 #include "io/files.h"
@@ -209,7 +210,7 @@ nlohmann::json collect_results(const StudyConfig& config, const fs::path& study,
                         {"run_dir", run.string()},
                         {"synthetic_dir", syn.string()},
                         {"samples_png", sample_grid(run).string()}};
-    const std::vector<std::string> fields = {"step", "d_loss", "g_loss"};
+    const std::vector<std::string> fields = {"step", "d_loss", "g_loss", "kid"};
     if (fs::is_directory(run / "classes")) {
       for (const auto& c : classes) {
         if (fs::exists(run / "classes" / c / "metrics.jsonl")) {
@@ -218,6 +219,11 @@ nlohmann::json collect_results(const StudyConfig& config, const fs::path& study,
       }
     } else {
       j["curves"]["all classes"] = read_curve(run / "metrics.jsonl", fields);
+    }
+    const fs::path scores = stage_output(study, gan_stage_name(g.name, "score"), "scores");
+    if (fs::exists(scores / "scores.json")) {
+      j["quality"] = nlohmann::json::parse(io::read_file(scores / "scores.json"));
+      j["quality_pairs_png"] = (scores / "nearest_pairs.png").string();
     }
     if (fs::exists(syn / "manifest.csv")) {
       std::map<std::string, int> counts;
@@ -246,6 +252,14 @@ nlohmann::json collect_results(const StudyConfig& config, const fs::path& study,
 }
 
 std::string results_markdown(const nlohmann::json& r) {
+  std::string quality;
+  for (const auto& g : r["gans"]) {
+    if (!g.contains("quality")) continue;
+    std::string table = eval::scores_markdown(g["quality"]);
+    table = "\n## Generator quality: " + g["name"].get<std::string>() +
+            table.substr(table.find('\n'));  // its own title replaced by the arm's
+    quality += table;
+  }
   auto fmt = [](const nlohmann::json& summary) {
     if (!summary["mean"].is_number()) return std::string("n/a");
     char buffer[64];
@@ -315,7 +329,7 @@ std::string results_markdown(const nlohmann::json& r) {
                   s["attempts"].get<int>());
     md += buffer;
   }
-  return md;
+  return md + quality;
 }
 
 }  // namespace skingan::experiment

@@ -225,6 +225,93 @@ std::string gan_section(const json& r, const std::map<std::string, std::string>&
   return h + "</section>";
 }
 
+// "score (floor)" for one metric of a class's entry in scores.json.
+std::string score_cell(const json& entry, const char* metric, double scale, const char* format) {
+  auto value = [&](const json& side) {
+    const json& v = std::string(metric) == "kid" ? side["kid"]["mean"] : side.value(metric, json());
+    return v.is_number() ? num(json(v.get<double>() * scale), format) : std::string("n/a");
+  };
+  return "<td>" + value(entry["score"]) + "<br><span class=\"note\">" + value(entry["floor"]) +
+         "</span></td>";
+}
+
+std::string quality_section(const json& r, const std::map<std::string, std::string>& images) {
+  std::string h = "<section id=\"quality\"><h2>Generator quality</h2>";
+  bool any = false;
+  for (const auto& g : r["gans"]) {
+    if (!g.contains("quality")) continue;
+    any = true;
+    const json& q = g["quality"];
+    const std::string name = g["name"].get<std::string>();
+    const json left_out = q.value("left_out", json::object());  // items() must not outlive it
+    if (q["classes"].empty()) {
+      h += "<h3>" + escape_xml(name) + "</h3><p>Not scored: no class has enough images.</p>";
+      for (const auto& [c, why] : left_out.items()) {
+        h += "<p class=\"note\">" + escape_xml(c) + ": " + esc(why) + "</p>";
+      }
+      continue;
+    }
+    h += "<h3>" + escape_xml(name) + "</h3><p class=\"note\">Against the real " +
+         esc(q["reference_split"]) + " split; under each value the real floor (" + esc(q["floor"]) +
+         "). Feature space: " + esc(q["feature_space_description"]) + ". " + esc(q["note"]) +
+         "</p><table><thead><tr><th>class</th><th>synthetic</th><th>KID &times; 1000</th>"
+         "<th>FID</th><th>precision</th><th>recall</th><th>coverage</th><th>conditional "
+         "accuracy</th><th>near-copies</th></tr></thead><tbody>";
+    auto row = [&](const std::string& label, const json& e, const json& copies) {
+      const json cond = e.value("conditional_accuracy", json());
+      const json cond_floor = e.value("conditional_accuracy_floor", json());
+      return "<tr><td>" + escape_xml(label) + "</td><td>" + esc(e["score"]["synthetic"]) + "</td>" +
+             score_cell(e, "kid", 1000, "%.2f") + score_cell(e, "fid", 1, "%.2f") +
+             score_cell(e, "precision", 1, "%.2f") + score_cell(e, "recall", 1, "%.2f") +
+             score_cell(e, "coverage", 1, "%.2f") + "<td>" + num(cond, "%.2f") +
+             "<br><span class=\"note\">" + num(cond_floor, "%.2f") + "</span></td><td>" +
+             num(copies.is_number() ? json(100 * copies.get<double>()) : json(), "%.1f") +
+             "%</td></tr>";
+    };
+    for (const auto& c : q["classes"]) {
+      const json& e = q["per_class"][c.get<std::string>()];
+      h += row(c.get<std::string>(), e, e["memorisation"]["features"]["synthetic_near_copy_share"]);
+    }
+    h += row("all", q["overall"], q["overall"]["memorisation"]["near_copy_share_features"]);
+    h += "</tbody></table>";
+    for (const auto& [c, why] : left_out.items()) {
+      h += "<p class=\"note\">" + escape_xml(c) + " left out: " + esc(why) + "</p>";
+    }
+    if (q["cas"].value("computed", false)) {
+      h += "<p>CAS (trained on synthetic images only, tested on real test images): balanced "
+           "accuracy " +
+           num(q["cas"]["synthetic_balanced_accuracy"]) + " against " +
+           num(q["cas"]["real_balanced_accuracy"]) +
+           " trained on real images with the same "
+           "budget (ratio " +
+           num(q["cas"]["ratio"], "%.2f") + ").</p>";
+    }
+    // KID over training steps, per unit, where train-gan scored during training.
+    std::vector<SvgSeries> kid;
+    const json curves = g.value("curves", json::object());
+    for (const auto& [unit, points] : curves.items()) {
+      SvgSeries s{unit};
+      for (const auto& p : points) {
+        if (!p.contains("kid")) continue;
+        s.x.push_back(p["step"].get<double>());
+        s.y.push_back(p["kid"].get<double>());
+      }
+      if (!s.x.empty()) kid.push_back(s);
+    }
+    if (!kid.empty()) {
+      SvgChartOptions o = wide_chart(name +
+                                     ": KID of the EMA generator against the real "
+                                     "validation images during training");
+      o.x_label = "step";
+      h += svg_line_chart(kid, o);
+    }
+    h += image(images, "pairs/" + name,
+               "closest synthetic | real training pairs per class (red frame: near-copy)");
+  }
+  if (!any) h += "<p>No GAN arm was scored (score.enabled = false, or no GAN arm).</p>";
+  return h + "</section>";
+}
+
 std::string samples_section(const json& r, const std::map<std::string, std::string>& images) {
   std::string h =
       "<section id=\"samples\"><h2>Real and synthetic images per class</h2><p class=\"note\">"
@@ -287,12 +374,13 @@ std::string render_study_report(const json& r, const std::map<std::string, std::
        esc(r["config"]["preset"]) + " · data " + esc(r["config"]["data"]["source"]) + "</p>";
   h += "<nav><a href=\"#answer\">answer</a><a href=\"#summary\">arms</a><a href=\"#recall\">per "
        "class</a>"
-       "<a href=\"#gan\">GANs</a><a href=\"#samples\">images</a><a href=\"#curves\">curves</a>"
+       "<a href=\"#gan\">GANs</a><a href=\"#quality\">generator quality</a><a "
+       "href=\"#samples\">images</a><a href=\"#curves\">curves</a>"
        "<a href=\"#confusion\">confusion</a><a href=\"#stages\">time</a><a "
        "href=\"#config\">configuration</a></nav>";
   h += answer_section(r) + summary_section(r) + recall_section(r) + gan_section(r, images) +
-       samples_section(r, images) + curves_section(r) + confusion_section(r, images) +
-       stages_section(r);
+       quality_section(r, images) + samples_section(r, images) + curves_section(r) +
+       confusion_section(r, images) + stages_section(r);
   h += "<section id=\"config\"><h2>Configuration and software</h2><pre>" +
        escape_xml(r["config"].dump(2)) + "</pre><pre>" +
        escape_xml(r.value("versions", json::object()).dump(2)) + "</pre></section>";

@@ -4,6 +4,8 @@
 //   summary      per-arm table (mean ± SD over seeds) and the paired differences per GAN arm
 //   recall       per-class recall per arm (chart and table)
 //   gan          GAN loss curves and final sample grids
+//   quality      generator quality per GAN arm (skingan score): per-class table beside the real
+//                floor, KID over training steps, closest synthetic/real training pairs
 //   samples      per class, real training images beside each GAN's synthetic ones
 //   curves       classifier validation curves
 //   confusion    a confusion matrix per arm
@@ -21,7 +23,8 @@
 namespace skingan::report {
 
 // `results` as written to results.json by the study; `images` PNG bytes by key:
-// "samples/<gan>", "grid/<class>", "confusion/<arm>" (missing keys are left out of the page).
+// "samples/<gan>", "pairs/<gan>", "grid/<class>", "confusion/<arm>" (missing keys are left out of
+// the page).
 std::string render_study_report(const nlohmann::json& results,
                                 const std::map<std::string, std::string>& images);
 

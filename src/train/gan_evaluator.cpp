@@ -8,12 +8,13 @@
 namespace skingan::train {
 
 GanEvaluator::GanEvaluator(const eval::FeatureModel& features,
-                           const std::vector<std::pair<std::string, at::Tensor>>& reference,
-                           int64_t images_per_class, uint64_t seed, int64_t latent_dim)
+                           const std::vector<EvalClass>& reference, int64_t images_per_class,
+                           uint64_t seed, int64_t latent_dim)
     : features_(features) {
-  for (const auto& [label, images] : reference) {
-    labels_.push_back(label);
-    reference_features_.push_back(features_.extract(images));
+  for (const auto& c : reference) {
+    labels_.push_back(c.label);
+    indices_.push_back(c.index);
+    reference_features_.push_back(features_.extract(c.images));
   }
   // Its own generator, so evaluating never moves the training RNG (resume stays exact).
   at::Generator rng = at::make_generator<at::CPUGeneratorImpl>(seed);
@@ -27,8 +28,7 @@ nlohmann::json GanEvaluator::evaluate(GanTrainer& trainer) const {
   double kid_sum = 0, kid_std_sum = 0, fid_sum = 0;
   int64_t fid_count = 0;
   for (size_t k = 0; k < labels_.size(); ++k) {
-    const torch::Tensor labels =
-        torch::full({noise_.size(0)}, static_cast<int64_t>(k), torch::kLong);
+    const torch::Tensor labels = torch::full({noise_.size(0)}, indices_[k], torch::kLong);
     const torch::Tensor images = trainer.generate(noise_, labels, /*use_ema=*/true);  // [-1,1]
     const torch::Tensor pixels =
         images.add(1).mul(127.5).round().clamp(0, 255).to(torch::kCPU, torch::kByte);

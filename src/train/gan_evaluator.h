@@ -17,14 +17,18 @@
 
 namespace skingan::train {
 
+// One label the generator draws and the real validation images it is compared with.
+struct EvalClass {
+  std::string label;  // a class, or "all" for an unconditional generator (every class pooled)
+  int64_t index = 0;  // the generator's label index
+  at::Tensor images;  // uint8 [n,3,S,S], n >= 4
+};
+
 class GanEvaluator {
  public:
   static constexpr int64_t kFidMinImages = 100;
 
-  // reference: per label the generator draws (row_labels, in label order), real validation
-  // images uint8 [n,3,S,S]; "all" for an unconditional generator means every class pooled.
-  GanEvaluator(const eval::FeatureModel& features,
-               const std::vector<std::pair<std::string, at::Tensor>>& reference,
+  GanEvaluator(const eval::FeatureModel& features, const std::vector<EvalClass>& reference,
                int64_t images_per_class, uint64_t seed, int64_t latent_dim);
 
   // {"kid": mean over classes, "kid_std": mean of the per-class stds, "fid": mean or null,
@@ -34,6 +38,7 @@ class GanEvaluator {
  private:
   const eval::FeatureModel& features_;
   std::vector<std::string> labels_;
+  std::vector<int64_t> indices_;
   std::vector<at::Tensor> reference_features_;  // float [n,F] per label
   at::Tensor noise_;                            // [images_per_class, latent], fixed
 };

@@ -120,12 +120,16 @@ void write_kid_curve(const fs::path& unit_dir, const std::string& name) {
                         io::encode_png(report::line_chart({kid}, chart)));
 }
 
-// The validation images each label of a unit is scored against (--eval-every).
-std::vector<std::pair<std::string, torch::Tensor>> eval_reference(
-    const data::PreparedSet& set, const torch::Tensor& all_images,
-    const std::vector<std::string>& row_labels, const std::vector<std::string>& classes) {
-  std::vector<std::pair<std::string, torch::Tensor>> out;
-  for (const auto& label : row_labels) {
+// The validation images each label of a unit is scored against (--eval-every). Labels with
+// fewer than 4 validation images (KID's minimum) are left out with a warning and listed in
+// `left_out`.
+std::vector<EvalClass> eval_reference(const data::PreparedSet& set, const torch::Tensor& all_images,
+                                      const std::vector<std::string>& row_labels,
+                                      const std::vector<std::string>& classes,
+                                      nlohmann::json& left_out) {
+  std::vector<EvalClass> out;
+  for (size_t k = 0; k < row_labels.size(); ++k) {
+    const std::string& label = row_labels[k];
     std::vector<int64_t> rows;
     for (size_t i = 0; i < set.rows().size(); ++i) {
       const auto& r = set.rows()[i];
@@ -136,13 +140,14 @@ std::vector<std::pair<std::string, torch::Tensor>> eval_reference(
       if (wanted) rows.push_back(static_cast<int64_t>(i));
     }
     if (rows.size() < 4) {
-      throw ConfigError(describe_problem(
-          "--eval-every: class '" + label + "'",
-          std::to_string(rows.size()) + " real validation images in " + set.dir().string(),
-          "at least 4 (KID's minimum)",
-          "Leave the class out with --classes, or drop --eval-every."));
+      const std::string why =
+          std::to_string(rows.size()) + " real validation images, fewer than KID's minimum of 4";
+      spdlog::warn("--eval-every: class {} is not scored: {}", label, why);
+      left_out[label] = why;
+      continue;
     }
-    out.emplace_back(label, all_images.index_select(0, torch::tensor(rows, torch::kLong)));
+    out.push_back({label, static_cast<int64_t>(k),
+                   all_images.index_select(0, torch::tensor(rows, torch::kLong))});
   }
   return out;
 }
@@ -265,14 +270,22 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
   // Everything that can refuse happens before the run folder is touched.
   const torch::Tensor all_images = set.load_images();  // uint8 [N,3,S,S], CPU
   std::unique_ptr<eval::FeatureModel> eval_features;
-  std::vector<std::vector<std::pair<std::string, torch::Tensor>>> eval_references;
+  std::vector<std::vector<EvalClass>> eval_references;
+  nlohmann::json eval_left_out = nlohmann::json::object();
   if (config.eval_every > 0) {
     eval_features = std::make_unique<eval::FeatureModel>(
         eval::FeatureModel::open(config.eval_features, options.device));
     eval_features->check_compatible("the set " + options.set_dir.string(), set.image_size(),
                                     classes);
     for (const auto& u : units) {
-      eval_references.push_back(eval_reference(set, all_images, u.row_labels, classes));
+      eval_references.push_back(
+          eval_reference(set, all_images, u.row_labels, classes, eval_left_out));
+    }
+    if (eval_left_out.size() == classes.size()) {
+      throw ConfigError(describe_problem(
+          "--eval-every",
+          "no class with at least 4 real validation images in " + options.set_dir.string(),
+          "validation images to score the generator against", "Drop --eval-every."));
     }
   }
   fs::create_directories(options.run_dir);
@@ -280,6 +293,7 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
                                {"set", fs::absolute(options.set_dir).string()},
                                {"set_fingerprint", set.meta().value("fingerprint", "")},
                                {"classes", classes}};
+  if (!eval_left_out.empty()) run_config["eval_left_out"] = eval_left_out;
   io::write_file_atomic(config_path, run_config.dump(2) + "\n");
 
   install_stop_handlers();

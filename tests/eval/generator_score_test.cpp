@@ -220,6 +220,13 @@ TEST_F(ScoreTest, RefusesBadInputsAndWritesNothing) {
   o = options("good", "refused_3");
   o.max_per_class = 3;
   expect_refused(o, "at least 6");
+  // Leaving small classes out instead: every class is listed with its reason, nothing scored.
+  o.skip_small_classes = true;
+  const nlohmann::json nothing = eval::score_synthetic_set(o);
+  EXPECT_TRUE(nothing.at("classes").empty());
+  EXPECT_NE(nothing.at("left_out").at("red").get<std::string>().find("at least 6"),
+            std::string::npos);
+  EXPECT_NE(io::read_file(o.output / "scores.md").find("Nothing was scored"), std::string::npos);
   // A feature model trained on another class list.
   train::ClassifierRunOptions c;
   c.train_sets = {d / "green"};

@@ -127,6 +127,9 @@ TEST(StudyConfig, TheAnnotatedExampleParses) {
   EXPECT_EQ(c.preset, "quick");
   EXPECT_EQ(c.gans.size(), 1u);
   EXPECT_EQ(c.classifier.arms.size(), 5u);
+  EXPECT_TRUE(c.score.enabled);
+  EXPECT_EQ(c.score.eval_every, 250);
+  EXPECT_FALSE(c.score.cas);
 }
 
 TEST(StudyConfig, RefusalsNameThePlaceTheKeyAndTheRemedy) {
@@ -148,6 +151,10 @@ TEST(StudyConfig, RefusalsNameThePlaceTheKeyAndTheRemedy) {
       {src + "[gan]\narms = [\"cgan\"]\n[gan.acgan]\nsteps = 5\n",
        {"gan.acgan", "does not list", "Add it to gan.arms"}},
       {src + "[gan]\nsteps = 0\n", {"gan.steps", "from 1 to", "study.toml:4"}},
+      {src + "[score]\nfeature_epochs = 0\n",
+       {"score.feature_epochs", "from 1 to", "study.toml:4"}},
+      {src + "[score]\ncas = 1\n", {"score.cas", "true or false", "study.toml:4"}},
+      {src + "[score]\nkid = 1\n", {"'score.kid'", "eval_every", "study.toml:4"}},
       {src + "[gan]\nbalance_to = \"lots\"\n",
        {"gan.balance_to", "\"max\" or a positive integer", ""}},
       {src + "[gan]\nfilter_keep = 1.5\n", {"gan.filter_keep", "a number from", ""}},

@@ -134,13 +134,18 @@ TEST_F(Study, RunsEveryStageWritesTheReportAndSkipsOnRerun) {
   EXPECT_EQ(results["baseline"], "classic");
   ASSERT_EQ(results["comparisons"].size(), 1u);
   EXPECT_EQ(results["comparisons"][0]["per_seed"].size(), 2u);
-  EXPECT_EQ(results["stages"].size(), 11u);  // prepare, 2 GAN, 2 arms x 2 seeds x 2
+  // prepare, features, 3 GAN (train, generate, score), 2 arms x 2 seeds x 2
+  EXPECT_EQ(results["stages"].size(), 13u);
+  // The GAN arm was scored (on this tiny set possibly with every class left out, said so).
+  ASSERT_TRUE(results["gans"][0].contains("quality"));
+  EXPECT_TRUE(results["gans"][0]["quality"].contains("left_out"));
+  EXPECT_NE(io::read_file(study / "report.html").find("id=\"quality\""), std::string::npos);
   EXPECT_NE(io::read_file(study / "results.md").find("| classic+cgan |"), std::string::npos);
 
   const auto before = attempts_by_stage(study);
   ASSERT_EQ(run_to_end(study_command(dir / "study.toml", study), dir / "a2.log"), 0);
   const std::string rerun = io::read_file(dir / "a2.log");
-  EXPECT_NE(rerun.find("stages run: 1, finished earlier: 10"), std::string::npos) << rerun;
+  EXPECT_NE(rerun.find("stages run: 1, finished earlier: 12"), std::string::npos) << rerun;
   auto after = attempts_by_stage(study);
   after["prepare"] = before.at("prepare");  // prepare is rechecked every time (it is cheap)
   EXPECT_EQ(after, before);
@@ -203,9 +208,11 @@ TEST_F(Study, InterruptedStudyResumesWhereItStoppedWithTheSameResults) {
   const auto attempts = attempts_by_stage(cut);
   EXPECT_EQ(attempts.at(stopped), 2) << stopped;  // rerun (resumed) once
   for (const auto& name : finished_before) {
-    if (name != "prepare") EXPECT_EQ(attempts.at(name), 1) << name << " was rerun";
+    if (name != "prepare") {
+      EXPECT_EQ(attempts.at(name), 1) << name << " was rerun";
+    }
   }
-  EXPECT_EQ(attempts.size(), 11u);
+  EXPECT_EQ(attempts.size(), 13u);
   EXPECT_EQ(attempts.at("classifier/classic+cgan/seed-2/evaluate"), 1);
   // Exact resume: every arm and seed scores as in the uninterrupted study.
   EXPECT_EQ(scores(cut), scores(whole));

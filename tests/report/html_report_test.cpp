@@ -61,9 +61,33 @@ json sample_results() {
   r["gans"] = {{{"name", "cgan"},
                 {"curves",
                  {{"all classes",
-                   {{{"step", 10}, {"d_loss", 1.0}, {"g_loss", 0.5}},
-                    {{"step", 20}, {"d_loss", 0.8}, {"g_loss", 0.7}}}}}},
+                   {{{"step", 10}, {"d_loss", 1.0}, {"g_loss", 0.5}, {"kid", 0.25}},
+                    {{"step", 20}, {"d_loss", 0.8}, {"g_loss", 0.7}, {"kid", 0.125}}}}}},
                 {"synthetic_counts", {{"mel", 3}}}}};
+  // skingan score's output for the arm (the fields the report reads).
+  const nlohmann::json side = {
+      {"synthetic", 3},   {"real", 4},      {"fid", 12.5},     {"kid", {{"mean", 0.0421}}},
+      {"precision", 0.5}, {"recall", 0.25}, {"coverage", 0.75}};
+  const nlohmann::json floor = {
+      {"synthetic", 4},   {"real", 4},     {"fid", 3.0},      {"kid", {{"mean", 0.0012}}},
+      {"precision", 0.9}, {"recall", 0.8}, {"coverage", 0.95}};
+  r["gans"][0]["quality"] = {
+      {"reference_split", "val"},
+      {"floor", "real train split vs real val split"},
+      {"feature_space_description", "skingan classifier <x>: penultimate layer, 8-d"},
+      {"note", "not comparable with Inception FIDs"},
+      {"classes", {"mel"}},
+      {"left_out", {{"vasc", "too few"}}},
+      {"per_class",
+       {{"mel",
+         {{"score", side},
+          {"floor", floor},
+          {"conditional_accuracy", 0.4},
+          {"conditional_accuracy_floor", 0.7},
+          {"memorisation", {{"features", {{"synthetic_near_copy_share", 0.02}}}}}}}}},
+      {"overall",
+       {{"score", side}, {"floor", floor}, {"memorisation", {{"near_copy_share_features", 0.02}}}}},
+      {"cas", {{"computed", false}}}};
   r["stages"] = {{{"name", "prepare"}, {"seconds", 1.5}, {"attempts", 1}}};
   r["versions"] = {{"skingan", "0.1.0"}};
   return r;
@@ -137,10 +161,18 @@ TEST(HtmlReport, HasEverySectionEscapesTextAndEmbedsImages) {
   const std::string html = report::render_study_report(
       sample_results(),
       {{"grid/mel", png(8)}, {"samples/cgan", png(8)}, {"confusion/classic", png(8)}});
-  for (const char* id : {"answer", "summary", "recall", "gan", "samples", "curves", "confusion",
-                         "stages", "config"}) {
+  for (const char* id : {"answer", "summary", "recall", "gan", "quality", "samples", "curves",
+                         "confusion", "stages", "config"}) {
     EXPECT_NE(html.find(std::string("<section id=\"") + id + "\""), std::string::npos) << id;
   }
+  // Generator quality: KID x 1000 beside its floor, the escaped feature space, the left-out
+  // class and the KID-over-steps chart.
+  const std::string quality = html.substr(html.find("id=\"quality\""));
+  EXPECT_NE(quality.find("<td>42.10<br><span class=\"note\">1.20</span></td>"), std::string::npos);
+  EXPECT_NE(quality.find("skingan classifier &lt;x&gt;"), std::string::npos);
+  EXPECT_NE(quality.find("vasc left out: too few"), std::string::npos);
+  EXPECT_NE(quality.find("KID of the EMA generator"), std::string::npos);
+  EXPECT_LT(html.find("id=\"gan\""), html.find("id=\"quality\""));
   EXPECT_LT(html.find("id=\"answer\""), html.find("id=\"summary\""));  // the answer comes first
   EXPECT_NE(html.find("test &lt;study&gt; &amp; co"), std::string::npos);
   EXPECT_EQ(html.find("test <study>"), std::string::npos);
@@ -168,8 +200,8 @@ TEST(HtmlReport, RendersInHeadlessChromiumWithoutErrors) {
   const std::string body = body_tag(dom);
   EXPECT_NE(body.find("data-report=\"ready\""), std::string::npos) << body;
   EXPECT_EQ(body.find("data-report-error"), std::string::npos) << body;
-  for (const char* id : {"answer", "summary", "recall", "gan", "samples", "curves", "confusion",
-                         "stages", "config"}) {
+  for (const char* id : {"answer", "summary", "recall", "gan", "quality", "samples", "curves",
+                         "confusion", "stages", "config"}) {
     EXPECT_NE(dom.find(std::string("id=\"") + id + "\""), std::string::npos) << id;
   }
   // A page whose image does not decode reports itself as broken: the check above can fail.
