@@ -1,6 +1,7 @@
 #include "test_util.h"
 
 #include "data/prepare.h"
+#include "train/classifier_run.h"
 #include "train/gan_run.h"
 
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "data/prepare.h"
+#include "train/classifier_run.h"
 #include "train/gan_run.h"
 
 namespace fs = std::filesystem;
@@ -89,6 +91,19 @@ std::pair<torch::Tensor, torch::Tensor> two_colour_images() {
 }
 
 fs::path source_dir() { return SKINGAN_SOURCE_DIR; }
+
+void train_tiny_classifier(const fs::path& set, const fs::path& model_dir, int width, int epochs,
+                           int batch) {
+  train::ClassifierRunOptions c;
+  c.train_sets = {set};
+  c.model_dir = model_dir;
+  c.config.arch = models::ClassifierArch::kSmallCnn;
+  c.config.width = width;
+  c.config.epochs = epochs;
+  c.config.batch_size = batch;
+  c.progress = false;
+  train::run_classifier_training(c);
+}
 
 void prepare_test_set(const std::filesystem::path& source, const std::filesystem::path& output,
                       int size) {

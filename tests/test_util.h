@@ -54,6 +54,11 @@ void prepare_test_set(const std::filesystem::path& source, const std::filesystem
 void train_tiny_gan(const std::filesystem::path& set, const std::filesystem::path& run,
                     const std::string& arch, bool per_class, int steps, int checkpoint_every);
 
+// Trains a small CNN classifier (width `width`, batch `batch`) on `set`'s training split into
+// `model_dir` for `epochs` epochs: a feature model for score and --eval-every tests.
+void train_tiny_classifier(const std::filesystem::path& set, const std::filesystem::path& model_dir,
+                           int width, int epochs, int batch);
+
 // 16 uint8 images [16,3,32,32]: reddish (label 0) and bluish (label 1) with noise, seeded.
 std::pair<torch::Tensor, torch::Tensor> two_colour_images();
 

@@ -12,9 +12,13 @@
 
 #include "augment/classic.h"
 #include "augment/diff_augment.h"
+#include "eval/feature_model.h"
+#include "eval/generative_metrics.h"
+#include "io/files.h"
 #include "models/classifier/classifier.h"
 #include "models/gan/transposed_conv.h"
 #include "train/gan_checkpoint.h"
+#include "train/gan_evaluator.h"
 #include "train/gan_trainer.h"
 
 using namespace skingan;
@@ -157,6 +161,55 @@ int main() {
     const double d = max_diff(cpu, gpu);
     check(d < 1e-3 && std::isfinite(loss.item<double>()),
           "backbone classifier cuda vs cpu, max diff " + std::to_string(d) + ", a training step");
+  }
+
+  // skingan score's pieces: a feature classifier folder loaded on CUDA gives the CPU's features,
+  // the metrics take CUDA tensors, and train-gan's evaluator scores a generator training on CUDA.
+  {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / "skingan_cuda_features";
+    fs::create_directories(dir);
+    torch::manual_seed(5);
+    const auto options = models::ClassifierOptions().num_classes(3).image_size(32).width(8);
+    models::Classifier model(options);
+    torch::serialize::OutputArchive archive;
+    model->save(archive);
+    archive.save_to((dir / "best.pt").string());
+    const nlohmann::json config = {{"model", models::to_json(options)},
+                                   {"classes", {"a", "b", "c"}},
+                                   {"train_sets", {"(device check)"}}};
+    io::write_file_atomic(dir / "config.json", config.dump());
+    const auto on_cpu = eval::FeatureModel::open(dir, torch::kCPU);
+    const auto on_gpu = eval::FeatureModel::open(dir, cuda);
+    const torch::Tensor x = torch::randint(0, 256, {48, 3, 32, 32}, torch::kByte);
+    torch::Tensor p_cpu, p_gpu;
+    const torch::Tensor f_cpu = on_cpu.extract(x, 16, &p_cpu),
+                        f_gpu = on_gpu.extract(x, 16, &p_gpu);
+    const double d = std::max(max_diff(f_cpu, f_gpu), max_diff(p_cpu, p_gpu));
+    check(d < 1e-3 && f_gpu.device().is_cpu(),
+          "feature model cuda vs cpu (features and probabilities), max diff " + std::to_string(d));
+    const double fid_cpu = eval::frechet_distance(f_cpu.slice(0, 0, 24), f_cpu.slice(0, 24));
+    const double fid_gpu =
+        eval::frechet_distance(f_gpu.slice(0, 0, 24).to(cuda), f_gpu.slice(0, 24).to(cuda));
+    check(std::abs(fid_cpu - fid_gpu) < 1e-3 * std::max(1.0, fid_cpu),
+          "FID of CUDA features " + std::to_string(fid_gpu) + " vs CPU " + std::to_string(fid_cpu));
+    train::GanConfig gan = train::default_gan_config(train::GanArch::kCgan);
+    gan.image_size = 32;
+    gan.g_channels = gan.d_channels = 8;
+    gan.batch_size = 16;
+    train::GanTrainer trainer(gan, x, torch::arange(48, torch::kLong) % 3, 3, cuda);
+    trainer.train_step();
+    std::vector<train::EvalClass> reference;
+    for (int64_t k = 0; k < 3; ++k)
+      reference.push_back({std::string(1, 'a' + k), k, x.slice(0, 16 * k, 16 * k + 16)});
+    const train::GanEvaluator evaluator(on_gpu, reference, 16, 1, gan.latent_dim);
+    const nlohmann::json scored = evaluator.evaluate(trainer);
+    check(std::isfinite(scored.at("kid").get<double>()) && scored.at("kid_per_class").size() == 3,
+          "train-gan --eval-every on CUDA: KID " + scored.at("kid").dump());
+    // Not fs::remove_all: PyTorch 2.11's wheel exports its own std::filesystem::remove_all from
+    // libtorch.so, which crashes (a call through a null pointer) when it wins symbol resolution.
+    for (const char* f : {"best.pt", "config.json"}) fs::remove(dir / f);
+    fs::remove(dir);
   }
 
   // Speed: the DCGAN step of bench_gan_step (64 px, width 64, batch 64) on this GPU.

@@ -102,8 +102,8 @@ eval::ScoreOptions to_score_options(const ScoreArgs& args, const Runtime& runtim
   o.classifier = args.classifier;
   o.classes = args.classes;
   o.max_per_class = args.max_per_class;
-  o.kid_subsets = args.kid_subsets;
-  o.kid_subset_size = args.kid_subset_size;
+  o.metrics.kid_subsets = args.kid_subsets;
+  o.metrics.kid_subset_size = args.kid_subset_size;
   o.seed = args.seed;
   o.skip_small_classes = args.skip_small_classes;
   o.output = args.output;

@@ -226,4 +226,28 @@ double linear_quantile(const at::Tensor& values, double q) {
   return low + (high - low) * (position - static_cast<double>(lower));
 }
 
+nlohmann::json distribution_metrics(const at::Tensor& real, const at::Tensor& synthetic,
+                                    const DistributionSettings& s, int64_t fid_min_count,
+                                    bool with_neighbourhoods) {
+  nlohmann::json j = {{"real", real.size(0)}, {"synthetic", synthetic.size(0)}};
+  j["fid"] = std::min(real.size(0), synthetic.size(0)) >= std::max<int64_t>(2, fid_min_count)
+                 ? nlohmann::json(frechet_distance(real, synthetic))
+                 : nlohmann::json(nullptr);
+  const KidEstimate kid =
+      kernel_inception_distance(real, synthetic, s.kid_subsets, s.kid_subset_size, s.seed);
+  j["kid"] = {{"mean", kid.mean},
+              {"std", kid.std},
+              {"subsets", kid.subsets},
+              {"subset_size", kid.subset_size}};
+  if (with_neighbourhoods) {
+    const PrecisionRecall pr = precision_recall(real, synthetic, s.pr_k);
+    const DensityCoverage dc = density_coverage(real, synthetic, s.dc_k);
+    j["precision"] = pr.precision;
+    j["recall"] = pr.recall;
+    j["density"] = dc.density;
+    j["coverage"] = dc.coverage;
+  }
+  return j;
+}
+
 }  // namespace skingan::eval

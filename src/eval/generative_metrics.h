@@ -21,6 +21,7 @@
 #include <utility>
 
 #include <ATen/core/Tensor.h>
+#include <nlohmann/json.hpp>
 
 namespace skingan::eval {
 
@@ -66,5 +67,22 @@ at::Tensor knn_radii(const at::Tensor& x, int64_t k);
 // The q-quantile (0..1) of `values` with linear interpolation between order statistics (numpy's
 // default); values must not be empty.
 double linear_quantile(const at::Tensor& values, double q);
+
+// Settings of distribution_metrics.
+struct DistributionSettings {
+  int kid_subsets = 100;
+  int64_t kid_subset_size = 1000;
+  int64_t pr_k = 3, dc_k = 5;
+  uint64_t seed = 1;
+};
+
+// Every distribution metric of one pair of feature samples (score, and train-gan's
+// --eval-every): {"real","synthetic" (counts),"fid","kid":{"mean","std","subsets",
+// "subset_size"},"precision","recall","density","coverage"}. FID is null below fid_min_count
+// images on either side; precision/recall and density/coverage are left out when
+// with_neighbourhoods is false.
+nlohmann::json distribution_metrics(const at::Tensor& real, const at::Tensor& synthetic,
+                                    const DistributionSettings& settings, int64_t fid_min_count = 2,
+                                    bool with_neighbourhoods = true);
 
 }  // namespace skingan::eval

@@ -92,30 +92,6 @@ void require_count(const std::string& what, int64_t have, int64_t need, const st
 
 }  // namespace
 
-nlohmann::json distribution_metrics(const at::Tensor& real, const at::Tensor& synthetic,
-                                    const ScoreOptions& s, int64_t fid_min_count,
-                                    bool with_neighbourhoods) {
-  nlohmann::json j = {{"real", real.size(0)}, {"synthetic", synthetic.size(0)}};
-  j["fid"] = std::min(real.size(0), synthetic.size(0)) >= std::max<int64_t>(2, fid_min_count)
-                 ? nlohmann::json(frechet_distance(real, synthetic))
-                 : nlohmann::json(nullptr);
-  const KidEstimate kid =
-      kernel_inception_distance(real, synthetic, s.kid_subsets, s.kid_subset_size, s.seed);
-  j["kid"] = {{"mean", kid.mean},
-              {"std", kid.std},
-              {"subsets", kid.subsets},
-              {"subset_size", kid.subset_size}};
-  if (with_neighbourhoods) {
-    const PrecisionRecall pr = precision_recall(real, synthetic, s.pr_k);
-    const DensityCoverage dc = density_coverage(real, synthetic, s.dc_k);
-    j["precision"] = pr.precision;
-    j["recall"] = pr.recall;
-    j["density"] = dc.density;
-    j["coverage"] = dc.coverage;
-  }
-  return j;
-}
-
 nlohmann::json score_synthetic_set(const ScoreOptions& o) {
   const std::vector<std::string> splits = {"train", "val", "test"};
   if (!contains(splits, o.split)) {
@@ -189,12 +165,15 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
     if (split == floor_split) rows.floor.push_back(static_cast<int64_t>(i));
   }
   SplitMix rng(o.seed);
-  const int64_t neighbourhood_need = std::max(o.pr_k, o.dc_k) + 1;
+  DistributionSettings metric_settings = o.metrics;
+  metric_settings.seed = o.seed;
+  const int64_t neighbourhood_need = std::max(o.metrics.pr_k, o.metrics.dc_k) + 1;
   const int64_t need =
       std::max<int64_t>({neighbourhood_need, minimum_samples(GenerativeMetric::kKid),
                          minimum_samples(GenerativeMetric::kFid)});
-  const std::string need_why = "KID needs 4, precision/recall k+1 = " + std::to_string(o.pr_k + 1) +
-                               ", density/coverage k+1 = " + std::to_string(o.dc_k + 1);
+  const std::string need_why =
+      "KID needs 4, precision/recall k+1 = " + std::to_string(o.metrics.pr_k + 1) +
+      ", density/coverage k+1 = " + std::to_string(o.metrics.dc_k + 1);
   nlohmann::json left_out = nlohmann::json::object();
   std::vector<std::string> kept;
   for (const auto& c : classes) {
@@ -322,8 +301,8 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
     all_ref.push_back(ref);
     all_floor.push_back(floor);
     all_used.push_back(used);
-    nlohmann::json entry = {{"score", distribution_metrics(ref, used, o)},
-                            {"floor", distribution_metrics(ref, floor, o)},
+    nlohmann::json entry = {{"score", distribution_metrics(ref, used, metric_settings)},
+                            {"floor", distribution_metrics(ref, floor, metric_settings)},
                             {"synthetic_images", r.synthetic_all.size()}};
     if (classifier) {
       const int64_t index =
@@ -381,8 +360,8 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
   const torch::Tensor ref_all = torch::cat(all_ref), floor_all = torch::cat(all_floor),
                       used_all = torch::cat(all_used);
   nlohmann::json overall = {
-      {"score", distribution_metrics(ref_all, used_all, o)},
-      {"floor", distribution_metrics(ref_all, floor_all, o)},
+      {"score", distribution_metrics(ref_all, used_all, metric_settings)},
+      {"floor", distribution_metrics(ref_all, floor_all, metric_settings)},
       {"memorisation",
        {{"synthetic_images", synthetic_total},
         {"near_copies_features", near_feature},
@@ -409,10 +388,10 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
       {"per_class", per_class},
       {"overall", overall},
       {"settings",
-       {{"kid_subsets", o.kid_subsets},
-        {"kid_subset_size", o.kid_subset_size},
-        {"precision_recall_k", o.pr_k},
-        {"density_coverage_k", o.dc_k},
+       {{"kid_subsets", o.metrics.kid_subsets},
+        {"kid_subset_size", o.metrics.kid_subset_size},
+        {"precision_recall_k", o.metrics.pr_k},
+        {"density_coverage_k", o.metrics.dc_k},
         {"max_per_class", o.max_per_class},
         {"synthetic_per_class",
          o.max_per_class > 0 ? "at most max_per_class" : "at most the class's real training count"},

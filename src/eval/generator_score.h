@@ -33,6 +33,8 @@
 #include <c10/core/Device.h>
 #include <nlohmann/json.hpp>
 
+#include "eval/generative_metrics.h"
+
 namespace skingan::eval {
 
 // The closest synthetic/real pairs of one class, closest first.
@@ -60,9 +62,7 @@ struct ScoreOptions {
   std::filesystem::path classifier;  // conditional accuracy; empty: `features` when a folder
   std::vector<std::string> classes;  // empty: every class with synthetic images
   int64_t max_per_class = 0;         // 0: the class's real training count
-  int kid_subsets = 100;
-  int64_t kid_subset_size = 1000;
-  int64_t pr_k = 3, dc_k = 5;
+  DistributionSettings metrics;      // KID subsets, k of precision/recall and density/coverage
   int64_t pairs_per_class = 4;
   // Leave out (and list in scores.json "left_out", with the reason) the classes that have too
   // few images for a metric, instead of refusing: for small data sets such as the demo data.
@@ -82,14 +82,6 @@ struct ScoreOptions {
 // images, a feature model of another image size or class list, a non-TorchScript file, too few
 // images for a metric (which, and how many are needed).
 nlohmann::json score_synthetic_set(const ScoreOptions& options);
-
-// Distribution metrics of one pair of feature samples (score, and train-gan's --eval-every):
-// {"real","synthetic" (counts),"fid","kid":{"mean","std","subsets","subset_size"},"precision",
-// "recall","density","coverage"}. FID is null below fid_min_count images on either side, and
-// precision/recall and density/coverage when with_neighbourhoods is false.
-nlohmann::json distribution_metrics(const at::Tensor& real, const at::Tensor& synthetic,
-                                    const ScoreOptions& settings, int64_t fid_min_count = 2,
-                                    bool with_neighbourhoods = true);
 
 // The score table as Markdown (scores.md).
 std::string scores_markdown(const nlohmann::json& scores);

@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 
 #include "eval/generative_metrics.h"
-#include "eval/generator_score.h"
 
 namespace skingan::train {
 
@@ -22,7 +21,7 @@ GanEvaluator::GanEvaluator(const eval::FeatureModel& features,
 }
 
 nlohmann::json GanEvaluator::evaluate(GanTrainer& trainer) const {
-  eval::ScoreOptions settings;
+  eval::DistributionSettings settings;
   settings.kid_subsets = 50;
   nlohmann::json kid_per_class = nlohmann::json::object(), fid_per_class = nlohmann::json::object();
   double kid_sum = 0, kid_std_sum = 0, fid_sum = 0;

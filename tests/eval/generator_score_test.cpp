@@ -70,15 +70,7 @@ class ScoreTest : public ::testing::Test {
     prepare_folders(d / "good_src", d / "good");
     prepare_folders(d / "swapped_src", d / "swapped");
     // The feature model: a small classifier trained on the real training split.
-    train::ClassifierRunOptions c;
-    c.train_sets = {d / "real"};
-    c.model_dir = d / "features";
-    c.config.arch = models::ClassifierArch::kSmallCnn;
-    c.config.width = 8;
-    c.config.epochs = 4;
-    c.config.batch_size = 16;
-    c.progress = false;
-    train::run_classifier_training(c);
+    test::train_tiny_classifier(d / "real", d / "features", 8, 4, 16);
   }
   static void TearDownTestSuite() { delete dir_; }
 
@@ -88,7 +80,7 @@ class ScoreTest : public ::testing::Test {
     o.real = dir_->path() / "real";
     o.features = dir_->path() / "features";
     o.output = dir_->path() / out;
-    o.kid_subsets = 20;
+    o.metrics.kid_subsets = 20;
     return o;
   }
   static test::TempDir* dir_;
@@ -228,15 +220,7 @@ TEST_F(ScoreTest, RefusesBadInputsAndWritesNothing) {
             std::string::npos);
   EXPECT_NE(io::read_file(o.output / "scores.md").find("Nothing was scored"), std::string::npos);
   // A feature model trained on another class list.
-  train::ClassifierRunOptions c;
-  c.train_sets = {d / "green"};
-  c.model_dir = d / "green_features";
-  c.config.arch = models::ClassifierArch::kSmallCnn;
-  c.config.width = 4;
-  c.config.epochs = 1;
-  c.config.batch_size = 8;
-  c.progress = false;
-  train::run_classifier_training(c);
+  test::train_tiny_classifier(d / "green", d / "green_features", 4, 1, 8);
   o = options("good", "refused_4");
   o.features = d / "green_features";
   expect_refused(o, "no class 'blue'");

@@ -67,7 +67,8 @@ class GenerateTest : public ::testing::Test {
   }
   static std::map<std::string, int64_t> real_train_counts() {
     std::map<std::string, int64_t> counts;
-    for (const auto& r : data::PreparedSet::open(*dir_ / "set").rows())
+    const auto set = data::PreparedSet::open(*dir_ / "set");  // must outlive the loop over its rows
+    for (const auto& r : set.rows())
       if (r.split == data::Split::kTrain) ++counts[r.label];
     return counts;
   }
@@ -111,7 +112,9 @@ TEST_F(GenerateTest, BalanceToMaxFillsEveryClassUpToTheLargest) {
                             return a.second < b.second;
                           })->second;
   std::map<std::string, int64_t> synthetic;
-  for (const auto& r : data::PreparedSet::open(*dir_ / "balanced").rows()) ++synthetic[r.label];
+  const auto balanced =
+      data::PreparedSet::open(*dir_ / "balanced");  // must outlive the loop over its rows
+  for (const auto& r : balanced.rows()) ++synthetic[r.label];
   for (const auto& [label, n] : real) EXPECT_EQ(n + synthetic[label], largest) << label;
 }
 

@@ -32,15 +32,7 @@ class GanEvaluatorTest : public ::testing::Test {
   void SetUp() override {
     test::write_ham_set(dir_ / "src", test::make_rows({"nv", "mel"}, 16, 2), 48, 36);
     test::prepare_test_set(dir_ / "src", dir_ / "set", 32);
-    ClassifierRunOptions c;
-    c.train_sets = {dir_ / "set"};
-    c.model_dir = dir_ / "features";
-    c.config.arch = models::ClassifierArch::kSmallCnn;
-    c.config.width = 4;
-    c.config.epochs = 1;
-    c.config.batch_size = 8;
-    c.progress = false;
-    run_classifier_training(c);
+    test::train_tiny_classifier(dir_ / "set", dir_ / "features", 4, 1, 8);
     options_.set_dir = dir_ / "set";
     options_.progress = false;
     options_.config = default_gan_config(GanArch::kCgan);
