@@ -264,9 +264,13 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
   const torch::Tensor real_subset = real_images.index_select(0, rows_tensor(real_needed));
   const torch::Tensor synthetic_subset =
       synthetic_images.index_select(0, rows_tensor(synthetic_needed));
-  const torch::Tensor real_features = features.extract(real_subset);
-  const torch::Tensor synthetic_features = features.extract(synthetic_subset);
-  if (classifier) {
+  // One pass gives features and class probabilities when the feature model is the classifier.
+  const bool same = classifier == &features;
+  const torch::Tensor real_features =
+      features.extract(real_subset, 256, same ? &real_probabilities : nullptr);
+  const torch::Tensor synthetic_features =
+      features.extract(synthetic_subset, 256, same ? &synthetic_probabilities : nullptr);
+  if (classifier && !same) {
     classifier->extract(real_subset, 256, &real_probabilities);
     classifier->extract(synthetic_subset, 256, &synthetic_probabilities);
   }
