@@ -18,7 +18,7 @@ namespace {
 cv::Mat pairs_picture(const std::vector<eval::NearestPairs>& pairs) {
   std::vector<cv::Mat> tiles;
   report::GridOptions grid;
-  grid.title = "closest synthetic | real training pairs per class (feature space); red = near-copy";
+  grid.title = "synthetic | nearest real (features); red: near-copy";
   size_t columns = 0;
   for (const auto& p : pairs) columns = std::max(columns, 2 * p.distances.size());
   grid.columns = static_cast<int>(columns);
