@@ -10,6 +10,7 @@ GanEvaluator::GanEvaluator(const eval::FeatureModel& features,
                            const std::vector<EvalClass>& reference, int64_t images_per_class,
                            uint64_t seed, int64_t latent_dim)
     : features_(features) {
+  TORCH_CHECK(!reference.empty(), "GanEvaluator needs at least one class to score");
   for (const auto& c : reference) {
     labels_.push_back(c.label);
     indices_.push_back(c.index);

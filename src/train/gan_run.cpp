@@ -334,7 +334,7 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
     io::keep_jsonl_up_to(unit.dir / "metrics.jsonl", "step", trainer.step());
     std::unique_ptr<GanEvaluator> evaluator;
     double best_kid = std::numeric_limits<double>::infinity();
-    if (eval_features) {
+    if (eval_features && !eval_references[unit_index].empty()) {  // else: left out, logged
       evaluator =
           std::make_unique<GanEvaluator>(*eval_features, eval_references[unit_index],
                                          config.eval_images, unit.seed + 77, config.latent_dim);

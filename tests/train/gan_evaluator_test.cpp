@@ -102,6 +102,44 @@ TEST_F(GanEvaluatorTest, LogsKidKeepsTheBestCheckpointAndLeavesTrainingUnchanged
   }
 }
 
+TEST(GanEvaluator, PerClassRunLeavesOutAClassWithoutEnoughValidationImages) {
+  // df has 3 lesions: at most one validation image, fewer than KID's minimum of 4.
+  test::TempDir dir;
+  auto rows = test::make_rows({"nv", "mel"}, 16, 2);
+  for (int i = 0; i < 3; ++i)
+    rows.push_back({"L_df" + std::to_string(i), "DF_" + std::to_string(i), "df"});
+  test::write_ham_set(dir / "src", rows, 48, 36);
+  test::prepare_test_set(dir / "src", dir / "set", 32);
+  test::train_tiny_classifier(dir / "set", dir / "features", 4, 1, 8);
+  GanRunOptions o;
+  o.set_dir = dir / "set";
+  o.run_dir = dir / "run";
+  o.progress = false;
+  o.config = default_gan_config(GanArch::kDcgan);
+  o.config.per_class = true;
+  o.config.g_channels = o.config.d_channels = 4;
+  o.config.latent_dim = 8;
+  o.config.batch_size = 4;
+  o.config.steps = 4;
+  o.config.sample_every = o.config.checkpoint_every = o.config.log_every = 2;
+  o.config.eval_every = 2;
+  o.config.eval_features = (dir / "features").string();
+  o.config.eval_images = 8;
+  EXPECT_TRUE(run_gan_training(o).finished);
+  const auto config = nlohmann::json::parse(io::read_file(dir / "run" / "config.json"));
+  EXPECT_TRUE(config.at("eval_left_out").contains("df"));
+  for (const auto& line : metric_lines(dir / "run" / "classes" / "df" / "metrics.jsonl")) {
+    EXPECT_FALSE(line.contains("kid")) << line.dump();
+  }
+  int scored = 0;
+  for (const auto& line : metric_lines(dir / "run" / "classes" / "mel" / "metrics.jsonl")) {
+    if (!line.contains("kid")) continue;
+    EXPECT_TRUE(line.at("kid").is_number()) << line.dump();
+    ++scored;
+  }
+  EXPECT_EQ(scored, 2);
+}
+
 TEST_F(GanEvaluatorTest, RefusesScoringWithoutAFeatureModelOrValidationImages) {
   options_.run_dir = dir_ / "refused";
   options_.config.eval_every = 2;
