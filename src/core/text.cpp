@@ -1,5 +1,8 @@
 #include "core/text.h"
 
+#include <cmath>
+#include <cstdio>
+
 #include <algorithm>
 
 namespace skingan {
@@ -12,6 +15,13 @@ std::string join(const std::vector<std::string>& items, const std::string& separ
 
 bool contains(const std::vector<std::string>& items, const std::string& item) {
   return std::find(items.begin(), items.end(), item) != items.end();
+}
+
+std::string format_number(double value, const char* spec) {
+  if (std::isnan(value)) return "-";
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), spec, value);
+  return buffer;
 }
 
 }  // namespace skingan

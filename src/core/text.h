@@ -11,4 +11,7 @@ std::string join(const std::vector<std::string>& items, const std::string& separ
 
 bool contains(const std::vector<std::string>& items, const std::string& item);
 
+// printf-formats one number ("%.4g" by default); "-" for NaN (a value that was not computed).
+std::string format_number(double value, const char* spec = "%.4g");
+
 }  // namespace skingan

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <map>
 #include <numeric>
 
@@ -13,6 +12,7 @@
 #include "core/random.h"
 #include "core/text.h"
 #include "data/prepared_set.h"
+#include "eval/copy_audit.h"
 #include "eval/feature_model.h"
 #include "eval/generative_metrics.h"
 #include "io/csv.h"
@@ -23,7 +23,6 @@ namespace fs = std::filesystem;
 namespace skingan::eval {
 namespace {
 
-constexpr double kNearCopyQuantile = 0.01;
 constexpr const char* kFeatureSpaceNote =
     "FID and KID depend on the feature space: numbers in a domain classifier's feature space are "
     "comparable with each other and with the real floor printed beside them, but not comparable "
@@ -34,52 +33,13 @@ struct ClassRows {
   std::vector<int64_t> synthetic_all, synthetic_used, train, reference, floor, test;
 };
 
-std::string format(double value, const char* spec = "%.4g") {
-  if (std::isnan(value)) return "-";
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), spec, value);
-  return buffer;
-}
-
 torch::Tensor rows_tensor(const std::vector<int64_t>& rows) {
   return torch::tensor(rows, torch::kLong);
-}
-
-// Pixels as feature vectors: uint8 [n,3,S,S] -> float [n,3*S*S] in [0,1].
-torch::Tensor pixel_vectors(const torch::Tensor& images) {
-  return images.flatten(1).to(torch::kFloat).div(255.0);
 }
 
 double recall_of(const torch::Tensor& probabilities, int64_t class_index) {
   if (probabilities.size(0) == 0) return std::nan("");
   return (probabilities.argmax(1) == class_index).to(torch::kDouble).mean().item<double>();
-}
-
-// Nearest same-class training image of every synthetic image, and the near-copy threshold from
-// the real test images' nearest training distances.
-struct CopyAudit {
-  torch::Tensor distance, index;  // per synthetic image (index into the class's train rows)
-  double threshold = 0;           // 1st percentile of the real test -> train distances
-  double synthetic_share = 0, real_share = 0;
-  nlohmann::json to_json(int64_t real_count) const {
-    return {{"threshold", threshold},
-            {"synthetic_near_copy_share", synthetic_share},
-            {"synthetic_near_copies", (distance < threshold).sum().item<int64_t>()},
-            {"real_test_near_copy_share", real_share},
-            {"real_test_images", real_count},
-            {"median_synthetic_distance", linear_quantile(distance, 0.5)}};
-  }
-};
-
-CopyAudit audit_copies(const torch::Tensor& synthetic, const torch::Tensor& train,
-                       const torch::Tensor& test) {
-  CopyAudit a;
-  std::tie(a.distance, a.index) = nearest_neighbours(synthetic, train);
-  const torch::Tensor real_distance = nearest_neighbours(test, train).first;
-  a.threshold = linear_quantile(real_distance, kNearCopyQuantile);
-  a.synthetic_share = (a.distance < a.threshold).to(torch::kDouble).mean().item<double>();
-  a.real_share = (real_distance < a.threshold).to(torch::kDouble).mean().item<double>();
-  return a;
 }
 
 void require_count(const std::string& what, int64_t have, int64_t need, const std::string& why) {
@@ -204,7 +164,9 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
       left_out[c] = e.what();
     }
   }
-  if (kept.empty() && o.skip_small_classes) {
+  // Without skip_small_classes a class with too few images has already been refused, so an empty
+  // `kept` only happens here.
+  if (kept.empty()) {
     // Nothing to measure: say so in the outputs rather than fail a whole study on small data.
     const nlohmann::json scores = {
         {"synthetic", fs::absolute(o.synthetic).lexically_normal().string()},
@@ -219,13 +181,6 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
     io::write_file_in_staging(staging.path() / "scores.md", scores_markdown(scores));
     staging.commit(o.force);
     return scores;
-  }
-  if (kept.empty()) {
-    throw ConfigError(describe_problem("synthetic set " + o.synthetic.string(),
-                                       "no class with enough images to score",
-                                       "at least " + std::to_string(need) +
-                                           " images per split and synthetic set (" + need_why + ")",
-                                       "Score a larger set."));
   }
   classes = kept;
 
@@ -331,18 +286,21 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
         {"features", in_features.to_json(static_cast<int64_t>(r.test.size()))},
         {"pixels", in_pixels.to_json(static_cast<int64_t>(r.test.size()))},
         {"reference", "real test images of the class vs its real training images, 1st percentile"}};
-    near_feature += (in_features.distance < in_features.threshold).sum().item<int64_t>();
-    near_pixel += (in_pixels.distance < in_pixels.threshold).sum().item<int64_t>();
+    near_feature += in_features.near_copies();
+    near_pixel += in_pixels.near_copies();
     synthetic_total += static_cast<int64_t>(r.synthetic_all.size());
+    const auto feature_index = in_features.index.accessor<int64_t, 1>();
+    const auto pixel_index = in_pixels.index.accessor<int64_t, 1>();
+    const auto feature_distance = in_features.distance.accessor<double, 1>();
+    const auto pixel_distance = in_pixels.distance.accessor<double, 1>();
     for (size_t i = 0; i < r.synthetic_all.size(); ++i) {
-      const int64_t fi = in_features.index[static_cast<int64_t>(i)].item<int64_t>();
-      const int64_t pi = in_pixels.index[static_cast<int64_t>(i)].item<int64_t>();
-      const double fd = in_features.distance[static_cast<int64_t>(i)].item<double>();
-      const double pd = in_pixels.distance[static_cast<int64_t>(i)].item<double>();
+      const auto at = static_cast<int64_t>(i);
+      const double fd = feature_distance[at], pd = pixel_distance[at];
       nearest_csv += io::csv_line(
-          {synthetic.rows()[r.synthetic_all[i]].id, c, real.rows()[r.train[fi]].id,
-           format(fd, "%.6g"), fd < in_features.threshold ? "1" : "0", real.rows()[r.train[pi]].id,
-           format(pd, "%.6g"), pd < in_pixels.threshold ? "1" : "0"});
+          {synthetic.rows()[r.synthetic_all[i]].id, c, real.rows()[r.train[feature_index[at]]].id,
+           format_number(fd, "%.6g"), fd < in_features.threshold ? "1" : "0",
+           real.rows()[r.train[pixel_index[at]]].id, format_number(pd, "%.6g"),
+           pd < in_pixels.threshold ? "1" : "0"});
     }
     // The closest pairs in feature space, for the picture.
     const torch::Tensor order = in_features.distance.argsort();
@@ -416,87 +374,6 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
   if (o.extra_outputs) o.extra_outputs(staging.path(), scores, pairs);
   staging.commit(o.force);
   return scores;
-}
-
-std::string scores_markdown(const nlohmann::json& s) {
-  auto number = [](const nlohmann::json& j, const char* spec = "%.4g") {
-    return j.is_number() ? format(j.get<double>(), spec) : std::string("-");
-  };
-  auto pair = [&](const nlohmann::json& score, const nlohmann::json& floor, const char* key,
-                  double scale = 1, const char* spec = "%.3g") {
-    auto get = [&](const nlohmann::json& m) {
-      const nlohmann::json& v =
-          std::string(key) == "kid" ? m.at("kid").at("mean") : m.value(key, nlohmann::json());
-      return v.is_number() ? format(v.get<double>() * scale, spec) : std::string("-");
-    };
-    return get(score) + " (" + get(floor) + ")";
-  };
-  std::string md = "# Generator quality: " + s.at("synthetic").get<std::string>() + "\n\n";
-  if (s.at("classes").empty()) {
-    md += "Nothing was scored: no class has enough images.\n\n";
-    const nlohmann::json left_out = s.value("left_out", nlohmann::json::object());
-    for (const auto& [c, why] : left_out.items())
-      md += "- " + c + ": " + why.get<std::string>() + "\n";
-    return md;
-  }
-  md += "Against the real " + s.at("reference_split").get<std::string>() + " split of " +
-        s.at("real").get<std::string>() + ". In brackets: the real floor (" +
-        s.at("floor").get<std::string>() + "), computed the same way.\n\n";
-  md += "Feature space: " + s.at("feature_space_description").get<std::string>() + ". " +
-        s.at("note").get<std::string>() + "\n\n";
-  md +=
-      "| class | synthetic / real images | FID | KID x 1000 | precision | recall | density | "
-      "coverage | conditional accuracy | near-copies (features / pixels) |\n";
-  md += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
-  auto row = [&](const std::string& name, const nlohmann::json& e, const std::string& copies) {
-    const auto& sc = e.at("score");
-    const auto& fl = e.at("floor");
-    return "| " + name + " | " + std::to_string(sc.at("synthetic").get<int64_t>()) + " / " +
-           std::to_string(sc.at("real").get<int64_t>()) + " | " + pair(sc, fl, "fid") + " | " +
-           pair(sc, fl, "kid", 1000) + " | " + pair(sc, fl, "precision", 1, "%.2f") + " | " +
-           pair(sc, fl, "recall", 1, "%.2f") + " | " + pair(sc, fl, "density", 1, "%.2f") + " | " +
-           pair(sc, fl, "coverage", 1, "%.2f") + " | " +
-           number(e.value("conditional_accuracy", nlohmann::json()), "%.2f") + " (" +
-           number(e.value("conditional_accuracy_floor", nlohmann::json()), "%.2f") + ") | " +
-           copies + " |\n";
-  };
-  for (const auto& c : s.at("classes")) {
-    const auto& e = s.at("per_class").at(c.get<std::string>());
-    const auto& m = e.at("memorisation");
-    const std::string copies =
-        format(100 * m.at("features").at("synthetic_near_copy_share").get<double>(), "%.1f") +
-        "% / " +
-        format(100 * m.at("pixels").at("synthetic_near_copy_share").get<double>(), "%.1f") +
-        "% (real test " +
-        format(100 * m.at("features").at("real_test_near_copy_share").get<double>(), "%.1f") + "%)";
-    md += row(c.get<std::string>(), e, copies);
-  }
-  const auto& o = s.at("overall");
-  const auto& om = o.at("memorisation");
-  const nlohmann::json left_out = s.value("left_out", nlohmann::json::object());
-  for (const auto& [c, why] : left_out.items()) {  // items() must not outlive left_out
-    md += "| " + c + " | left out: " + why.get<std::string>() + " | | | | | | | | |\n";
-  }
-  md += row("**all**", o,
-            format(100 * om.at("near_copy_share_features").get<double>(), "%.1f") + "% / " +
-                format(100 * om.at("near_copy_share_pixels").get<double>(), "%.1f") + "%");
-  md += "\nKID is the mean over " + std::to_string(s.at("settings").at("kid_subsets").get<int>()) +
-        " subsets; its standard deviation is in scores.json. Conditional accuracy: the feature "
-        "classifier's recall on the synthetic images of the class (in brackets: on the real "
-        "images). Near-copies: synthetic images closer to a training image of their class than "
-        "the 1st percentile of the real test images' nearest-training distances.\n";
-  const auto& cas = s.at("cas");
-  if (cas.value("computed", false)) {
-    md += "\nCAS (train on synthetic only, test on real test images): balanced accuracy " +
-          number(cas.at("synthetic_balanced_accuracy"), "%.3f") + " against " +
-          number(cas.at("real_balanced_accuracy"), "%.3f") +
-          " for the same classifier trained on the real training split with the same budget "
-          "(ratio " +
-          number(cas.at("ratio"), "%.2f") + ").\n";
-  } else {
-    md += "\nCAS: not computed (" + cas.value("reason", std::string("?")) + ").\n";
-  }
-  return md;
 }
 
 }  // namespace skingan::eval

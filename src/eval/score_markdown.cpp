@@ -1,0 +1,95 @@
+// scores.md: the table of `skingan score`, score beside floor (declared in generator_score.h).
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/text.h"
+#include "eval/generator_score.h"
+
+namespace skingan::eval {
+
+std::string scores_markdown(const nlohmann::json& s) {
+  auto number = [](const nlohmann::json& j, const char* spec = "%.4g") {
+    return j.is_number() ? format_number(j.get<double>(), spec) : std::string("-");
+  };
+  auto pair = [&](const nlohmann::json& score, const nlohmann::json& floor, const char* key,
+                  double scale = 1, const char* spec = "%.3g") {
+    auto get = [&](const nlohmann::json& m) {
+      const nlohmann::json& v =
+          std::string(key) == "kid" ? m.at("kid").at("mean") : m.value(key, nlohmann::json());
+      return v.is_number() ? format_number(v.get<double>() * scale, spec) : std::string("-");
+    };
+    return get(score) + " (" + get(floor) + ")";
+  };
+  std::string md = "# Generator quality: " + s.at("synthetic").get<std::string>() + "\n\n";
+  if (s.at("classes").empty()) {
+    md += "Nothing was scored: no class has enough images.\n\n";
+    const nlohmann::json left_out = s.value("left_out", nlohmann::json::object());
+    for (const auto& [c, why] : left_out.items())
+      md += "- " + c + ": " + why.get<std::string>() + "\n";
+    return md;
+  }
+  md += "Against the real " + s.at("reference_split").get<std::string>() + " split of " +
+        s.at("real").get<std::string>() + ". In brackets: the real floor (" +
+        s.at("floor").get<std::string>() + "), computed the same way.\n\n";
+  md += "Feature space: " + s.at("feature_space_description").get<std::string>() + ". " +
+        s.at("note").get<std::string>() + "\n\n";
+  md +=
+      "| class | synthetic / real images | FID | KID x 1000 | precision | recall | density | "
+      "coverage | conditional accuracy | near-copies (features / pixels) |\n";
+  md += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  auto row = [&](const std::string& name, const nlohmann::json& e, const std::string& copies) {
+    const auto& sc = e.at("score");
+    const auto& fl = e.at("floor");
+    return "| " + name + " | " + std::to_string(sc.at("synthetic").get<int64_t>()) + " / " +
+           std::to_string(sc.at("real").get<int64_t>()) + " | " + pair(sc, fl, "fid") + " | " +
+           pair(sc, fl, "kid", 1000) + " | " + pair(sc, fl, "precision", 1, "%.2f") + " | " +
+           pair(sc, fl, "recall", 1, "%.2f") + " | " + pair(sc, fl, "density", 1, "%.2f") + " | " +
+           pair(sc, fl, "coverage", 1, "%.2f") + " | " +
+           number(e.value("conditional_accuracy", nlohmann::json()), "%.2f") + " (" +
+           number(e.value("conditional_accuracy_floor", nlohmann::json()), "%.2f") + ") | " +
+           copies + " |\n";
+  };
+  for (const auto& c : s.at("classes")) {
+    const auto& e = s.at("per_class").at(c.get<std::string>());
+    const auto& m = e.at("memorisation");
+    const std::string copies =
+        format_number(100 * m.at("features").at("synthetic_near_copy_share").get<double>(),
+                      "%.1f") +
+        "% / " +
+        format_number(100 * m.at("pixels").at("synthetic_near_copy_share").get<double>(), "%.1f") +
+        "% (real test " +
+        format_number(100 * m.at("features").at("real_test_near_copy_share").get<double>(),
+                      "%.1f") +
+        "%)";
+    md += row(c.get<std::string>(), e, copies);
+  }
+  const auto& o = s.at("overall");
+  const auto& om = o.at("memorisation");
+  const nlohmann::json left_out = s.value("left_out", nlohmann::json::object());
+  for (const auto& [c, why] : left_out.items()) {  // items() must not outlive left_out
+    md += "| " + c + " | left out: " + why.get<std::string>() + " | | | | | | | | |\n";
+  }
+  md += row("**all**", o,
+            format_number(100 * om.at("near_copy_share_features").get<double>(), "%.1f") + "% / " +
+                format_number(100 * om.at("near_copy_share_pixels").get<double>(), "%.1f") + "%");
+  md += "\nKID is the mean over " + std::to_string(s.at("settings").at("kid_subsets").get<int>()) +
+        " subsets; its standard deviation is in scores.json. Conditional accuracy: the feature "
+        "classifier's recall on the synthetic images of the class (in brackets: on the real "
+        "images). Near-copies: synthetic images closer to a training image of their class than "
+        "the 1st percentile of the real test images' nearest-training distances.\n";
+  const auto& cas = s.at("cas");
+  if (cas.value("computed", false)) {
+    md += "\nCAS (train on synthetic only, test on real test images): balanced accuracy " +
+          number(cas.at("synthetic_balanced_accuracy"), "%.3f") + " against " +
+          number(cas.at("real_balanced_accuracy"), "%.3f") +
+          " for the same classifier trained on the real training split with the same budget "
+          "(ratio " +
+          number(cas.at("ratio"), "%.2f") + ").\n";
+  } else {
+    md += "\nCAS: not computed (" + cas.value("reason", std::string("?")) + ").\n";
+  }
+  return md;
+}
+
+}  // namespace skingan::eval
