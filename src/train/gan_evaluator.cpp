@@ -1,10 +1,42 @@
 #include "train/gan_evaluator.h"
 
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include "eval/generative_metrics.h"
 
 namespace skingan::train {
+
+std::vector<EvalClass> eval_classes(const data::PreparedSet& set, const at::Tensor& all_images,
+                                    const std::vector<std::string>& row_labels,
+                                    const std::vector<std::string>& classes,
+                                    nlohmann::json& left_out) {
+  std::vector<EvalClass> out;
+  for (size_t k = 0; k < row_labels.size(); ++k) {
+    const std::string& label = row_labels[k];
+    std::vector<int64_t> rows;
+    for (size_t i = 0; i < set.rows().size(); ++i) {
+      const auto& r = set.rows()[i];
+      if (r.source != "real" || r.split != data::Split::kValidation) continue;
+      const bool wanted = label == "all"
+                              ? std::find(classes.begin(), classes.end(), r.label) != classes.end()
+                              : r.label == label;
+      if (wanted) rows.push_back(static_cast<int64_t>(i));
+    }
+    if (rows.size() < 4) {
+      const std::string why =
+          std::to_string(rows.size()) + " real validation images, fewer than KID's minimum of 4";
+      spdlog::warn("--eval-every: class {} is not scored: {}", label, why);
+      left_out[label] = why;
+      continue;
+    }
+    out.push_back({label, static_cast<int64_t>(k),
+                   all_images.index_select(0, torch::tensor(rows, torch::kLong))});
+  }
+  return out;
+}
 
 GanEvaluator::GanEvaluator(const eval::FeatureModel& features,
                            const std::vector<EvalClass>& reference, int64_t images_per_class,

@@ -12,6 +12,7 @@
 #include <ATen/core/Tensor.h>
 #include <nlohmann/json.hpp>
 
+#include "data/prepared_set.h"
 #include "eval/feature_model.h"
 #include "train/gan_trainer.h"
 
@@ -23,6 +24,14 @@ struct EvalClass {
   int64_t index = 0;  // the generator's label index
   at::Tensor images;  // uint8 [n,3,S,S], n >= 4
 };
+
+// For each label a unit draws (row_labels, in label order; "all" pools `classes`), its real
+// validation images in `set`. Labels with fewer than 4 (KID's minimum) are left out with a
+// warning and recorded in `left_out` with the reason.
+std::vector<EvalClass> eval_classes(const data::PreparedSet& set, const at::Tensor& all_images,
+                                    const std::vector<std::string>& row_labels,
+                                    const std::vector<std::string>& classes,
+                                    nlohmann::json& left_out);
 
 class GanEvaluator {
  public:

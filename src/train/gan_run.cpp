@@ -22,7 +22,7 @@
 #include "io/jsonl.h"
 #include "io/tensor_image.h"
 #include "report/image_grid.h"
-#include "report/line_chart.h"
+#include "train/gan_curves.h"
 #include "train/gan_evaluator.h"
 #include "train/gan_trainer.h"
 
@@ -77,83 +77,6 @@ void write_status(const fs::path& run_dir, const std::vector<Unit>& units,
                                {"steps", u.steps}};
   }
   io::write_file_atomic(run_dir / "status.json", status.dump(2) + "\n");
-}
-
-// Series of metrics.jsonl fields over steps (lines without the field are left out of it).
-std::vector<report::Series> read_series(const fs::path& unit_dir,
-                                        std::vector<report::Series> series,
-                                        const std::vector<std::string>& fields) {
-  std::ifstream in(unit_dir / "metrics.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded()) continue;
-    for (size_t i = 0; i < fields.size(); ++i) {
-      if (!j.contains(fields[i])) continue;
-      series[i].x.push_back(j.at("step"));
-      series[i].y.push_back(j.at(fields[i]));
-    }
-  }
-  return series;
-}
-
-void write_chart(const fs::path& file, const std::vector<report::Series>& series,
-                 const std::string& title, int smoothing) {
-  if (series.front().x.size() < 2) return;
-  report::ChartOptions chart;
-  chart.title = title;
-  chart.x_label = "step";
-  chart.smoothing = smoothing;
-  io::write_file_atomic(file, io::encode_png(report::line_chart(series, chart)));
-}
-
-void write_loss_curve(const fs::path& unit_dir, const std::string& name) {
-  const auto series = read_series(
-      unit_dir,
-      {{"D loss", {}, {}, cv::Scalar(200, 80, 30)}, {"G loss", {}, {}, cv::Scalar(40, 40, 220)}},
-      {"d_loss", "g_loss"});
-  write_chart(unit_dir / "loss_curve.png", series, "GAN losses: " + name,
-              std::max<int>(1, static_cast<int>(series.front().x.size() / 50)));
-}
-
-// KID of the EMA generator over steps (train-gan --eval-every).
-void write_kid_curve(const fs::path& unit_dir, const std::string& name) {
-  write_chart(unit_dir / "kid_curve.png",
-              read_series(unit_dir, {{"KID (mean over classes)", {}, {}, cv::Scalar(40, 140, 40)}},
-                          {"kid"}),
-              "KID against the real validation images: " + name, 1);
-}
-
-// The validation images each label of a unit is scored against (--eval-every). Labels with
-// fewer than 4 validation images (KID's minimum) are left out with a warning and listed in
-// `left_out`.
-std::vector<EvalClass> eval_reference(const data::PreparedSet& set, const torch::Tensor& all_images,
-                                      const std::vector<std::string>& row_labels,
-                                      const std::vector<std::string>& classes,
-                                      nlohmann::json& left_out) {
-  std::vector<EvalClass> out;
-  for (size_t k = 0; k < row_labels.size(); ++k) {
-    const std::string& label = row_labels[k];
-    std::vector<int64_t> rows;
-    for (size_t i = 0; i < set.rows().size(); ++i) {
-      const auto& r = set.rows()[i];
-      if (r.source != "real" || r.split != data::Split::kValidation) continue;
-      const bool wanted = label == "all"
-                              ? std::find(classes.begin(), classes.end(), r.label) != classes.end()
-                              : r.label == label;
-      if (wanted) rows.push_back(static_cast<int64_t>(i));
-    }
-    if (rows.size() < 4) {
-      const std::string why =
-          std::to_string(rows.size()) + " real validation images, fewer than KID's minimum of 4";
-      spdlog::warn("--eval-every: class {} is not scored: {}", label, why);
-      left_out[label] = why;
-      continue;
-    }
-    out.push_back({label, static_cast<int64_t>(k),
-                   all_images.index_select(0, torch::tensor(rows, torch::kLong))});
-  }
-  return out;
 }
 
 cv::Mat sample_grid(GanTrainer& trainer, const std::vector<std::string>& row_labels,
@@ -283,9 +206,10 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
                                     classes);
     for (const auto& u : units) {
       eval_references.push_back(
-          eval_reference(set, all_images, u.row_labels, classes, eval_left_out));
+          eval_classes(set, all_images, u.row_labels, classes, eval_left_out));
     }
-    if (eval_left_out.size() == classes.size()) {
+    if (std::all_of(eval_references.begin(), eval_references.end(),
+                    [](const std::vector<EvalClass>& r) { return r.empty(); })) {
       throw ConfigError(describe_problem(
           "--eval-every",
           "no class with at least 4 real validation images in " + options.set_dir.string(),
