@@ -2,9 +2,11 @@
 // widths 32 and 64, batch 64, plus one epoch over a prepared set end to end; achieved GFLOPS as a
 // share of a float matrix-multiply peak measured in the same process; peak memory.
 //
-//   bench_gan_step [--set PREPARED_SET] [--steps N] [--threads N]
+//   bench_gan_step [--set PREPARED_SET] [--steps N] [--threads N] [--archs 0|1]
 // The step is the plain pytorch/examples DCGAN (BCE, Adam 2e-4, no DiffAugment, no EMA); a
-// second row per width adds skingan's defaults (DiffAugment color+translation, EMA).
+// second row per width adds skingan's defaults (DiffAugment color+translation, EMA). A second
+// table (--archs 1, the default) has one row per architecture and generator option at width 32,
+// 7 classes, each with its own defaults: what a step of each costs relative to the plain DCGAN.
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -82,9 +84,10 @@ struct StepResult {
   double images_per_second, gflops;
 };
 
-StepResult measure_steps(train::GanConfig config, const torch::Tensor& images, int steps) {
-  const torch::Tensor labels = torch::zeros({images.size(0)}, torch::kLong);
-  train::GanTrainer trainer(config, images, labels, 1, torch::kCPU);
+StepResult measure_steps(train::GanConfig config, const torch::Tensor& images, int steps,
+                         int64_t classes = 1) {
+  const torch::Tensor labels = torch::arange(images.size(0), torch::kLong) % classes;
+  train::GanTrainer trainer(config, images, labels, classes, torch::kCPU);
   for (int i = 0; i < 3; ++i) trainer.train_step();  // warm-up: oneDNN primitive creation
   const auto start = Clock::now();
   for (int i = 0; i < steps; ++i) trainer.train_step();
@@ -109,11 +112,12 @@ train::GanConfig plain_dcgan(int64_t width) {
 
 int main(int argc, char** argv) {
   std::string set_dir;
-  int steps = 20, threads = 0;
+  int steps = 20, threads = 0, archs = 1;
   if (!bench::parse_flags(argc, argv,
                           {{"--set", [&](const std::string& v) { set_dir = v; }},
                            {"--steps", [&](const std::string& v) { steps = std::stoi(v); }},
-                           {"--threads", [&](const std::string& v) { threads = std::stoi(v); }}}))
+                           {"--threads", [&](const std::string& v) { threads = std::stoi(v); }},
+                           {"--archs", [&](const std::string& v) { archs = std::stoi(v); }}}))
     return 2;
   const ThreadSettings settings = configure_threads(threads);
   const double peak = matmul_peak_gflops();
@@ -136,6 +140,49 @@ int main(int argc, char** argv) {
                   defaults ? "+ DiffAugment + EMA" : "plain DCGAN (BCE, Adam)",
                   static_cast<long long>(width), r.images_per_second, r.gflops,
                   100 * r.gflops / peak, static_cast<double>(peak_rss_bytes()) / (1 << 20));
+      std::fflush(stdout);
+    }
+  }
+  if (archs) {
+    struct Row {
+      const char* name;
+      train::GanConfig config;
+    };
+    auto with = [](train::GanArch arch, models::Upsample upsample, double ada_target) {
+      train::GanConfig c = train::default_gan_config(arch);
+      c.image_size = 64;
+      c.g_channels = c.d_channels = 32;
+      c.upsample = upsample;
+      c.ada_target = ada_target;
+      return c;
+    };
+    const auto T = models::Upsample::kTransposed, R = models::Upsample::kResizeConv;
+    const std::vector<Row> rows = {
+        {"dcgan, plain (reference)", plain_dcgan(32)},
+        {"dcgan, defaults", with(train::GanArch::kDcgan, T, 0)},
+        {"dcgan, defaults, --upsample resize", with(train::GanArch::kDcgan, R, 0)},
+        {"acgan, defaults", with(train::GanArch::kAcgan, T, 0)},
+        {"cgan, defaults", with(train::GanArch::kCgan, T, 0)},
+        {"cgan, --diffaugment none",
+         [&] {
+           train::GanConfig c = with(train::GanArch::kCgan, T, 0);
+           c.diff_augment = augment::DiffAugmentPolicy();
+           return c;
+         }()},
+        {"cgan, --upsample resize", with(train::GanArch::kCgan, R, 0)},
+        {"cgan, --upsample resize --ada-target 0.6", with(train::GanArch::kCgan, R, 0.6)},
+    };
+    std::printf(
+        "\n| architecture (width 32, 64 px, batch 64, 7 classes) | images/s | vs plain | "
+        "peak RSS (MiB) |\n| --- | ---: | ---: | ---: |\n");
+    double reference = 0;
+    for (const Row& row : rows) {
+      reset_peak_rss();
+      const StepResult r = measure_steps(row.config, random_images, steps, 7);
+      if (reference == 0) reference = r.images_per_second;
+      std::printf("| %s | %.1f | %.2f | %.0f |\n", row.name, r.images_per_second,
+                  r.images_per_second / reference,
+                  static_cast<double>(peak_rss_bytes()) / (1 << 20));
       std::fflush(stdout);
     }
   }

@@ -96,12 +96,21 @@ torch::Tensor cutout(const torch::Tensor& x, double ratio, at::Generator& genera
 }  // namespace
 
 torch::Tensor diff_augment(const torch::Tensor& x, const DiffAugmentPolicy& policy,
-                           at::Generator& generator) {
+                           at::Generator& generator, double probability) {
   TORCH_CHECK(x.dim() == 4, "diff_augment expects [N,C,H,W], got ", x.sizes());
+  TORCH_CHECK(probability >= 0 && probability <= 1, "diff_augment: probability ", probability,
+              " outside [0,1]");
+  if (probability <= 0) return x;
+  // Each operation, kept for the images whose draw falls under `probability` ([N,1,1,1] mask).
+  auto maybe = [&](const torch::Tensor& before, const torch::Tensor& after) {
+    if (probability >= 1) return after;
+    const torch::Tensor apply = per_sample_uniform(before, generator) < probability;
+    return torch::where(apply, after, before);
+  };
   torch::Tensor out = x;
-  if (policy.color) out = color(out, generator);
-  if (policy.translation) out = translation(out, policy.translation_ratio, generator);
-  if (policy.cutout) out = cutout(out, policy.cutout_ratio, generator);
+  if (policy.color) out = maybe(out, color(out, generator));
+  if (policy.translation) out = maybe(out, translation(out, policy.translation_ratio, generator));
+  if (policy.cutout) out = maybe(out, cutout(out, policy.cutout_ratio, generator));
   return out;
 }
 

@@ -28,8 +28,10 @@ std::string to_string(const DiffAugmentPolicy& policy);
 
 // x: float [N,C,H,W] in [-1,1] on any device -> same shape and device. Random parameters are
 // drawn from `generator` (a CPU generator, so runs are reproducible on every device); every
-// operation is differentiable with respect to x.
+// operation is differentiable with respect to x. `probability` < 1 (ADA, train/ada.h) applies
+// each operation of the policy to each image independently with that probability; at 1 every
+// image gets every operation (and no extra random numbers are drawn), at 0 x is returned as is.
 torch::Tensor diff_augment(const torch::Tensor& x, const DiffAugmentPolicy& policy,
-                           at::Generator& generator);
+                           at::Generator& generator, double probability = 1.0);
 
 }  // namespace skingan::augment

@@ -77,6 +77,9 @@ struct TrainGanArgs {
   double label_smoothing = 0, r1 = 0, ema = 0;
   bool spectral_norm = false, no_spectral_norm = false;
   std::string diffaugment;
+  double ada_target = 0;
+  int64_t ada_kimg = 100;
+  std::string upsample;
   bool per_class = false;
   std::vector<std::string> classes;
   std::uint64_t seed = 1;
@@ -99,6 +102,7 @@ struct GenerateArgs {
   std::uint64_t seed = 0;
   double truncation = 0;
   bool use_ema = true;
+  std::string bn_statistics = "standing";
   int64_t checkpoint = -1;
   std::string filter = "none";
   double keep = 1.0;
@@ -116,6 +120,7 @@ struct ExportGeneratorArgs {
   std::string output;
   int64_t checkpoint = -1;
   bool use_ema = true;
+  std::string bn_statistics = "standing";
   bool force = false;
 };
 

@@ -60,6 +60,10 @@ CLI::App* add_generate_command(CLI::App& app, GenerateArgs& args) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--use-ema,!--no-ema", args.use_ema,
                 "sample the EMA generator when the run kept one (default on)");
+  cmd->add_option("--bn-statistics", args.bn_statistics,
+                  "standing: recompute the generator's BatchNorm statistics from 2,048 fresh "
+                  "draws before sampling (default); running: the averages kept in training")
+      ->check(CLI::IsMember({"standing", "running"}));
   cmd->add_option("--checkpoint", args.checkpoint,
                   "checkpoint step, or best (lowest KID of --eval-every; default: the latest)")
       ->transform(CLI::Transformer(std::map<std::string, std::string>{{"best", "-2"}}));
@@ -98,6 +102,7 @@ generate::GenerateOptions to_generate_options(const GenerateArgs& args, const Ru
   o.seed = args.seed;
   o.truncation = args.truncation;
   o.use_ema = args.use_ema;
+  o.standing_statistics = args.bn_statistics == "standing";
   o.checkpoint_step = args.checkpoint;
   o.filter = args.filter == "discriminator";
   o.keep = args.keep;
@@ -137,6 +142,9 @@ CLI::App* add_export_generator_command(CLI::App& app, ExportGeneratorArgs& args)
                   "checkpoint step, or best (lowest KID of --eval-every; default: the latest)")
       ->transform(CLI::Transformer(std::map<std::string, std::string>{{"best", "-2"}}));
   cmd->add_flag("--use-ema,!--no-ema", args.use_ema, "export the EMA generator (default on)");
+  cmd->add_option("--bn-statistics", args.bn_statistics,
+                  "standing (default, as generate) or running BatchNorm statistics")
+      ->check(CLI::IsMember({"standing", "running"}));
   cmd->add_flag("--force", args.force, "replace an existing file");
   return cmd;
 }
@@ -147,6 +155,7 @@ int run_export_generator(const ExportGeneratorArgs& args, const Runtime&) {
   o.output = args.output;
   o.checkpoint_step = args.checkpoint;
   o.use_ema = args.use_ema;
+  o.standing_statistics = args.bn_statistics == "standing";
   o.force = args.force;
   const generate::ExportResult result = generate::export_generator(o);
   std::cout << "wrote " << args.output << " (latent " << result.latent_dim << ", "

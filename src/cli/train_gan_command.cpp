@@ -31,6 +31,16 @@ CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
   cmd->add_option("--diffaugment", args.diffaugment,
                   "DiffAugment policy: color,translation,cutout or none");
   cmd->add_option("--ema", args.ema, "generator EMA decay (0 = off, default 0.999)");
+  cmd->add_option("--ada-target", args.ada_target,
+                  "adaptive augmentation (StyleGAN2-ADA): apply --diffaugment to each image with a "
+                  "probability p steered so that r_t = E[sign D(real)] tends to this target, e.g. "
+                  "0.6 (0 = off: every image)");
+  cmd->add_option("--ada-kimg", args.ada_kimg,
+                  "ADA speed: p can move from 0 to 1 within this many thousand real images (100)");
+  cmd->add_option("--upsample", args.upsample,
+                  "generator upsampling: transposed (4x4 stride-2 transposed convolution) or "
+                  "resize (nearest x2 + 3x3 convolution, no checkerboard)")
+      ->check(CLI::IsMember({"transposed", "resize"}));
   cmd->add_flag("--per-class", args.per_class, "dcgan: one GAN per class (Frid-Adar et al. 2018)");
   cmd->add_option("--classes", args.classes, "train on these classes only")->delimiter(',');
   cmd->add_option("--seed", args.seed, "random seed");
@@ -77,6 +87,9 @@ train::GanRunOptions to_gan_run_options(const TrainGanArgs& args, const Runtime&
   if (given("--r1")) c.r1_gamma = args.r1;
   if (given("--diffaugment")) c.diff_augment = augment::parse_diff_augment(args.diffaugment);
   if (given("--ema")) c.ema_decay = args.ema;
+  if (given("--ada-target")) c.ada_target = args.ada_target;
+  if (given("--ada-kimg")) c.ada_kimg = args.ada_kimg;
+  if (given("--upsample")) c.upsample = models::parse_upsample(args.upsample);
   c.per_class = args.per_class;
   c.classes = args.classes;
   c.seed = args.seed;

@@ -40,16 +40,20 @@ struct ClassPlan {
 // One loaded checkpoint per path: a conditional run's classes share theirs.
 class CheckpointCache {
  public:
-  explicit CheckpointCache(c10::Device device) : device_(device) {}
+  CheckpointCache(c10::Device device, bool standing_statistics)
+      : device_(device), standing_statistics_(standing_statistics) {}
   GanCheckpoint& get(const fs::path& path) {
     auto it = loaded_.find(path.string());
-    if (it == loaded_.end())
+    if (it == loaded_.end()) {
       it = loaded_.emplace(path.string(), train::load_gan_checkpoint(path, device_)).first;
+      if (standing_statistics_) train::use_standing_statistics(it->second);
+    }
     return it->second;
   }
 
  private:
   c10::Device device_;
+  bool standing_statistics_;
   std::map<std::string, GanCheckpoint> loaded_;
 };
 
@@ -159,6 +163,7 @@ std::string fingerprint_of(const GenerateOptions& o, const std::vector<ClassPlan
   }
   h.update_u64(o.seed).update(format_score(static_cast<float>(o.truncation)));
   h.update(o.use_ema ? "ema" : "raw").update(o.filter ? "filter" : "all");
+  h.update(o.standing_statistics ? "standing" : "running");
   h.update(format_score(static_cast<float>(o.keep)));
   return h.hex();
 }
@@ -226,7 +231,7 @@ GenerateResult generate_synthetic_set(const GenerateOptions& o) {
     total += p.count;
     total_candidates += p.candidates;
   }
-  CheckpointCache checkpoints(o.device);
+  CheckpointCache checkpoints(o.device, o.standing_statistics);
   const int64_t size = run.config.image_size;
   io::StagingDir staging(o.output);
   fs::create_directories(staging.path() / "images");
@@ -321,6 +326,7 @@ GenerateResult generate_synthetic_set(const GenerateOptions& o) {
                        {"seed", o.seed},
                        {"truncation", o.truncation},
                        {"use_ema", o.use_ema},
+                       {"bn_statistics", o.standing_statistics ? "standing" : "running"},
                        {"filter", o.filter ? "discriminator" : "none"},
                        {"keep", o.keep},
                        {"checkpoint_steps", checkpoint_steps},
@@ -348,6 +354,8 @@ at::Tensor regenerate_image(const fs::path& set_dir, const data::ManifestRow& ro
   const GanUnit unit = run.unit_for(row.label);
   GanCheckpoint c = train::load_gan_checkpoint(
       train::find_checkpoint(unit, std::stoll(row.checkpoint_step)), device);
+  // Sets written before standing statistics existed sampled with the running ones.
+  if (synthetic.value("bn_statistics", "running") == "standing") train::use_standing_statistics(c);
   const int64_t index = std::stoll(row.sample_index);
   const torch::Tensor images =
       draw_block(c, unit, row.label, std::stoull(row.seed), index / kLatentBlock,

@@ -26,8 +26,11 @@ struct GenerateOptions {
   CountRequest count;
   std::vector<std::string> classes;  // empty: every class of the run
   uint64_t seed = 0;
-  double truncation = 0;           // > 0: redraw noise entries beyond +-truncation
-  bool use_ema = true;             // the EMA generator, when the run kept one
+  double truncation = 0;  // > 0: redraw noise entries beyond +-truncation
+  bool use_ema = true;    // the EMA generator, when the run kept one
+  // Recompute the generator's BatchNorm statistics before sampling (standing statistics, see
+  // models/gan/batch_norm_statistics.h) instead of using the running averages from training.
+  bool standing_statistics = true;
   int64_t checkpoint_step = -1;    // -1: each unit's latest checkpoint
   bool filter = false;             // --filter discriminator
   double keep = 1.0;               // with filter: the kept fraction of candidates, in (0,1]

@@ -70,6 +70,11 @@ std::string generator_forward_source(const models::Generator& generator) {
       }
       s << "    h = torch.relu(h)\n";
     }
+    if (i > 0 && o.upsample() == models::Upsample::kResizeConv) {
+      s << "    h = torch.upsample_nearest2d(h, [2 * h.size(2), 2 * h.size(3)])\n";
+      s << "    h = torch.conv2d(h, self.blocks_" << n << "_weight, None, [1, 1], [1, 1])\n";
+      continue;
+    }
     const int stride = i == 0 ? 1 : 2, padding = i == 0 ? 0 : 1;
     s << "    h = torch.conv_transpose2d(h, self.blocks_" << n << "_weight, None, [" << stride
       << ", " << stride << "], [" << padding << ", " << padding << "])\n";
@@ -96,6 +101,7 @@ ExportResult export_generator(const ExportOptions& o) {
     train::GanCheckpoint c =
         train::load_gan_checkpoint(train::find_checkpoint(unit, o.checkpoint_step), torch::kCPU);
     result.checkpoint_steps[unit.name] = c.step;
+    if (o.standing_statistics) train::use_standing_statistics(c);
     return o.use_ema && c.generator_ema ? c.generator_ema : c.generator;
   };
   std::ostringstream forward;

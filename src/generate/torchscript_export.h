@@ -8,9 +8,10 @@
 //
 // Why code generation: LibTorch 1.13 has no public C++ tracer, but a torch::jit::Module can hold
 // the weights and compile a forward written in TorchScript (Module::define). The forward below
-// is the generator's eval-mode forward (BatchNorm with running statistics), written from the
-// module's structure; a per-class DCGAN run becomes one module that routes each sample to its
-// class's generator. A test compares Python's output with skingan's for the same noise.
+// is the generator's eval-mode forward (BatchNorm with the standing statistics `generate` samples
+// with, unless standing_statistics is off), written from the module's structure; a per-class DCGAN
+// run becomes one module that routes each sample to its class's generator. A test compares Python's
+// output with skingan's for the same noise.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +29,8 @@ struct ExportOptions {
   std::filesystem::path output;  // one .pt file
   int64_t checkpoint_step = -1;  // -1: latest
   bool use_ema = true;
-  bool force = false;  // replace an existing file
+  bool standing_statistics = true;  // as generate --bn-statistics standing
+  bool force = false;               // replace an existing file
 };
 
 struct ExportResult {

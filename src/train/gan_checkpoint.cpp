@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "io/files.h"
+#include "models/gan/batch_norm_statistics.h"
 
 namespace fs = std::filesystem;
 
@@ -16,6 +17,7 @@ namespace skingan::train {
 models::GeneratorOptions generator_options(const GanConfig& c, int64_t num_classes) {
   models::GeneratorOptions o;
   o.image_size(c.image_size).latent_dim(c.latent_dim).channels(c.g_channels);
+  o.upsample(c.upsample);
   if (c.arch == GanArch::kAcgan)
     o.num_classes(num_classes).conditioning(models::Conditioning::kConcat);
   if (c.arch == GanArch::kCgan)
@@ -147,6 +149,16 @@ GanCheckpoint load_gan_checkpoint(const fs::path& path, c10::Device device) {
     load_into("generator_ema", *c.generator_ema);
   }
   return c;
+}
+
+void use_standing_statistics(GanCheckpoint& c) {
+  const c10::Device device = c.generator->parameters().front().device();
+  for (models::Generator* g : {&c.generator, &c.generator_ema}) {
+    if (*g) {
+      models::recompute_batch_norm_statistics(*g, models::kStandingBatches,
+                                              models::kStandingBatchSize, c.config.seed, device);
+    }
+  }
 }
 
 }  // namespace skingan::train

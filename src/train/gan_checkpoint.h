@@ -58,4 +58,8 @@ struct GanCheckpoint {
 };
 GanCheckpoint load_gan_checkpoint(const std::filesystem::path& path, c10::Device device);
 
+// Standing BatchNorm statistics (models/gan/batch_norm_statistics.h) for both generators of `c`,
+// from the run's seed, so the same checkpoint always samples the same images.
+void use_standing_statistics(GanCheckpoint& c);
+
 }  // namespace skingan::train

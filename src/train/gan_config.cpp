@@ -55,6 +55,9 @@ GanConfig default_gan_config(GanArch arch) {
   GanConfig c;
   c.arch = arch;
   c.diff_augment = augment::parse_diff_augment("color,translation");
+  // Measured on HAM10000 (issue 12): at the same steps, seed and data the DCGAN's recall went
+  // from 0.07 to 0.63 and its FID from 7.1 to 3.7 with resize upsampling; the lattice went.
+  c.upsample = models::Upsample::kResizeConv;
   if (arch == GanArch::kAcgan) c.balanced_sampling = true;
   if (arch == GanArch::kCgan) {
     c.loss = GanLoss::kHinge;
@@ -95,6 +98,15 @@ void validate(const GanConfig& c) {
   if (!(c.r1_gamma >= 0)) refuse("--r1", std::to_string(c.r1_gamma), "a weight >= 0");
   if (!(c.ema_decay >= 0 && c.ema_decay < 1))
     refuse("--ema", std::to_string(c.ema_decay), "a decay in [0,1)");
+  if (!(c.ada_target >= 0 && c.ada_target < 1))
+    refuse("--ada-target", std::to_string(c.ada_target), "0 (off) or a target r_t in (0,1)");
+  if (c.ada_target > 0 && !c.diff_augment.any()) {
+    throw ConfigError(
+        describe_problem("--ada-target " + std::to_string(c.ada_target), "with --diffaugment none",
+                         "augmentations for ADA to apply",
+                         "Add --diffaugment color,translation (or drop --ada-target)."));
+  }
+  if (c.ada_kimg < 1) refuse("--ada-kimg", std::to_string(c.ada_kimg), "a positive count");
   if (c.batch_size < 2 || c.batch_size > 4096)
     refuse("--batch-size", std::to_string(c.batch_size), "2..4096");
   if (c.steps < 1 || c.epochs < 0)
@@ -137,6 +149,9 @@ nlohmann::json to_json(const GanConfig& c) {
           {"r1_gamma", c.r1_gamma},
           {"diff_augment", augment::to_string(c.diff_augment)},
           {"ema_decay", c.ema_decay},
+          {"ada_target", c.ada_target},
+          {"ada_kimg", c.ada_kimg},
+          {"upsample", models::upsample_name(c.upsample)},
           {"balanced_sampling", c.balanced_sampling},
           {"aux_weight", c.aux_weight},
           {"batch_size", c.batch_size},
@@ -184,6 +199,10 @@ GanConfig gan_config_from_json(const nlohmann::json& j) {
   c.eval_every = j.value("eval_every", int64_t{0});
   c.eval_features = j.value("eval_features", std::string());
   c.eval_images = j.value("eval_images", int64_t{250});
+  // Absent in runs written before ADA and resize upsampling existed.
+  c.ada_target = j.value("ada_target", 0.0);
+  c.ada_kimg = j.value("ada_kimg", int64_t{100});
+  c.upsample = models::parse_upsample(j.value("upsample", std::string("transposed")));
   c.per_class = j.at("per_class");
   c.classes = j.at("classes").get<std::vector<std::string>>();
   return c;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "augment/diff_augment.h"
+#include "models/gan/upsample.h"
 
 namespace skingan::train {
 
@@ -33,7 +34,13 @@ struct GanConfig {
   bool spectral_norm = false;    // in D; replaces D's BatchNorm
   double r1_gamma = 0.0;         // R1 penalty weight on real images (Mescheder et al. 2018)
   augment::DiffAugmentPolicy diff_augment;
-  double ema_decay = 0.999;        // 0 = no EMA generator
+  // Adaptive discriminator augmentation (Karras et al. 2020): > 0 applies diff_augment to each
+  // image with a probability p steered so that r_t tends to this target (the paper's 0.6); 0 =
+  // off (diff_augment on every image, the DiffAugment recipe). See train/ada.h.
+  double ada_target = 0.0;
+  int64_t ada_kimg = 100;  // p can move from 0 to 1 within this many thousand real images
+  models::Upsample upsample = models::Upsample::kTransposed;  // generator; see models/gan
+  double ema_decay = 0.999;                                   // 0 = no EMA generator
   bool balanced_sampling = false;  // class-balanced real batches and fake labels (conditional)
   double aux_weight = 1.0;         // ACGAN class-loss weight
   int64_t batch_size = 64;
@@ -54,6 +61,7 @@ struct GanConfig {
 };
 
 // Defaults that work on HAM10000 without tuning:
+//  all:   resize upsampling in the generator (nearest x2 + 3x3 convolution).
 //  dcgan: BCE, Adam 2e-4 (0.5, 0.999), BatchNorm D, DiffAugment color+translation, EMA 0.999.
 //  acgan: as dcgan plus the auxiliary class loss and class-balanced sampling.
 //  cgan:  hinge loss, spectral norm D, TTUR 1e-4 / 4e-4 with Adam (0, 0.9), DiffAugment

@@ -311,6 +311,7 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
                                 interval_steps * unit_config.batch_size / std::max(seconds, 1e-9)}};
         if (config.r1_gamma > 0) line["r1"] = m.r1;
         if (m.aux_accuracy >= 0) line["aux_accuracy"] = m.aux_accuracy;
+        if (m.ada_p >= 0) line["ada_p"] = m.ada_p;
         if (evaluate_now) {
           const auto eval_start = std::chrono::steady_clock::now();
           line.update(evaluator->evaluate(trainer));

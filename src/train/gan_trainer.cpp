@@ -61,6 +61,10 @@ GanTrainer::GanTrainer(const GanConfig& config, const torch::Tensor& images,
   discriminator_->to(device_);
   if (config_.ema_decay > 0)
     ema_ = std::make_unique<GeneratorEma>(generator_, config_.ema_decay, device_);
+  if (config_.ada_target > 0) {
+    ada_ =
+        std::make_unique<AdaController>(config_.ada_target, config_.ada_kimg, config_.batch_size);
+  }
   use_fast_layout();
   optimizer_g_ = std::make_unique<torch::optim::Adam>(
       generator_->parameters(),
@@ -92,7 +96,8 @@ torch::Tensor GanTrainer::real_batch(const torch::Tensor& indices) const {
 }
 
 torch::Tensor GanTrainer::augment(const torch::Tensor& x) {
-  return config_.diff_augment.any() ? augment::diff_augment(x, config_.diff_augment, rng_) : x;
+  if (!config_.diff_augment.any()) return x;
+  return augment::diff_augment(x, config_.diff_augment, rng_, ada_ ? ada_->p() : 1.0);
 }
 
 GanStepMetrics GanTrainer::train_step() {
@@ -137,6 +142,7 @@ GanStepMetrics GanTrainer::train_step() {
   optimizer_d_->step();
   m.d_real = score(config_.loss, d_real.logits.detach());
   m.r_t = d_real.logits.detach().sign().mean().item<double>();
+  if (ada_) ada_->observe(d_real.logits);
   m.d_fake = score(config_.loss, d_fake.logits.detach());
 
   // Generator update on the same fakes (as pytorch/examples' DCGAN: one G forward per step).
@@ -157,6 +163,7 @@ GanStepMetrics GanTrainer::train_step() {
   m.grad_norm_g = grad_norm(generator_->parameters());
   optimizer_g_->step();
   if (ema_) ema_->update(generator_, step_);
+  m.ada_p = ada_p();
   m.step = ++step_;
   return m;
 }
@@ -189,6 +196,7 @@ void GanTrainer::save(const fs::path& path) const {
   archive.write("step", torch::tensor({step_}, torch::kLong));
   archive.write("rng", rng_.get_state());
   archive.write("sampler", sampler_.state());
+  if (ada_) archive.write("ada", ada_->state());
   archive.write("fixed_noise", fixed_noise_);
   archive.write("fixed_labels", fixed_labels_);
   archive.write("num_classes", torch::tensor({num_classes_}, torch::kLong));
@@ -253,6 +261,15 @@ void GanTrainer::load(const fs::path& path) {
   step_ = step.item<int64_t>();
   rng_.set_state(rng_state.to(torch::kCPU));
   sampler_.load_state(sampler_state);
+  if (ada_) {
+    torch::Tensor ada_state;
+    if (!archive.try_read("ada", ada_state)) {
+      throw CheckpointError(describe_problem("checkpoint " + path.string(), "no ADA state",
+                                             "the state of this run's --ada-target",
+                                             "Resume with the settings the run was started with."));
+    }
+    ada_->load_state(ada_state);
+  }
   fixed_noise_ = fixed_noise_.to(torch::kCPU);
   fixed_labels_ = fixed_labels_.to(torch::kCPU);
   use_fast_layout();  // a checkpoint written before channels-last arrives NCHW

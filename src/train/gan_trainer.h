@@ -14,6 +14,7 @@
 #include "data/batch_sampler.h"
 #include "models/gan/discriminator.h"
 #include "models/gan/generator.h"
+#include "train/ada.h"
 #include "train/ema.h"
 #include "train/gan_config.h"
 
@@ -29,6 +30,7 @@ struct GanStepMetrics {
   double grad_norm_d = 0, grad_norm_g = 0;
   double r1 = 0;             // R1 penalty (before its weight), 0 when off
   double aux_accuracy = -1;  // ACGAN class head accuracy on real images, -1 otherwise
+  double ada_p = -1;         // ADA's augmentation probability after this step, -1 without ADA
 };
 
 // Thrown when a loss becomes NaN or infinite; the last checkpoint on disk stays the good one.
@@ -66,6 +68,8 @@ class GanTrainer {
   models::Generator& generator() { return generator_; }
   models::Discriminator& discriminator() { return discriminator_; }
   at::Generator& rng() { return rng_; }
+  // ADA's current probability, or -1 without ADA.
+  double ada_p() const { return ada_ ? ada_->p() : -1.0; }
 
  private:
   torch::Tensor real_batch(const torch::Tensor& indices) const;
@@ -82,6 +86,7 @@ class GanTrainer {
   models::Generator generator_{nullptr};
   models::Discriminator discriminator_{nullptr};
   std::unique_ptr<GeneratorEma> ema_;
+  std::unique_ptr<AdaController> ada_;  // with config.ada_target > 0
   std::unique_ptr<torch::optim::Adam> optimizer_g_, optimizer_d_;
   data::BatchSampler sampler_;
   at::Generator rng_;

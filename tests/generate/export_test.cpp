@@ -33,13 +33,34 @@ class ExportTest : public ::testing::Test {
           std::tuple{"cgan", "cgan", false}, std::tuple{"per_class", "dcgan", true}}) {
       test::train_tiny_gan(*dir_ / "set", *dir_ / name, arch, per_class, 3, 250);
     }
+    // The generator path before resize upsampling became the default, and ADA.
+    train_adjusted(*dir_ / "cgan_transposed", train::GanArch::kCgan,
+                   [](train::GanConfig& c) { c.upsample = models::Upsample::kTransposed; });
+    train_adjusted(*dir_ / "dcgan_ada", train::GanArch::kDcgan,
+                   [](train::GanConfig& c) { c.ada_target = 0.6; });
+  }
+  // A tiny run as test::train_tiny_gan trains it (3 steps), with `adjust` applied to its config.
+  template <typename Adjust>
+  static void train_adjusted(const fs::path& run, train::GanArch arch, Adjust adjust) {
+    train::GanRunOptions o;
+    o.set_dir = *dir_ / "set";
+    o.run_dir = run;
+    o.progress = false;
+    o.config = train::default_gan_config(arch);
+    o.config.g_channels = o.config.d_channels = 4;
+    o.config.latent_dim = 8;
+    o.config.batch_size = 4;
+    o.config.steps = 3;
+    adjust(o.config);
+    train::run_gan_training(o);
   }
   static void TearDownTestSuite() {
     delete dir_;
     dir_ = nullptr;
   }
 
-  // skingan's own images for z and labels: each sample from its class's EMA generator.
+  // skingan's own images for z and labels: each sample from its class's EMA generator, with the
+  // standing BatchNorm statistics `generate` samples with.
   static torch::Tensor skingan_images(const std::string& run_name, const torch::Tensor& z,
                                       const torch::Tensor& labels) {
     const train::GanRun run = train::read_gan_run(*dir_ / run_name);
@@ -48,6 +69,7 @@ class ExportTest : public ::testing::Test {
     for (int64_t i = 0; i < z.size(0); ++i) {
       const auto unit = run.unit_for(run.classes[labels[i].item<int64_t>()]);
       auto c = train::load_gan_checkpoint(train::find_checkpoint(unit, -1), torch::kCPU);
+      train::use_standing_statistics(c);
       const torch::Tensor label =
           unit.label_index >= 0 ? labels.slice(0, i, i + 1) : torch::Tensor();
       out.push_back(c.generator_ema->forward(z.slice(0, i, i + 1), label));
@@ -83,7 +105,8 @@ TEST_F(ExportTest, TorchScriptModuleDrawsWhatSkinganDraws) {
   torch::manual_seed(1);
   const torch::Tensor z = torch::randn({6, 8});
   const torch::Tensor labels = torch::tensor({0, 1, 1, 0, 1, 0}, torch::kLong);
-  for (const std::string run : {"dcgan", "acgan", "cgan", "per_class"}) {
+  for (const std::string run :
+       {"dcgan", "acgan", "cgan", "per_class", "cgan_transposed", "dcgan_ada"}) {
     torch::jit::Module module = torch::jit::load(export_run(run).string());
     const torch::Tensor exported = module.forward({z, labels}).toTensor();
     EXPECT_TRUE(torch::allclose(exported, skingan_images(run, z, labels), 1e-5, 1e-5)) << run;
@@ -98,7 +121,7 @@ TEST_F(ExportTest, PythonLoadsTheExportAndMatchesSkinganForTheSameNoise) {
   torch::manual_seed(2);
   const torch::Tensor z = torch::randn({5, 8});
   const torch::Tensor labels = torch::tensor({1, 0, 1, 1, 0}, torch::kLong);
-  for (const std::string run : {"cgan", "per_class"}) {
+  for (const std::string run : {"cgan", "per_class", "cgan_transposed"}) {
     const fs::path exported = export_run(run);
     const torch::Tensor expected = skingan_images(run, z, labels);
     const std::vector<char> bytes =

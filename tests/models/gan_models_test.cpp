@@ -30,37 +30,97 @@ TEST(GanModels, ShapesAndRangesForEveryArchitectureAndSize) {
   torch::manual_seed(0);
   for (const auto& arch : kArchs) {
     for (int64_t size : {32, 64, 128}) {
-      const int64_t classes = arch.conditioning == Conditioning::kNone ? 0 : 3;
-      Generator g(GeneratorOptions()
-                      .image_size(size)
-                      .latent_dim(16)
-                      .channels(4)
-                      .num_classes(classes)
-                      .conditioning(arch.conditioning));
-      Discriminator d(DiscriminatorOptions()
-                          .image_size(size)
-                          .channels(4)
-                          .num_classes(classes)
-                          .head(arch.head)
-                          .spectral_norm(arch.spectral_norm));
-      const torch::Tensor z = torch::randn({5, 16});
-      const torch::Tensor labels = torch::tensor({0, 1, 2, 0, 1}, torch::kLong);
-      const torch::Tensor x = g->forward(z, classes ? labels : torch::Tensor());
-      ASSERT_EQ(x.sizes(), (std::vector<int64_t>{5, 3, size, size})) << size;
-      EXPECT_LT(x.abs().max().item<float>(), 1.0f);  // tanh: strictly inside (-1,1)
-      const DiscriminatorOutput out = d->forward(x, classes ? labels : torch::Tensor());
-      ASSERT_EQ(out.logits.sizes(), (std::vector<int64_t>{5}));
-      if (arch.head == DiscriminatorHead::kAuxiliary) {
-        ASSERT_EQ(out.class_logits.sizes(), (std::vector<int64_t>{5, 3}));
-      } else if (arch.head == DiscriminatorHead::kProjection) {
-        // The logit given every class; each sample's own column is its logit.
-        ASSERT_EQ(out.class_logits.sizes(), (std::vector<int64_t>{5, 3}));
-        EXPECT_TRUE(torch::allclose(out.class_logits.gather(1, labels.unsqueeze(1)).squeeze(1),
-                                    out.logits, 1e-5, 1e-6));
-      } else {
-        EXPECT_FALSE(out.class_logits.defined());
+      for (Upsample upsample : {Upsample::kTransposed, Upsample::kResizeConv}) {
+        SCOPED_TRACE(upsample_name(upsample) + " " + std::to_string(size));
+        const int64_t classes = arch.conditioning == Conditioning::kNone ? 0 : 3;
+        Generator g(GeneratorOptions()
+                        .image_size(size)
+                        .latent_dim(16)
+                        .channels(4)
+                        .num_classes(classes)
+                        .conditioning(arch.conditioning)
+                        .upsample(upsample));
+        Discriminator d(DiscriminatorOptions()
+                            .image_size(size)
+                            .channels(4)
+                            .num_classes(classes)
+                            .head(arch.head)
+                            .spectral_norm(arch.spectral_norm));
+        const torch::Tensor z = torch::randn({5, 16});
+        const torch::Tensor labels = torch::tensor({0, 1, 2, 0, 1}, torch::kLong);
+        const torch::Tensor x = g->forward(z, classes ? labels : torch::Tensor());
+        ASSERT_EQ(x.sizes(), (std::vector<int64_t>{5, 3, size, size})) << size;
+        EXPECT_LT(x.abs().max().item<float>(), 1.0f);  // tanh: strictly inside (-1,1)
+        const DiscriminatorOutput out = d->forward(x, classes ? labels : torch::Tensor());
+        ASSERT_EQ(out.logits.sizes(), (std::vector<int64_t>{5}));
+        if (arch.head == DiscriminatorHead::kAuxiliary) {
+          ASSERT_EQ(out.class_logits.sizes(), (std::vector<int64_t>{5, 3}));
+        } else if (arch.head == DiscriminatorHead::kProjection) {
+          // The logit given every class; each sample's own column is its logit.
+          ASSERT_EQ(out.class_logits.sizes(), (std::vector<int64_t>{5, 3}));
+          EXPECT_TRUE(torch::allclose(out.class_logits.gather(1, labels.unsqueeze(1)).squeeze(1),
+                                      out.logits, 1e-5, 1e-6));
+        } else {
+          EXPECT_FALSE(out.class_logits.defined());
+        }
       }
     }
+  }
+}
+
+TEST(GanModels, ResizeUpsamplingReplacesEveryStridedTransposedConvolution) {
+  // 64 px, ngf 8: the 1x1 -> 4x4 projection stays a 4x4 transposed convolution (100 x 64 x 16
+  // weights); the four doublings become 3x3 convolutions 64->32->16->8->3 (weight [out,in,3,3]).
+  Generator g(GeneratorOptions().image_size(64).latent_dim(100).channels(8).upsample(
+      Upsample::kResizeConv));
+  std::vector<std::vector<int64_t>> shapes;
+  for (const auto& p : g->named_parameters()) {
+    if (p.key().rfind("blocks.", 0) == 0) shapes.push_back(p.value().sizes().vec());
+  }
+  const std::vector<std::vector<int64_t>> expected = {
+      {100, 64, 4, 4}, {32, 64, 3, 3}, {16, 32, 3, 3}, {8, 16, 3, 3}, {3, 8, 3, 3}};
+  EXPECT_EQ(shapes, expected);
+}
+
+// How far even and odd rows/columns differ systematically: per channel, the mean over the batch
+// and the interior of x[2i] - x[2i+1] along each axis, in units of the channel's standard
+// deviation; the mean of those magnitudes. A 2-periodic lattice gives a clear offset; an image
+// without one gives about 0.
+static double parity_offset(const torch::Tensor& x) {
+  const torch::Tensor inner = x.slice(2, 4, -4).slice(3, 4, -4);
+  const torch::Tensor sd = inner.std({0, 2, 3});
+  const torch::Tensor rows =
+      (inner.slice(2, 0, c10::nullopt, 2) - inner.slice(2, 1, c10::nullopt, 2)).mean({0, 2, 3});
+  const torch::Tensor cols =
+      (inner.slice(3, 0, c10::nullopt, 2) - inner.slice(3, 1, c10::nullopt, 2)).mean({0, 2, 3});
+  return ((rows.abs() + cols.abs()) / (2 * sd)).mean().item<double>();
+}
+
+TEST(GanModels, ResizeUpsamplingHasNoParityLatticeAtInitialisation) {
+  // A stride-2 transposed convolution computes even and odd pixels from different kernel taps,
+  // so a freshly initialised DCGAN generator already draws a lattice; nearest x2 + 3x3 does not.
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(4);
+  const torch::Tensor z = torch::randn({64, 32});
+  double offset[2];
+  for (int i = 0; i < 2; ++i) {
+    torch::manual_seed(8);
+    Generator g(GeneratorOptions().image_size(32).latent_dim(32).channels(16).upsample(
+        i == 0 ? Upsample::kTransposed : Upsample::kResizeConv));
+    offset[i] = parity_offset(g->forward(z));  // training mode: batch statistics
+  }
+  EXPECT_GT(offset[0], 0.3) << "transposed";
+  EXPECT_LT(offset[1], 0.1) << "resize";
+  EXPECT_GT(offset[0], 5 * offset[1]);
+}
+
+TEST(GanModels, RefusesAnUnknownUpsampling) {
+  try {
+    parse_upsample("bilinear");
+    FAIL() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("'bilinear'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("transposed or resize"), std::string::npos) << e.what();
   }
 }
 

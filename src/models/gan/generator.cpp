@@ -53,7 +53,13 @@ GeneratorImpl::GeneratorImpl(const GeneratorOptions& options) : options_(options
     }
     // [N,c(side),side,side] -> [N,c(2 side) or 3,2 side,2 side]
     const int64_t out = 2 * side == size ? 3 : channels_at(2 * side);
-    blocks_->push_back(TransposedConv2d(c, out, 4, /*stride=*/2, /*padding=*/1));
+    if (options.upsample() == Upsample::kResizeConv) {
+      // [N,c,2 side,2 side] (after the x2 resize in forward) -> [N,out,2 side,2 side]
+      blocks_->push_back(SNConv2d(c, out, 3, /*stride=*/1, /*padding=*/1, /*bias=*/false,
+                                  /*spectral_norm=*/false));
+    } else {
+      blocks_->push_back(TransposedConv2d(c, out, 4, /*stride=*/2, /*padding=*/1));
+    }
   }
   dcgan_init(*this);
 }
@@ -70,7 +76,11 @@ torch::Tensor GeneratorImpl::forward(const torch::Tensor& z, const torch::Tensor
     h = torch::cat({h, embedding_->forward(labels)}, 1);
   h = h.view({h.size(0), h.size(1), 1, 1});
   for (size_t i = 0; i < blocks_->size(); ++i) {
-    h = blocks_[i]->as<TransposedConv2d>()->forward(h);
+    if (auto* conv = blocks_[i]->as<SNConv2d>()) {
+      h = conv->forward(torch::upsample_nearest2d(h, {2 * h.size(2), 2 * h.size(3)}));
+    } else {
+      h = blocks_[i]->as<TransposedConv2d>()->forward(h);
+    }
     if (i + 1 == blocks_->size()) break;
     if (options_.conditioning() == Conditioning::kBatchNorm) {
       h = norms_[i]->as<ConditionalBatchNorm2d>()->forward(h, labels);

@@ -1,8 +1,11 @@
 // DCGAN generator (Radford et al. 2016), optionally class-conditional.
 //   z [N,latent] (+ class) -> [N,c0,4,4] -> ... doubling the side with 4x4 stride-2 transposed
 //   convolutions, BatchNorm and ReLU -> [N,3,S,S] through tanh, so outputs lie in (-1,1).
-// Channels at side r are channels * min(S/(2r), max_multiplier): for S=64 and channels=ngf this
-// is exactly pytorch/examples' DCGAN (ngf*8 at 4x4 ... ngf at 32x32).
+// Upsample::kResizeConv doubles the side instead by nearest-neighbour resizing and a 3x3
+// convolution (Odena et al. 2016, "Deconvolution and checkerboard artifacts"): a stride-2
+// transposed convolution computes even and odd output pixels from different kernel taps, so
+// unless training balances those taps its output carries a 2-periodic pattern (the lattice in
+// skingan's DCGAN samples); after resizing, every output pixel comes from the same taps.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -12,6 +15,7 @@
 #include <torch/nn/pimpl.h>
 
 #include "models/gan/layers.h"
+#include "models/gan/upsample.h"
 
 namespace skingan::models {
 
@@ -29,6 +33,7 @@ struct GeneratorOptions {
   TORCH_ARG(int64_t, num_classes) = 0;
   TORCH_ARG(Conditioning, conditioning) = Conditioning::kNone;
   TORCH_ARG(int64_t, embedding_dim) = 64;  // for kConcat
+  TORCH_ARG(Upsample, upsample) = Upsample::kTransposed;
 };
 
 // ConfigError unless image_size is a power of two in [8, 1024] and the sizes are positive, and
@@ -45,8 +50,10 @@ class GeneratorImpl : public torch::nn::Module {
  private:
   GeneratorOptions options_;
   torch::nn::Embedding embedding_{nullptr};
-  torch::nn::ModuleList blocks_;  // TransposedConv2d per block
-  torch::nn::ModuleList norms_;   // BatchNorm2d or ConditionalBatchNorm2d per block but the last
+  // TransposedConv2d per block; with kResizeConv the blocks after the first are SNConv2d (3x3,
+  // without spectral norm) applied after a nearest-neighbour x2.
+  torch::nn::ModuleList blocks_;
+  torch::nn::ModuleList norms_;  // BatchNorm2d or ConditionalBatchNorm2d per block but the last
 };
 TORCH_MODULE(Generator);
 

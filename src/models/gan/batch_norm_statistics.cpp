@@ -1,0 +1,45 @@
+#include "models/gan/batch_norm_statistics.h"
+
+#include <vector>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/torch.h>
+
+namespace skingan::models {
+
+int64_t recompute_batch_norm_statistics(Generator& generator, int64_t batches, int64_t batch_size,
+                                        uint64_t seed, c10::Device device) {
+  TORCH_CHECK(batches > 0 && batch_size > 1,
+              "recompute_batch_norm_statistics needs batches > 0 and batch_size > 1, got ", batches,
+              " and ", batch_size);
+  // Every BatchNorm2d, including those inside ConditionalBatchNorm2d.
+  std::vector<torch::nn::BatchNorm2dImpl*> norms;
+  for (auto& module : generator->modules(/*include_self=*/false)) {
+    if (auto* bn = module->as<torch::nn::BatchNorm2dImpl>()) norms.push_back(bn);
+  }
+  if (norms.empty()) return 0;
+  std::vector<c10::optional<double>> momenta;
+  for (auto* bn : norms) {
+    momenta.push_back(bn->options.momentum());
+    bn->options.momentum(c10::nullopt);  // cumulative average over the batches below
+    bn->reset_running_stats();
+  }
+  torch::NoGradGuard no_grad;
+  generator->train();
+  at::Generator rng = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const GeneratorOptions& o = generator->options();
+  for (int64_t b = 0; b < batches; ++b) {
+    const torch::Tensor z = torch::randn({batch_size, o.latent_dim()}, rng, torch::kFloat);
+    torch::Tensor labels;
+    if (o.conditioning() != Conditioning::kNone) {
+      labels = torch::randint(o.num_classes(), {batch_size}, rng, torch::kLong).to(device);
+    }
+    generator->forward(z.to(device), labels);
+  }
+  for (size_t i = 0; i < norms.size(); ++i) norms[i]->options.momentum(momenta[i]);
+  generator->eval();
+  return static_cast<int64_t>(norms.size());
+}
+
+}  // namespace skingan::models
