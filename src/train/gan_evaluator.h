@@ -26,8 +26,9 @@ struct EvalClass {
 };
 
 // For each label a unit draws (row_labels, in label order; "all" pools `classes`), its real
-// validation images in `set`. Labels with fewer than 4 (KID's minimum) are left out with a
-// warning and recorded in `left_out` with the reason.
+// validation images in `set`. Labels with fewer than 4 (KID's minimum) are left out and recorded
+// in `left_out` with the reason (the caller warns: this file builds without the logging library
+// on GPU nodes, see bench/cuda_smoke).
 std::vector<EvalClass> eval_classes(const data::PreparedSet& set, const at::Tensor& all_images,
                                     const std::vector<std::string>& row_labels,
                                     const std::vector<std::string>& classes,

@@ -208,6 +208,8 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
       eval_references.push_back(
           eval_classes(set, all_images, u.row_labels, classes, eval_left_out));
     }
+    for (const auto& [label, why] : eval_left_out.items())
+      spdlog::warn("--eval-every: class {} is not scored: {}", label, why.get<std::string>());
     if (std::all_of(eval_references.begin(), eval_references.end(),
                     [](const std::vector<EvalClass>& r) { return r.empty(); })) {
       throw ConfigError(describe_problem(
