@@ -75,12 +75,6 @@ void write_sampling_checkpoint(const fs::path& full, const fs::path& slim) {
   archive.save_to(slim.string());
 }
 
-std::string step_name(int64_t step) {
-  char name[32];
-  std::snprintf(name, sizeof(name), "step_%07lld.pt", static_cast<long long>(step));
-  return name;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -170,10 +164,11 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
     if (m.step % checkpoint_every == 0 || stop) {
-      const fs::path full = fs::path(out) / "full" / step_name(m.step);
+      const fs::path full = fs::path(out) / "full" / train::checkpoint_file_name(m.step);
       fs::create_directories(full.parent_path());
       trainer.save(full);
-      write_sampling_checkpoint(full, fs::path(out) / "checkpoints" / step_name(m.step));
+      write_sampling_checkpoint(
+          full, fs::path(out) / "checkpoints" / train::checkpoint_file_name(m.step));
     }
     if (stop) break;
   }

@@ -40,20 +40,20 @@ struct ClassPlan {
 // One loaded checkpoint per path: a conditional run's classes share theirs.
 class CheckpointCache {
  public:
-  CheckpointCache(c10::Device device, bool standing_statistics)
-      : device_(device), standing_statistics_(standing_statistics) {}
+  CheckpointCache(c10::Device device, bool standing_statistics, bool use_ema)
+      : device_(device), standing_statistics_(standing_statistics), use_ema_(use_ema) {}
   GanCheckpoint& get(const fs::path& path) {
     auto it = loaded_.find(path.string());
     if (it == loaded_.end()) {
       it = loaded_.emplace(path.string(), train::load_gan_checkpoint(path, device_)).first;
-      if (standing_statistics_) train::use_standing_statistics(it->second);
+      if (standing_statistics_) train::use_standing_statistics(it->second, use_ema_);
     }
     return it->second;
   }
 
  private:
   c10::Device device_;
-  bool standing_statistics_;
+  bool standing_statistics_, use_ema_;
   std::map<std::string, GanCheckpoint> loaded_;
 };
 
@@ -62,7 +62,7 @@ class CheckpointCache {
 torch::Tensor draw_block(GanCheckpoint& c, const GanUnit& unit, const std::string& label,
                          uint64_t seed, int64_t block, double truncation, bool use_ema) {
   torch::NoGradGuard no_grad;
-  models::Generator& g = use_ema && c.generator_ema ? c.generator_ema : c.generator;
+  models::Generator& g = train::sampling_generator(c, use_ema);
   const c10::Device device = g->parameters().front().device();
   const torch::Tensor z =
       latent_block(seed, label, block, c.config.latent_dim, truncation).to(device);
@@ -231,7 +231,7 @@ GenerateResult generate_synthetic_set(const GenerateOptions& o) {
     total += p.count;
     total_candidates += p.candidates;
   }
-  CheckpointCache checkpoints(o.device, o.standing_statistics);
+  CheckpointCache checkpoints(o.device, o.standing_statistics, o.use_ema);
   const int64_t size = run.config.image_size;
   io::StagingDir staging(o.output);
   fs::create_directories(staging.path() / "images");
@@ -355,11 +355,13 @@ at::Tensor regenerate_image(const fs::path& set_dir, const data::ManifestRow& ro
   GanCheckpoint c = train::load_gan_checkpoint(
       train::find_checkpoint(unit, std::stoll(row.checkpoint_step)), device);
   // Sets written before standing statistics existed sampled with the running ones.
-  if (synthetic.value("bn_statistics", "running") == "standing") train::use_standing_statistics(c);
+  const bool use_ema = synthetic.at("use_ema").get<bool>();
+  if (synthetic.value("bn_statistics", "running") == "standing")
+    train::use_standing_statistics(c, use_ema);
   const int64_t index = std::stoll(row.sample_index);
   const torch::Tensor images =
       draw_block(c, unit, row.label, std::stoull(row.seed), index / kLatentBlock,
-                 synthetic.at("truncation").get<double>(), synthetic.at("use_ema").get<bool>());
+                 synthetic.at("truncation").get<double>(), use_ema);
   return io::unit_range_to_uint8(
       images.slice(0, index % kLatentBlock, index % kLatentBlock + 1))[0];
 }

@@ -101,8 +101,8 @@ ExportResult export_generator(const ExportOptions& o) {
     train::GanCheckpoint c =
         train::load_gan_checkpoint(train::find_checkpoint(unit, o.checkpoint_step), torch::kCPU);
     result.checkpoint_steps[unit.name] = c.step;
-    if (o.standing_statistics) train::use_standing_statistics(c);
-    return o.use_ema && c.generator_ema ? c.generator_ema : c.generator;
+    if (o.standing_statistics) train::use_standing_statistics(c, o.use_ema);
+    return train::sampling_generator(c, o.use_ema);
   };
   std::ostringstream forward;
   forward << "def forward(self, z: Tensor, labels: Optional[Tensor] = None) -> Tensor:\n";

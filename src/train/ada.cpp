@@ -16,9 +16,9 @@ AdaController::AdaController(double target, int64_t kimg, int64_t batch_size, in
               "AdaController: target in (0,1), positive kimg, batch and interval");
 }
 
-void AdaController::observe(const torch::Tensor& real_logits) {
-  sign_sum_ += real_logits.detach().sign().sum().item<double>();
-  count_ += real_logits.numel();
+void AdaController::observe(double sign_sum, int64_t count) {
+  sign_sum_ += sign_sum;
+  count_ += count;
   if (++steps_ < interval_) return;
   last_r_t_ = count_ > 0 ? sign_sum_ / static_cast<double>(count_) : 0.0;
   const double direction = last_r_t_ > target_ ? 1.0 : (last_r_t_ < target_ ? -1.0 : 0.0);

@@ -20,8 +20,9 @@ class AdaController {
  public:
   AdaController(double target, int64_t kimg, int64_t batch_size, int64_t interval = 4);
 
-  // One training step's discriminator logits on (augmented) real images: [B].
-  void observe(const torch::Tensor& real_logits);
+  // One training step: the sum of sign(D(x)) over its `count` (augmented) real images (the
+  // trainer has it already for r_t).
+  void observe(double sign_sum, int64_t count);
   double p() const { return p_; }
   // r_t of the last completed interval (0 before the first).
   double last_r_t() const { return last_r_t_; }

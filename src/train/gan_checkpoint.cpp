@@ -100,8 +100,7 @@ fs::path find_checkpoint(const GanUnit& unit, int64_t step) {
         "Train it first (`skingan train-gan`), or resume the interrupted run with --resume."));
   }
   if (step < 0) return found.back();
-  char name[32];
-  std::snprintf(name, sizeof(name), "step_%07lld.pt", static_cast<long long>(step));
+  const std::string name = checkpoint_file_name(step);
   if (fs::exists(dir / name)) return dir / name;
   std::string steps;
   for (const auto& f : found) {
@@ -151,14 +150,20 @@ GanCheckpoint load_gan_checkpoint(const fs::path& path, c10::Device device) {
   return c;
 }
 
-void use_standing_statistics(GanCheckpoint& c) {
-  const c10::Device device = c.generator->parameters().front().device();
-  for (models::Generator* g : {&c.generator, &c.generator_ema}) {
-    if (*g) {
-      models::recompute_batch_norm_statistics(*g, models::kStandingBatches,
-                                              models::kStandingBatchSize, c.config.seed, device);
-    }
-  }
+std::string checkpoint_file_name(int64_t step) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "step_%07lld.pt", static_cast<long long>(step));
+  return name;
+}
+
+models::Generator& sampling_generator(GanCheckpoint& c, bool use_ema) {
+  return use_ema && c.generator_ema ? c.generator_ema : c.generator;
+}
+
+void use_standing_statistics(GanCheckpoint& c, bool use_ema) {
+  models::Generator& g = sampling_generator(c, use_ema);
+  models::recompute_batch_norm_statistics(g, models::kStandingBatches, models::kStandingBatchSize,
+                                          c.config.seed, g->parameters().front().device());
 }
 
 }  // namespace skingan::train

@@ -38,6 +38,9 @@ struct GanRun {
 // Reads RUN_DIR/config.json. ConfigError when RUN_DIR is not a skingan GAN run.
 GanRun read_gan_run(const std::filesystem::path& run_dir);
 
+// "step_0001500.pt": the file name of the checkpoint after `step` steps, under UNIT/checkpoints.
+std::string checkpoint_file_name(int64_t step);
+
 // `generate --checkpoint best`: the checkpoint with the lowest KID of train-gan --eval-every.
 inline constexpr int64_t kBestCheckpoint = -2;
 
@@ -58,8 +61,12 @@ struct GanCheckpoint {
 };
 GanCheckpoint load_gan_checkpoint(const std::filesystem::path& path, c10::Device device);
 
-// Standing BatchNorm statistics (models/gan/batch_norm_statistics.h) for both generators of `c`,
-// from the run's seed, so the same checkpoint always samples the same images.
-void use_standing_statistics(GanCheckpoint& c);
+// The generator that samples: the EMA one when `use_ema` and the run kept one, else the raw one.
+models::Generator& sampling_generator(GanCheckpoint& c, bool use_ema);
+
+// Standing BatchNorm statistics (models/gan/batch_norm_statistics.h) for the generator that
+// samples (sampling_generator), from the run's seed, so the same checkpoint always samples the
+// same images.
+void use_standing_statistics(GanCheckpoint& c, bool use_ema);
 
 }  // namespace skingan::train

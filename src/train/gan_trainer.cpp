@@ -141,8 +141,10 @@ GanStepMetrics GanTrainer::train_step() {
   m.grad_norm_d = grad_norm(discriminator_->parameters());
   optimizer_d_->step();
   m.d_real = score(config_.loss, d_real.logits.detach());
-  m.r_t = d_real.logits.detach().sign().mean().item<double>();
-  if (ada_) ada_->observe(d_real.logits);
+  // One sign pass (and one device sync) serves the logged r_t and ADA.
+  const double sign_sum = d_real.logits.detach().sign().sum().item<double>();
+  m.r_t = sign_sum / static_cast<double>(batch);
+  if (ada_) ada_->observe(sign_sum, batch);
   m.d_fake = score(config_.loss, d_fake.logits.detach());
 
   // Generator update on the same fakes (as pytorch/examples' DCGAN: one G forward per step).

@@ -69,7 +69,7 @@ class ExportTest : public ::testing::Test {
     for (int64_t i = 0; i < z.size(0); ++i) {
       const auto unit = run.unit_for(run.classes[labels[i].item<int64_t>()]);
       auto c = train::load_gan_checkpoint(train::find_checkpoint(unit, -1), torch::kCPU);
-      train::use_standing_statistics(c);
+      train::use_standing_statistics(c, /*use_ema=*/true);
       const torch::Tensor label =
           unit.label_index >= 0 ? labels.slice(0, i, i + 1) : torch::Tensor();
       out.push_back(c.generator_ema->forward(z.slice(0, i, i + 1), label));

@@ -15,38 +15,38 @@
 namespace skingan::train {
 namespace {
 
-// Logits whose sign mean is r: [100].
-torch::Tensor logits_with_r(double r) {
+// One step of 100 real logits whose sign mean is r.
+void observe_r(AdaController& ada, double r) {
   const int positive = static_cast<int>((r + 1) * 50 + 0.5);
-  return torch::cat({torch::ones({positive}), -torch::ones({100 - positive})});
+  ada.observe(static_cast<double>(positive - (100 - positive)), 100);
 }
 
 TEST(AdaController, RaisesPWhenRtExceedsTheTargetAndLowersItOtherwise) {
   // Batch 10, interval 4, 1 kimg: each adjustment moves p by 40 / 1000.
   AdaController ada(0.6, 1, 10);
-  for (int i = 0; i < 3; ++i) ada.observe(logits_with_r(0.9));
+  for (int i = 0; i < 3; ++i) observe_r(ada, 0.9);
   EXPECT_EQ(ada.p(), 0.0);  // no adjustment before a full interval
-  ada.observe(logits_with_r(0.9));
+  observe_r(ada, 0.9);
   EXPECT_NEAR(ada.p(), 0.04, 1e-12);
   EXPECT_NEAR(ada.last_r_t(), 0.9, 1e-12);
-  for (int i = 0; i < 8; ++i) ada.observe(logits_with_r(0.8));
+  for (int i = 0; i < 8; ++i) observe_r(ada, 0.8);
   EXPECT_NEAR(ada.p(), 0.12, 1e-12);
-  for (int i = 0; i < 4; ++i) ada.observe(logits_with_r(0.2));
+  for (int i = 0; i < 4; ++i) observe_r(ada, 0.2);
   EXPECT_NEAR(ada.p(), 0.08, 1e-12);
   // Clamped to [0,1].
-  for (int i = 0; i < 400; ++i) ada.observe(logits_with_r(-0.5));
+  for (int i = 0; i < 400; ++i) observe_r(ada, -0.5);
   EXPECT_EQ(ada.p(), 0.0);
-  for (int i = 0; i < 400; ++i) ada.observe(logits_with_r(1.0));
+  for (int i = 0; i < 400; ++i) observe_r(ada, 1.0);
   EXPECT_EQ(ada.p(), 1.0);
 }
 
 TEST(AdaController, StateRoundTripContinuesMidInterval) {
   AdaController a(0.6, 1, 10), b(0.6, 1, 10);
-  for (int i = 0; i < 6; ++i) a.observe(logits_with_r(0.9));  // p moved once, 2 steps pending
+  for (int i = 0; i < 6; ++i) observe_r(a, 0.9);  // p moved once, 2 steps pending
   b.load_state(a.state());
   for (int i = 0; i < 2; ++i) {
-    a.observe(logits_with_r(0.1));
-    b.observe(logits_with_r(0.1));
+    observe_r(a, 0.1);
+    observe_r(b, 0.1);
   }
   EXPECT_EQ(a.p(), b.p());
   EXPECT_EQ(a.last_r_t(), b.last_r_t());

@@ -1,6 +1,8 @@
 // DCGAN generator (Radford et al. 2016), optionally class-conditional.
 //   z [N,latent] (+ class) -> [N,c0,4,4] -> ... doubling the side with 4x4 stride-2 transposed
 //   convolutions, BatchNorm and ReLU -> [N,3,S,S] through tanh, so outputs lie in (-1,1).
+// Channels at side r are channels * min(S/(2r), max_multiplier): for S=64 and channels=ngf this
+// is exactly pytorch/examples' DCGAN (ngf*8 at 4x4 ... ngf at 32x32).
 // Upsample::kResizeConv doubles the side instead by nearest-neighbour resizing and a 3x3
 // convolution (Odena et al. 2016, "Deconvolution and checkerboard artifacts"): a stride-2
 // transposed convolution computes even and odd output pixels from different kernel taps, so
