@@ -2,11 +2,12 @@
 // widths 32 and 64, batch 64, plus one epoch over a prepared set end to end; achieved GFLOPS as a
 // share of a float matrix-multiply peak measured in the same process; peak memory.
 //
-//   bench_gan_step [--set PREPARED_SET] [--steps N] [--threads N] [--archs 0|1]
+//   bench_gan_step [--set PREPARED_SET] [--steps N] [--threads N] [--archs 0|1] [--only TEXT]
 // The step is the plain pytorch/examples DCGAN (BCE, Adam 2e-4, no DiffAugment, no EMA); a
 // second row per width adds skingan's defaults (DiffAugment color+translation, EMA). A second
 // table (--archs 1, the default) has one row per architecture and generator option at width 32,
-// 7 classes, each with its own defaults: what a step of each costs relative to the plain DCGAN.
+// 7 classes, each with its own defaults: what a step of each costs relative to the plain DCGAN
+// (--only TEXT: that table alone, the rows whose name contains TEXT and the reference).
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -113,11 +114,13 @@ train::GanConfig plain_dcgan(int64_t width) {
 int main(int argc, char** argv) {
   std::string set_dir;
   int steps = 20, threads = 0, archs = 1;
+  std::string only;  // --only TEXT: the architecture rows whose name contains TEXT
   if (!bench::parse_flags(argc, argv,
                           {{"--set", [&](const std::string& v) { set_dir = v; }},
                            {"--steps", [&](const std::string& v) { steps = std::stoi(v); }},
                            {"--threads", [&](const std::string& v) { threads = std::stoi(v); }},
-                           {"--archs", [&](const std::string& v) { archs = std::stoi(v); }}}))
+                           {"--archs", [&](const std::string& v) { archs = std::stoi(v); }},
+                           {"--only", [&](const std::string& v) { only = v; }}}))
     return 2;
   const ThreadSettings settings = configure_threads(threads);
   const double peak = matmul_peak_gflops();
@@ -128,6 +131,7 @@ int main(int argc, char** argv) {
   std::printf("| step | width | images/s | GFLOPS | share of matmul peak | peak RSS (MiB) |\n");
   std::printf("| --- | ---: | ---: | ---: | ---: | ---: |\n");
   for (int64_t width : {32, 64}) {
+    if (!only.empty()) break;  // --only: the architecture table alone
     for (bool defaults : {false, true}) {
       train::GanConfig config = plain_dcgan(width);
       if (defaults) {
@@ -157,6 +161,13 @@ int main(int argc, char** argv) {
       return c;
     };
     const auto T = models::Upsample::kTransposed, R = models::Upsample::kResizeConv;
+    auto progan = [&](double r1, double ada_target) {
+      train::GanConfig c = with(train::GanArch::kProgan, R, std::max(ada_target, 0.0));
+      c.phase_kimg = 0;
+      c.r1_gamma = r1;
+      if (ada_target < 0) c.diff_augment = augment::DiffAugmentPolicy();
+      return c;
+    };
     const std::vector<Row> rows = {
         {"dcgan, plain (reference)", plain_dcgan(32)},
         {"dcgan, defaults", with(train::GanArch::kDcgan, T, 0)},
@@ -171,12 +182,25 @@ int main(int argc, char** argv) {
          }()},
         {"cgan, --upsample resize", with(train::GanArch::kCgan, R, 0)},
         {"cgan, --upsample resize --ada-target 0.6", with(train::GanArch::kCgan, R, 0.6)},
+        // At the full 64 px (no growing); earlier phases draw fewer pixels and run faster.
+        {"progan, defaults, at 64 px (--phase-kimg 0)", progan(0.1, 0.6)},
+        {"progan, at 64 px, --r1-every 1 (R1 every step)",
+         [&] {
+           train::GanConfig c = progan(0.1, 0.6);
+           c.r1_every = 1;
+           return c;
+         }()},
+        {"progan, at 64 px, --r1 0", progan(0, 0.6)},
+        {"progan, at 64 px, --r1 0 --ada-target 0 --diffaugment none", progan(0, -1)},
     };
     std::printf(
         "\n| architecture (width 32, 64 px, batch 64, 7 classes) | images/s | vs plain | "
         "peak RSS (MiB) |\n| --- | ---: | ---: | ---: |\n");
     double reference = 0;
     for (const Row& row : rows) {
+      const bool is_reference = &row == &rows.front();
+      if (!is_reference && !only.empty() && std::string(row.name).find(only) == std::string::npos)
+        continue;
       reset_peak_rss();
       const StepResult r = measure_steps(row.config, random_images, steps, 7);
       if (reference == 0) reference = r.images_per_second;

@@ -152,6 +152,7 @@ int main(int argc, char** argv) {
           {"g_loss", m.g_loss},
           {"r_t", m.r_t},
           {"ada_p", m.ada_p},
+          {"level", m.level},
           {"seconds", now},
           {"images_per_second", (m.step - last_step) * config.batch_size / (now - last_log)}};
       metrics << line.dump() << "\n" << std::flush;

@@ -80,6 +80,8 @@ struct TrainGanArgs {
   double ada_target = 0;
   int64_t ada_kimg = 100;
   std::string upsample;
+  double phase_kimg = 10;
+  int64_t r1_every = 1;
   bool per_class = false;
   std::vector<std::string> classes;
   std::uint64_t seed = 1;

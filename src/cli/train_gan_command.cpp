@@ -7,12 +7,14 @@
 namespace skingan::cli {
 
 CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
-  CLI::App* cmd =
-      app.add_subcommand("train-gan", "train a GAN (dcgan, acgan or cgan) on a prepared set");
+  CLI::App* cmd = app.add_subcommand(
+      "train-gan", "train a GAN (dcgan, acgan, cgan or progan) on a prepared set");
   args.command = cmd;
   cmd->add_option("set", args.set, "prepared set (its train split is used)")->required();
   cmd->add_option("-o,--output", args.output, "run folder")->required();
-  cmd->add_option("--arch", args.arch, "dcgan, acgan or cgan")->required();
+  cmd->add_option("--arch", args.arch,
+                  "dcgan, acgan, cgan or progan (progressive growing, Karras et al. 2018)")
+      ->required();
   cmd->add_option("--epochs", args.epochs, "epochs over each GAN's training images");
   cmd->add_option("--steps", args.steps, "training steps per GAN (default 2000 unless --epochs)");
   cmd->add_option("--batch-size", args.batch_size, "images per batch (default 64)");
@@ -28,6 +30,8 @@ CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
   cmd->add_flag("--spectral-norm", args.spectral_norm, "spectral norm in D (default for cgan)");
   cmd->add_flag("--no-spectral-norm", args.no_spectral_norm, "no spectral norm in D");
   cmd->add_option("--r1", args.r1, "R1 penalty weight gamma (0 = off)");
+  cmd->add_option("--r1-every", args.r1_every,
+                  "lazy R1: the penalty every N steps, weighted N times (default 1; progan 16)");
   cmd->add_option("--diffaugment", args.diffaugment,
                   "DiffAugment policy: color,translation,cutout or none");
   cmd->add_option("--ema", args.ema, "generator EMA decay (0 = off, default 0.999)");
@@ -41,6 +45,9 @@ CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
                   "generator upsampling: transposed (4x4 stride-2 transposed convolution) or "
                   "resize (nearest x2 + 3x3 convolution, no checkerboard)")
       ->check(CLI::IsMember({"transposed", "resize"}));
+  cmd->add_option("--phase-kimg", args.phase_kimg,
+                  "progan: thousands of real images per growth phase (4x4, then a fade-in and a "
+                  "training phase per resolution; 0 = no growing; default 10)");
   cmd->add_flag("--per-class", args.per_class, "dcgan: one GAN per class (Frid-Adar et al. 2018)");
   cmd->add_option("--classes", args.classes, "train on these classes only")->delimiter(',');
   cmd->add_option("--seed", args.seed, "random seed");
@@ -85,11 +92,13 @@ train::GanRunOptions to_gan_run_options(const TrainGanArgs& args, const Runtime&
   if (args.spectral_norm) c.spectral_norm = true;
   if (args.no_spectral_norm) c.spectral_norm = false;
   if (given("--r1")) c.r1_gamma = args.r1;
+  if (given("--r1-every")) c.r1_every = args.r1_every;
   if (given("--diffaugment")) c.diff_augment = augment::parse_diff_augment(args.diffaugment);
   if (given("--ema")) c.ema_decay = args.ema;
   if (given("--ada-target")) c.ada_target = args.ada_target;
   if (given("--ada-kimg")) c.ada_kimg = args.ada_kimg;
   if (given("--upsample")) c.upsample = models::parse_upsample(args.upsample);
+  if (given("--phase-kimg")) c.phase_kimg = args.phase_kimg;
   c.per_class = args.per_class;
   c.classes = args.classes;
   c.seed = args.seed;

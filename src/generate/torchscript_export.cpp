@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "generate/progressive_export.h"
 #include "train/gan_checkpoint.h"
 
 namespace fs = std::filesystem;
@@ -43,6 +44,7 @@ torch::jit::Module scripted_generator(const models::Generator& generator,
 }  // namespace
 
 std::string generator_forward_source(const models::Generator& generator) {
+  if (generator->options().progressive()) return progressive_forward_source(generator);
   const models::GeneratorOptions& o = generator->options();
   const auto params = generator->named_parameters();
   int64_t blocks = 0;

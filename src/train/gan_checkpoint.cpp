@@ -22,6 +22,8 @@ models::GeneratorOptions generator_options(const GanConfig& c, int64_t num_class
     o.num_classes(num_classes).conditioning(models::Conditioning::kConcat);
   if (c.arch == GanArch::kCgan)
     o.num_classes(num_classes).conditioning(models::Conditioning::kBatchNorm);
+  if (c.arch == GanArch::kProgan)
+    o.progressive(true).num_classes(num_classes).conditioning(models::Conditioning::kConcat);
   return o;
 }
 
@@ -30,8 +32,9 @@ models::DiscriminatorOptions discriminator_options(const GanConfig& c, int64_t n
   o.image_size(c.image_size).channels(c.d_channels).spectral_norm(c.spectral_norm);
   if (c.arch == GanArch::kAcgan)
     o.num_classes(num_classes).head(models::DiscriminatorHead::kAuxiliary);
-  if (c.arch == GanArch::kCgan)
+  if (c.arch == GanArch::kCgan || c.arch == GanArch::kProgan)
     o.num_classes(num_classes).head(models::DiscriminatorHead::kProjection);
+  o.progressive(c.arch == GanArch::kProgan);
   return o;
 }
 

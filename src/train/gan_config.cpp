@@ -1,6 +1,7 @@
 #include "train/gan_config.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/error.h"
 
@@ -10,7 +11,9 @@ GanArch parse_gan_arch(const std::string& name) {
   if (name == "dcgan") return GanArch::kDcgan;
   if (name == "acgan") return GanArch::kAcgan;
   if (name == "cgan") return GanArch::kCgan;
-  throw ConfigError(describe_problem("--arch", "'" + name + "'", "dcgan, acgan or cgan", ""));
+  if (name == "progan") return GanArch::kProgan;
+  throw ConfigError(
+      describe_problem("--arch", "'" + name + "'", "dcgan, acgan, cgan or progan", ""));
 }
 
 std::string gan_arch_name(GanArch arch) {
@@ -21,6 +24,8 @@ std::string gan_arch_name(GanArch arch) {
       return "acgan";
     case GanArch::kCgan:
       return "cgan";
+    case GanArch::kProgan:
+      return "progan";
   }
   return "?";
 }
@@ -46,6 +51,8 @@ std::string gan_loss_name(GanLoss loss) {
 
 bool is_conditional(GanArch arch) { return arch != GanArch::kDcgan; }
 
+int64_t phase_images(const GanConfig& config) { return std::llround(config.phase_kimg * 1000.0); }
+
 int64_t steps_for(const GanConfig& config, int64_t images) {
   if (config.epochs <= 0) return config.steps;
   return config.epochs * std::max<int64_t>(1, images / config.batch_size);
@@ -67,6 +74,16 @@ GanConfig default_gan_config(GanArch arch) {
     c.beta1 = 0.0;
     c.beta2 = 0.9;
     c.diff_augment = augment::parse_diff_augment("color,translation,cutout");
+    c.balanced_sampling = true;
+  }
+  if (arch == GanArch::kProgan) {
+    c.r1_gamma = 0.1;
+    c.r1_every = 16;
+    c.lr_g = 1e-3;
+    c.lr_d = 1e-3;
+    c.beta1 = 0.0;
+    c.beta2 = 0.99;
+    c.ada_target = 0.6;
     c.balanced_sampling = true;
   }
   return c;
@@ -96,6 +113,7 @@ void validate(const GanConfig& c) {
     refuse("--label-smoothing", std::to_string(c.label_smoothing), "a value in [0, 0.5)");
   }
   if (!(c.r1_gamma >= 0)) refuse("--r1", std::to_string(c.r1_gamma), "a weight >= 0");
+  if (c.r1_every < 1) refuse("--r1-every", std::to_string(c.r1_every), "a positive step count");
   if (!(c.ema_decay >= 0 && c.ema_decay < 1))
     refuse("--ema", std::to_string(c.ema_decay), "a decay in [0,1)");
   if (!(c.ada_target >= 0 && c.ada_target < 1))
@@ -127,6 +145,18 @@ void validate(const GanConfig& c) {
   if (c.log_every < 1 || c.sample_every < 1 || c.checkpoint_every < 1) {
     refuse("--log-every/--sample-every/--checkpoint-every", "a value < 1", "positive step counts");
   }
+  if (!(c.phase_kimg >= 0)) {
+    refuse("--phase-kimg", std::to_string(c.phase_kimg),
+           "a count of thousands of images, or 0 (no growing: the image size from the start)");
+  }
+  if (c.arch == GanArch::kProgan && c.spectral_norm) {
+    refuse("--spectral-norm", "with --arch progan",
+           "no spectral norm (the progressive GAN equalises its learning rate instead)");
+  }
+  if (c.arch == GanArch::kProgan && c.upsample != models::Upsample::kResizeConv) {
+    refuse("--upsample " + models::upsample_name(c.upsample), "with --arch progan",
+           "resize (the progressive GAN always upsamples by nearest x2 + 3x3 convolution)");
+  }
   if (c.per_class && c.arch != GanArch::kDcgan) {
     refuse("--per-class", "--arch " + gan_arch_name(c.arch),
            "--arch dcgan (conditional GANs already model every class in one network)");
@@ -147,11 +177,13 @@ nlohmann::json to_json(const GanConfig& c) {
           {"label_smoothing", c.label_smoothing},
           {"spectral_norm", c.spectral_norm},
           {"r1_gamma", c.r1_gamma},
+          {"r1_every", c.r1_every},
           {"diff_augment", augment::to_string(c.diff_augment)},
           {"ema_decay", c.ema_decay},
           {"ada_target", c.ada_target},
           {"ada_kimg", c.ada_kimg},
           {"upsample", models::upsample_name(c.upsample)},
+          {"phase_kimg", c.phase_kimg},
           {"balanced_sampling", c.balanced_sampling},
           {"aux_weight", c.aux_weight},
           {"batch_size", c.batch_size},
@@ -203,6 +235,8 @@ GanConfig gan_config_from_json(const nlohmann::json& j) {
   c.ada_target = j.value("ada_target", 0.0);
   c.ada_kimg = j.value("ada_kimg", int64_t{100});
   c.upsample = models::parse_upsample(j.value("upsample", std::string("transposed")));
+  c.phase_kimg = j.value("phase_kimg", 10.0);
+  c.r1_every = j.value("r1_every", int64_t{1});
   c.per_class = j.at("per_class");
   c.classes = j.at("classes").get<std::vector<std::string>>();
   return c;

@@ -13,10 +13,11 @@
 
 namespace skingan::train {
 
-enum class GanArch { kDcgan, kAcgan, kCgan };
+enum class GanArch { kDcgan, kAcgan, kCgan, kProgan };
 enum class GanLoss { kBce, kHinge, kLsgan };
 
-GanArch parse_gan_arch(const std::string& name);  // dcgan | acgan | cgan; ConfigError otherwise
+// dcgan | acgan | cgan | progan; ConfigError otherwise
+GanArch parse_gan_arch(const std::string& name);
 std::string gan_arch_name(GanArch arch);
 GanLoss parse_gan_loss(const std::string& name);  // bce | hinge | lsgan
 std::string gan_loss_name(GanLoss loss);
@@ -33,6 +34,7 @@ struct GanConfig {
   double label_smoothing = 0.0;  // one-sided: real targets 1 - s (bce and lsgan)
   bool spectral_norm = false;    // in D; replaces D's BatchNorm
   double r1_gamma = 0.0;         // R1 penalty weight on real images (Mescheder et al. 2018)
+  int64_t r1_every = 1;          // lazy R1: computed every this many steps, weighted as many times
   augment::DiffAugmentPolicy diff_augment;
   // Adaptive discriminator augmentation (Karras et al. 2020): > 0 applies diff_augment to each
   // image with a probability p steered so that r_t tends to this target (the paper's 0.6); 0 =
@@ -40,7 +42,10 @@ struct GanConfig {
   double ada_target = 0.0;
   int64_t ada_kimg = 100;  // p can move from 0 to 1 within this many thousand real images
   models::Upsample upsample = models::Upsample::kTransposed;  // generator; see models/gan
-  double ema_decay = 0.999;                                   // 0 = no EMA generator
+  // progan: real images per growth phase, in thousands (train/growth_schedule.h); the paper
+  // used 600 at up to 1024 px on 30,000 images. 0: no growing (the image size from step one).
+  double phase_kimg = 10;
+  double ema_decay = 0.999;        // 0 = no EMA generator
   bool balanced_sampling = false;  // class-balanced real batches and fake labels (conditional)
   double aux_weight = 1.0;         // ACGAN class-loss weight
   int64_t batch_size = 64;
@@ -66,6 +71,10 @@ struct GanConfig {
 //  acgan: as dcgan plus the auxiliary class loss and class-balanced sampling.
 //  cgan:  hinge loss, spectral norm D, TTUR 1e-4 / 4e-4 with Adam (0, 0.9), DiffAugment
 //         color+translation+cutout, EMA 0.999, class-balanced sampling.
+//  progan: progressive growing (phases of phase_kimg), equalised learning rate, pixel norm,
+//         minibatch stddev, projection D; non-saturating loss with lazy R1 (gamma 0.1 every 16
+//         steps: the penalty's double backward cost 1.5x the step every step), Adam 1e-3
+//         (0, 0.99), ADA towards r_t 0.6 over color+translation, EMA 0.999, balanced sampling.
 GanConfig default_gan_config(GanArch arch);
 
 // ConfigError naming the option when a value is out of range or a combination is refused.
@@ -75,6 +84,9 @@ nlohmann::json to_json(const GanConfig& config);
 GanConfig gan_config_from_json(const nlohmann::json& j);
 
 bool is_conditional(GanArch arch);
+
+// progan: real images per growth phase (phase_kimg * 1000, rounded); 0 = no growing.
+int64_t phase_images(const GanConfig& config);
 
 // Steps one GAN trains for on `images` training images (epochs when set, else steps).
 int64_t steps_for(const GanConfig& config, int64_t images);

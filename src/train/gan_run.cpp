@@ -26,6 +26,7 @@
 #include "train/gan_curves.h"
 #include "train/gan_evaluator.h"
 #include "train/gan_trainer.h"
+#include "train/growth_schedule.h"
 
 namespace fs = std::filesystem;
 
@@ -312,9 +313,10 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
                                {"grad_norm_g", m.grad_norm_g},
                                {"images_per_second",
                                 interval_steps * unit_config.batch_size / std::max(seconds, 1e-9)}};
-        if (config.r1_gamma > 0) line["r1"] = m.r1;
+        if (m.r1 >= 0) line["r1"] = m.r1;
         if (m.aux_accuracy >= 0) line["aux_accuracy"] = m.aux_accuracy;
         if (m.ada_p >= 0) line["ada_p"] = m.ada_p;
+        if (m.level >= 0) line["level"] = m.level;
         if (evaluate_now) {
           const auto eval_start = std::chrono::steady_clock::now();
           line.update(evaluator->evaluate(trainer));
@@ -339,6 +341,26 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
             sample_grid(trainer, unit.row_labels, unit.name + " step " + std::to_string(m.step));
         io::write_file_atomic(unit.dir / "samples" / (step_name(m.step) + ".png"),
                               io::encode_png(grid));
+      }
+      if (m.level >= 0 && phase_images(unit_config) > 0) {
+        // progan: a grid at the end of every growth phase up to the first at the full size.
+        const int64_t images_per_phase = phase_images(unit_config);
+        const int64_t phase = m.step * unit_config.batch_size / images_per_phase;
+        const int64_t growth_phases =
+            images_to_full_size(images_per_phase, unit_config.image_size) / images_per_phase;
+        if (phase != (m.step - 1) * unit_config.batch_size / images_per_phase &&
+            phase - 1 <= growth_phases) {
+          const models::GrowthStage stage = models::growth_stage(m.level, unit_config.image_size);
+          const int64_t side = int64_t{1} << (stage.resolution_log2 + (stage.alpha > 0 ? 1 : 0));
+          char name[64];
+          std::snprintf(name, sizeof name, "phase_%02lld_%lldpx%s",
+                        static_cast<long long>(phase - 1), static_cast<long long>(side),
+                        stage.alpha > 0 ? "_fade_in" : "");
+          const cv::Mat grid = sample_grid(
+              trainer, unit.row_labels, unit.name + " " + name + " step " + std::to_string(m.step));
+          io::write_file_atomic(unit.dir / "samples" / (std::string(name) + ".png"),
+                                io::encode_png(grid));
+        }
       }
       if (m.step % config.checkpoint_every == 0 || last) {
         save();

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "train/gan_checkpoint.h"
 #include "train/gan_losses.h"
+#include "train/growth_schedule.h"
 
 namespace fs = std::filesystem;
 
@@ -100,13 +101,26 @@ torch::Tensor GanTrainer::augment(const torch::Tensor& x) {
   return augment::diff_augment(x, config_.diff_augment, rng_, ada_ ? ada_->p() : 1.0);
 }
 
+double GanTrainer::grow() {
+  if (config_.arch != GanArch::kProgan) return -1.0;
+  const double level =
+      growth_level(step_ * config_.batch_size, phase_images(config_), config_.image_size);
+  // The EMA generator takes the level with the other buffers in its update.
+  generator_->progressive()->set_level(level);
+  discriminator_->progressive()->set_level(level);
+  return level;
+}
+
 GanStepMetrics GanTrainer::train_step() {
   generator_->train();
   discriminator_->train();
   const int64_t batch = config_.batch_size;
   const bool conditional = is_conditional(config_.arch);
+  const double level = grow();
   const torch::Tensor indices = sampler_.next(batch, rng_);
-  const torch::Tensor real = real_batch(indices);                                  // [B,3,S,S]
+  torch::Tensor real = real_batch(indices);  // [B,3,S,S]
+  // Real images at the level's resolution, faded like the generator's output (Karras et al.).
+  if (level >= 0) real = models::fade_images(real, level);
   const torch::Tensor real_labels = labels_.index_select(0, indices).to(device_);  // [B]
   const torch::Tensor z =
       torch::randn({batch, config_.latent_dim}, rng_, torch::kFloat).to(device_);
@@ -118,7 +132,9 @@ GanStepMetrics GanTrainer::train_step() {
   // Discriminator update.
   optimizer_d_->zero_grad();
   torch::Tensor real_input = augment(real);
-  if (config_.r1_gamma > 0) real_input = real_input.detach().requires_grad_(true);
+  // Lazy R1 (Karras et al. 2020, StyleGAN2): every r1_every steps, weighted r1_every times.
+  const bool r1_now = config_.r1_gamma > 0 && step_ % config_.r1_every == 0;
+  if (r1_now) real_input = real_input.detach().requires_grad_(true);
   const auto d_real = discriminator_->forward(real_input, real_labels);
   const auto d_fake = discriminator_->forward(augment(fake.detach()), fake_labels);
   torch::Tensor loss_d =
@@ -130,10 +146,10 @@ GanStepMetrics GanTrainer::train_step() {
     m.aux_accuracy =
         (d_real.class_logits.argmax(1) == real_labels).to(torch::kFloat).mean().item<double>();
   }
-  if (config_.r1_gamma > 0) {
+  if (r1_now) {
     const torch::Tensor r1 = r1_penalty(real_input, d_real.logits);
     m.r1 = r1.item<double>();
-    loss_d = loss_d + 0.5 * config_.r1_gamma * r1;
+    loss_d = loss_d + 0.5 * config_.r1_gamma * static_cast<double>(config_.r1_every) * r1;
   }
   loss_d.backward();
   m.d_loss = loss_d.item<double>();
@@ -157,8 +173,6 @@ GanStepMetrics GanTrainer::train_step() {
   }
   // Gradients for G's parameters only: D's weight gradients would be discarded (D's next update
   // zeroes them first), and skipping them saves about a third of D's backward pass here.
-  // Gradients for G's parameters only: D's weight gradients would be discarded (D's next update
-  // zeroes them first), and skipping them saves about a third of D's backward pass here.
   torch::autograd::backward({loss_g}, {}, c10::nullopt, false, generator_->parameters());
   m.g_loss = loss_g.item<double>();
   check_finite(m.g_loss, "the generator loss", step_);
@@ -166,6 +180,7 @@ GanStepMetrics GanTrainer::train_step() {
   optimizer_g_->step();
   if (ema_) ema_->update(generator_, step_);
   m.ada_p = ada_p();
+  m.level = level;
   m.step = ++step_;
   return m;
 }

@@ -28,9 +28,10 @@ struct GanStepMetrics {
   // while D generalises, towards 1 as it memorises the training images.
   double r_t = 0;
   double grad_norm_d = 0, grad_norm_g = 0;
-  double r1 = 0;             // R1 penalty (before its weight), 0 when off
+  double r1 = -1;            // R1 penalty (before its weight); -1 on steps without it
   double aux_accuracy = -1;  // ACGAN class head accuracy on real images, -1 otherwise
   double ada_p = -1;         // ADA's augmentation probability after this step, -1 without ADA
+  double level = -1;         // progan: the growth level of this step (models/gan/progressive.h)
 };
 
 // Thrown when a loss becomes NaN or infinite; the last checkpoint on disk stays the good one.
@@ -76,6 +77,8 @@ class GanTrainer {
   // Channels-last parameters on the CPU (see models::use_channels_last); a no-op elsewhere.
   void use_fast_layout();
   torch::Tensor augment(const torch::Tensor& x);
+  // progan: sets G's and D's level for the images shown before this step; returns it (-1 else).
+  double grow();
 
   GanConfig config_;
   torch::Device device_;

@@ -38,6 +38,12 @@ class ExportTest : public ::testing::Test {
                    [](train::GanConfig& c) { c.upsample = models::Upsample::kTransposed; });
     train_adjusted(*dir_ / "dcgan_ada", train::GanArch::kDcgan,
                    [](train::GanConfig& c) { c.ada_target = 0.6; });
+    // progan stopped in the fade-in of 8x8 (6 images per phase, 4 per step: level 2.33 after 3
+    // steps), and one trained at the full size from the start.
+    train_adjusted(*dir_ / "progan_fade", train::GanArch::kProgan,
+                   [](train::GanConfig& c) { c.phase_kimg = 0.006; });
+    train_adjusted(*dir_ / "progan_full", train::GanArch::kProgan,
+                   [](train::GanConfig& c) { c.phase_kimg = 0; });
   }
   // A tiny run as test::train_tiny_gan trains it (3 steps), with `adjust` applied to its config.
   template <typename Adjust>
@@ -105,14 +111,23 @@ TEST_F(ExportTest, TorchScriptModuleDrawsWhatSkinganDraws) {
   torch::manual_seed(1);
   const torch::Tensor z = torch::randn({6, 8});
   const torch::Tensor labels = torch::tensor({0, 1, 1, 0, 1, 0}, torch::kLong);
-  for (const std::string run :
-       {"dcgan", "acgan", "cgan", "per_class", "cgan_transposed", "dcgan_ada"}) {
+  for (const std::string run : {"dcgan", "acgan", "cgan", "per_class", "cgan_transposed",
+                                "dcgan_ada", "progan_fade", "progan_full"}) {
     torch::jit::Module module = torch::jit::load(export_run(run).string());
     const torch::Tensor exported = module.forward({z, labels}).toTensor();
-    EXPECT_TRUE(torch::allclose(exported, skingan_images(run, z, labels), 1e-5, 1e-5)) << run;
+    const torch::Tensor expected = skingan_images(run, z, labels);
+    // 1e-4: TorchScript's graph executor may order float operations differently (measured 4e-5
+    // on the ten-convolution progan at 32 px; the other runs pass at 1e-5).
+    EXPECT_TRUE(torch::allclose(exported, expected, 1e-4, 1e-4))
+        << run << ": largest difference " << (exported - expected).abs().max().item<double>();
     EXPECT_EQ(module.attr("latent_dim").toInt(), 8);
     EXPECT_EQ(module.attr("classes").toList().size(), 2u) << run;  // the classes it saw
   }
+  // The fade-in run really stopped mid-fade, so its export wrote the blended path.
+  const train::GanRun fade = train::read_gan_run(*dir_ / "progan_fade");
+  auto c = train::load_gan_checkpoint(
+      train::find_checkpoint(fade.unit_for(fade.classes.front()), -1), torch::kCPU);
+  EXPECT_NEAR(c.generator_ema->progressive()->level(), 2.0 + 1.0 / 3.0, 1e-6);
 }
 
 TEST_F(ExportTest, PythonLoadsTheExportAndMatchesSkinganForTheSameNoise) {
@@ -121,7 +136,7 @@ TEST_F(ExportTest, PythonLoadsTheExportAndMatchesSkinganForTheSameNoise) {
   torch::manual_seed(2);
   const torch::Tensor z = torch::randn({5, 8});
   const torch::Tensor labels = torch::tensor({1, 0, 1, 1, 0}, torch::kLong);
-  for (const std::string run : {"cgan", "per_class", "cgan_transposed"}) {
+  for (const std::string run : {"cgan", "per_class", "cgan_transposed", "progan_fade"}) {
     const fs::path exported = export_run(run);
     const torch::Tensor expected = skingan_images(run, z, labels);
     const std::vector<char> bytes =

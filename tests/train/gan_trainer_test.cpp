@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <torch/torch.h>
 
 #include "core/error.h"
@@ -39,6 +41,8 @@ GanConfig tiny_config(GanArch arch) {
   c.d_channels = 8;
   c.batch_size = 8;
   c.seed = 5;
+  // progan: 3 steps per growth phase, so a few steps cross 4x4, a fade-in and 8x8.
+  c.phase_kimg = 0.024;
   return c;
 }
 
@@ -82,10 +86,37 @@ TEST(GanTrainer, ConditionalGanMovesEachClassMeanColourTowardItsRealMean) {
   EXPECT_LT((after_means[1][0] - after_means[1][2]).item<double>(), -0.3);
 }
 
+TEST(GanTrainer, ProgressiveGanGrowsToFullSizeAndDrawsEachClassInItsColour) {
+  const Toy toy = toy_set(32);
+  GanConfig config = tiny_config(GanArch::kProgan);
+  config.diff_augment = augment::DiffAugmentPolicy();  // colour jitter would blur the target
+  config.ada_target = 0;
+  config.batch_size = 16;
+  config.phase_kimg = 0.4;  // 25 steps per phase: 32x32 after 150 of the 500 steps
+  GanTrainer trainer(config, toy.images, toy.labels, 2, torch::kCPU);
+  const torch::Tensor real_means = torch::stack(
+      {toy.images.slice(0, 0, 32).to(torch::kFloat).div(127.5).sub(1).mean({0, 2, 3}),
+       toy.images.slice(0, 32, 64).to(torch::kFloat).div(127.5).sub(1).mean({0, 2, 3})});
+  const torch::Tensor before = (generated_class_means(trainer, 2) - real_means).norm(2, 1);
+  GanStepMetrics m;
+  for (int i = 0; i < 500; ++i) m = trainer.train_step();
+  EXPECT_DOUBLE_EQ(m.level, 5.0);
+  EXPECT_DOUBLE_EQ(trainer.generator()->progressive()->level(), 5.0);
+  const torch::Tensor after_means = generated_class_means(trainer, 2, /*use_ema=*/true);
+  const torch::Tensor after = (after_means - real_means).norm(2, 1);
+  for (int k = 0; k < 2; ++k) {
+    EXPECT_LT(after[k].item<double>(), 0.5 * before[k].item<double>())
+        << "class " << k << ": distance " << before[k].item<double>() << " -> "
+        << after[k].item<double>();
+  }
+  EXPECT_GT((after_means[0][0] - after_means[0][2]).item<double>(), 0.3);
+  EXPECT_LT((after_means[1][0] - after_means[1][2]).item<double>(), -0.3);
+}
+
 TEST(GanTrainer, CheckpointRoundTripGivesIdenticalOutputs) {
   test::TempDir dir;
   const Toy toy = toy_set(8);
-  for (GanArch arch : {GanArch::kDcgan, GanArch::kAcgan, GanArch::kCgan}) {
+  for (GanArch arch : {GanArch::kDcgan, GanArch::kAcgan, GanArch::kCgan, GanArch::kProgan}) {
     GanTrainer a(tiny_config(arch), toy.images, toy.labels, arch == GanArch::kDcgan ? 1 : 2,
                  torch::kCPU);
     for (int i = 0; i < 3; ++i) a.train_step();
@@ -107,9 +138,13 @@ TEST(GanTrainer, CheckpointRoundTripGivesIdenticalOutputs) {
 TEST(GanTrainer, ResumeEqualsUninterrupted) {
   test::TempDir dir;
   const Toy toy = toy_set(12);
-  for (GanArch arch : {GanArch::kDcgan, GanArch::kAcgan, GanArch::kCgan}) {
+  for (GanArch arch : {GanArch::kDcgan, GanArch::kAcgan, GanArch::kCgan, GanArch::kProgan}) {
     GanConfig config = tiny_config(arch);
     config.r1_gamma = arch == GanArch::kDcgan ? 1.0 : 0.0;  // cover the R1 path too
+    if (arch == GanArch::kProgan) {
+      config.r1_gamma = 0.1;
+      config.r1_every = 3;  // lazy R1 on steps 0, 3 and 6: on both sides of the checkpoint
+    }
     const int64_t classes = arch == GanArch::kDcgan ? 1 : 2;
     GanTrainer straight(config, toy.images, toy.labels, classes, torch::kCPU);
     std::vector<GanStepMetrics> expected;
@@ -117,6 +152,8 @@ TEST(GanTrainer, ResumeEqualsUninterrupted) {
 
     GanTrainer first(config, toy.images, toy.labels, classes, torch::kCPU);
     for (int i = 0; i < 4; ++i) first.train_step();
+    // progan: the checkpoint falls inside the fade-in of 8x8 (steps 3..5, levels 2, 2.33, 2.67).
+    if (arch == GanArch::kProgan) EXPECT_DOUBLE_EQ(expected[4].level, 2.0 + 1.0 / 3.0);
     first.save(dir / "half.pt");
     GanTrainer resumed(config, toy.images, toy.labels, classes, torch::kCPU);
     resumed.load(dir / "half.pt");
@@ -125,6 +162,7 @@ TEST(GanTrainer, ResumeEqualsUninterrupted) {
       EXPECT_EQ(m.step, expected[i].step);
       EXPECT_DOUBLE_EQ(m.d_loss, expected[i].d_loss) << gan_arch_name(arch) << " step " << i;
       EXPECT_DOUBLE_EQ(m.g_loss, expected[i].g_loss) << gan_arch_name(arch) << " step " << i;
+      EXPECT_DOUBLE_EQ(m.level, expected[i].level) << gan_arch_name(arch) << " step " << i;
     }
   }
 }
@@ -159,4 +197,27 @@ TEST(GanTrainer, NanLossStopsWithAClearMessage) {
   } catch (const TrainingDiverged& e) {
     EXPECT_NE(std::string(e.what()).find("last good state"), std::string::npos) << e.what();
   }
+}
+
+TEST(GanTrainer, ProgressiveGanRefusesOptionsItDoesNotUseWithTheReason) {
+  auto refusal = [](const std::function<void(GanConfig&)>& adjust) {
+    GanConfig c = tiny_config(GanArch::kProgan);
+    adjust(c);
+    try {
+      validate(c);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_NE(refusal([](GanConfig& c) { c.spectral_norm = true; }).find("equalises its learning"),
+            std::string::npos);
+  EXPECT_NE(refusal([](GanConfig& c) {
+              c.upsample = models::Upsample::kTransposed;
+            }).find("--upsample transposed"),
+            std::string::npos);
+  EXPECT_NE(refusal([](GanConfig& c) { c.phase_kimg = -1; }).find("--phase-kimg"),
+            std::string::npos);
+  EXPECT_NE(refusal([](GanConfig& c) { c.r1_every = 0; }).find("--r1-every"), std::string::npos);
+  EXPECT_EQ(refusal([](GanConfig&) {}), "accepted");
 }

@@ -15,10 +15,24 @@ void validate(const DiscriminatorOptions& o) {
   if ((o.head() != DiscriminatorHead::kUnconditional) != (o.num_classes() > 0)) {
     throw ConfigError("discriminator: a class head needs num_classes > 0, and no head needs 0.");
   }
+  if (o.progressive() && (o.head() == DiscriminatorHead::kAuxiliary || o.spectral_norm())) {
+    throw ConfigError(
+        "discriminator: a progressive discriminator has a projection head (or none) and an "
+        "equalised learning rate instead of spectral norm.");
+  }
 }
 
 DiscriminatorImpl::DiscriminatorImpl(const DiscriminatorOptions& options) : options_(options) {
   validate(options);
+  if (options.progressive()) {
+    progressive_ = register_module(
+        "progressive", ProgressiveDiscriminator(ProgressiveOptions()
+                                                    .image_size(options.image_size())
+                                                    .channels(options.channels())
+                                                    .max_multiplier(options.max_multiplier())
+                                                    .num_classes(options.num_classes())));
+    return;
+  }
   const bool sn = options.spectral_norm();
   const bool bn = options.batch_norm() && !sn;
   convs_ = register_module("convs", torch::nn::ModuleList());
@@ -46,6 +60,10 @@ DiscriminatorImpl::DiscriminatorImpl(const DiscriminatorOptions& options) : opti
 
 DiscriminatorOutput DiscriminatorImpl::forward(const torch::Tensor& x,
                                                const torch::Tensor& labels) {
+  if (progressive_) {
+    ProgressiveDiscriminatorOutput p = progressive_->forward(x, labels);
+    return {p.logits, p.class_logits};
+  }
   TORCH_CHECK(x.dim() == 4 && x.size(1) == 3 && x.size(2) == options_.image_size() &&
                   x.size(3) == options_.image_size(),
               "Discriminator expects [N,3,", options_.image_size(), ",", options_.image_size(),

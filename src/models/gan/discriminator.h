@@ -12,6 +12,7 @@
 #include <torch/nn/pimpl.h>
 
 #include "models/gan/layers.h"
+#include "models/gan/progressive.h"
 
 namespace skingan::models {
 
@@ -25,6 +26,9 @@ struct DiscriminatorOptions {
   TORCH_ARG(DiscriminatorHead, head) = DiscriminatorHead::kUnconditional;
   TORCH_ARG(bool, spectral_norm) = false;
   TORCH_ARG(bool, batch_norm) = true;  // ignored (off) when spectral_norm is on
+  // A progressive GAN discriminator (models/gan/progressive.h) instead of the DCGAN stack: head
+  // kProjection or kUnconditional; spectral_norm and batch_norm are not used.
+  TORCH_ARG(bool, progressive) = false;
 };
 
 void validate(const DiscriminatorOptions& options);
@@ -42,9 +46,12 @@ class DiscriminatorImpl : public torch::nn::Module {
   // x: [N,3,S,S] float; labels: [N] long for kProjection (others ignore it).
   DiscriminatorOutput forward(const torch::Tensor& x, const torch::Tensor& labels = {});
   const DiscriminatorOptions& options() const { return options_; }
+  // The progressive network of a progressive discriminator, else null.
+  ProgressiveDiscriminator& progressive() { return progressive_; }
 
  private:
   DiscriminatorOptions options_;
+  ProgressiveDiscriminator progressive_{nullptr};
   torch::nn::ModuleList convs_, norms_;
   SNLinear output_{nullptr}, class_head_{nullptr};
   SNEmbedding projection_{nullptr};

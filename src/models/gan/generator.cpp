@@ -21,6 +21,10 @@ void validate(const GeneratorOptions& o) {
   if (o.latent_dim() < 1 || o.channels() < 1 || o.max_multiplier() < 1) {
     throw ConfigError("generator: latent_dim, channels and max_multiplier must be positive.");
   }
+  if (o.progressive() && o.conditioning() != Conditioning::kNone &&
+      o.conditioning() != Conditioning::kConcat) {
+    throw ConfigError("generator: a progressive generator is conditioned by concatenation only.");
+  }
   if ((o.conditioning() != Conditioning::kNone) != (o.num_classes() > 0)) {
     throw ConfigError(
         "generator: a conditional generator needs num_classes > 0 and an "
@@ -30,6 +34,17 @@ void validate(const GeneratorOptions& o) {
 
 GeneratorImpl::GeneratorImpl(const GeneratorOptions& options) : options_(options) {
   validate(options);
+  if (options.progressive()) {
+    progressive_ = register_module(
+        "progressive", ProgressiveGenerator(ProgressiveOptions()
+                                                .image_size(options.image_size())
+                                                .latent_dim(options.latent_dim())
+                                                .channels(options.channels())
+                                                .max_multiplier(options.max_multiplier())
+                                                .num_classes(options.num_classes())
+                                                .embedding_dim(options.embedding_dim())));
+    return;
+  }
   const int64_t size = options.image_size();
   auto channels_at = [&](int64_t side) {
     return options.channels() * std::min<int64_t>(size / (2 * side), options.max_multiplier());
@@ -65,6 +80,7 @@ GeneratorImpl::GeneratorImpl(const GeneratorOptions& options) : options_(options
 }
 
 torch::Tensor GeneratorImpl::forward(const torch::Tensor& z, const torch::Tensor& labels) {
+  if (progressive_) return progressive_->forward(z, labels);
   TORCH_CHECK(z.dim() == 2 && z.size(1) == options_.latent_dim(),
               "Generator expects z of shape [N,", options_.latent_dim(), "], got ", z.sizes());
   const bool conditional = options_.conditioning() != Conditioning::kNone;

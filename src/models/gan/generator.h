@@ -17,6 +17,7 @@
 #include <torch/nn/pimpl.h>
 
 #include "models/gan/layers.h"
+#include "models/gan/progressive.h"
 #include "models/gan/upsample.h"
 
 namespace skingan::models {
@@ -36,6 +37,9 @@ struct GeneratorOptions {
   TORCH_ARG(Conditioning, conditioning) = Conditioning::kNone;
   TORCH_ARG(int64_t, embedding_dim) = 64;  // for kConcat
   TORCH_ARG(Upsample, upsample) = Upsample::kTransposed;
+  // A progressive GAN generator (models/gan/progressive.h) instead of the DCGAN stack; it is
+  // conditional (a class embedding appended to z) when num_classes > 0 and ignores upsample.
+  TORCH_ARG(bool, progressive) = false;
 };
 
 // ConfigError unless image_size is a power of two in [8, 1024] and the sizes are positive, and
@@ -48,9 +52,13 @@ class GeneratorImpl : public torch::nn::Module {
   // z: [N,latent_dim] float; labels: [N] long (conditional only, else undefined) -> [N,3,S,S].
   torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& labels = {});
   const GeneratorOptions& options() const { return options_; }
+  // The progressive network of a progressive generator, else null.
+  ProgressiveGenerator& progressive() { return progressive_; }
+  const ProgressiveGenerator& progressive() const { return progressive_; }
 
  private:
   GeneratorOptions options_;
+  ProgressiveGenerator progressive_{nullptr};
   torch::nn::Embedding embedding_{nullptr};
   // TransposedConv2d per block; with kResizeConv the blocks after the first are SNConv2d (3x3,
   // without spectral norm) applied after a nearest-neighbour x2.
