@@ -89,9 +89,20 @@ torch::Tensor fade_images(const torch::Tensor& x, double level) {
   return up(h, size / drawn);
 }
 
-ProgressiveGeneratorImpl::ProgressiveGeneratorImpl(const ProgressiveOptions& options)
-    : options_(options) {
+ProgressiveModule::ProgressiveModule(const ProgressiveOptions& options) : options_(options) {
   validate(options);
+  level_ = register_buffer("level", torch::full({1}, 2.0));
+}
+
+void ProgressiveModule::set_level(double level) {
+  torch::NoGradGuard no_grad;
+  level_.fill_(level);
+}
+
+double ProgressiveModule::level() const { return level_.item<double>(); }
+
+ProgressiveGeneratorImpl::ProgressiveGeneratorImpl(const ProgressiveOptions& options)
+    : ProgressiveModule(options) {
   const int64_t top = log2_of(options.image_size());
   int64_t in = options.latent_dim();
   if (options.num_classes() > 0) {
@@ -110,15 +121,7 @@ ProgressiveGeneratorImpl::ProgressiveGeneratorImpl(const ProgressiveOptions& opt
     if (k > 2) blocks_->push_back(ConvPair(channels_at(options, k - 1), c, c));
     to_rgb_->push_back(EqualizedConv2d(c, 3, 1, /*gain=*/1.0));
   }
-  level_ = register_buffer("level", torch::full({1}, 2.0, torch::kDouble));
 }
-
-void ProgressiveGeneratorImpl::set_level(double level) {
-  torch::NoGradGuard no_grad;
-  level_.fill_(level);
-}
-
-double ProgressiveGeneratorImpl::level() const { return level_.item<double>(); }
 
 torch::Tensor ProgressiveGeneratorImpl::synthesize(const torch::Tensor& z,
                                                    const torch::Tensor& labels,
@@ -156,8 +159,7 @@ torch::Tensor ProgressiveGeneratorImpl::forward(const torch::Tensor& z,
 }
 
 ProgressiveDiscriminatorImpl::ProgressiveDiscriminatorImpl(const ProgressiveOptions& options)
-    : options_(options) {
-  validate(options);
+    : ProgressiveModule(options) {
   const int64_t top = log2_of(options.image_size());
   from_rgb_ = register_module("from_rgb", torch::nn::ModuleList());
   blocks_ = register_module("blocks", torch::nn::ModuleList());
@@ -173,15 +175,7 @@ ProgressiveDiscriminatorImpl::ProgressiveDiscriminatorImpl(const ProgressiveOpti
   if (options.num_classes() > 0) {
     projection_ = register_parameter("projection", torch::randn({options.num_classes(), c4}));
   }
-  level_ = register_buffer("level", torch::full({1}, 2.0, torch::kDouble));
 }
-
-void ProgressiveDiscriminatorImpl::set_level(double level) {
-  torch::NoGradGuard no_grad;
-  level_.fill_(level);
-}
-
-double ProgressiveDiscriminatorImpl::level() const { return level_.item<double>(); }
 
 ProgressiveDiscriminatorOutput ProgressiveDiscriminatorImpl::forward(const torch::Tensor& x,
                                                                      const torch::Tensor& labels) {

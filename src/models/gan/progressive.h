@@ -50,7 +50,23 @@ GrowthStage growth_stage(double level, int64_t image_size);
 // [N,3,S,S] -> [N,3,S,S]
 torch::Tensor fade_images(const torch::Tensor& x, double level);
 
-class ProgressiveGeneratorImpl : public torch::nn::Module {
+// What the generator and discriminator share: their options (validated: ConfigError unless the
+// image size is a power of two in 8..1024 and the sizes are positive) and the level buffer.
+class ProgressiveModule : public torch::nn::Module {
+ public:
+  explicit ProgressiveModule(const ProgressiveOptions& options);
+  void set_level(double level);
+  double level() const;
+  const ProgressiveOptions& options() const { return options_; }
+
+ protected:
+  ProgressiveOptions options_;
+
+ private:
+  torch::Tensor level_;  // [1] float buffer: travels with the weights (EMA, checkpoint)
+};
+
+class ProgressiveGeneratorImpl : public ProgressiveModule {
  public:
   explicit ProgressiveGeneratorImpl(const ProgressiveOptions& options);
   // z: [N,latent] ; labels: [N] long when conditional -> [N,3,S,S] in (-1,1) at the current level.
@@ -58,18 +74,13 @@ class ProgressiveGeneratorImpl : public torch::nn::Module {
   // The same at an explicit stage; [N,3,2^r,2^r] (2^(r+1) with alpha > 0), before tanh.
   torch::Tensor synthesize(const torch::Tensor& z, const torch::Tensor& labels,
                            const GrowthStage& stage);
-  void set_level(double level);
-  double level() const;
-  const ProgressiveOptions& options() const { return options_; }
 
  private:
-  ProgressiveOptions options_;
   torch::nn::Embedding embedding_{nullptr};
   EqualizedLinear input_{nullptr};  // [N,latent(+embedding)] -> [N,c4*16]
   EqualizedConv2d base_conv_{nullptr};
   torch::nn::ModuleList blocks_;  // per resolution 8..S: two EqualizedConv2d
   torch::nn::ModuleList to_rgb_;  // per resolution 4..S
-  torch::Tensor level_;           // [1] float buffer
 };
 TORCH_MODULE(ProgressiveGenerator);
 
@@ -78,7 +89,7 @@ struct ProgressiveDiscriminatorOutput {
   torch::Tensor class_logits;  // [N,K]: the logit given each class (conditional only)
 };
 
-class ProgressiveDiscriminatorImpl : public torch::nn::Module {
+class ProgressiveDiscriminatorImpl : public ProgressiveModule {
  public:
   explicit ProgressiveDiscriminatorImpl(const ProgressiveOptions& options);
   // x: [N,3,S,S]; labels: [N] long when conditional.
@@ -86,18 +97,13 @@ class ProgressiveDiscriminatorImpl : public torch::nn::Module {
   // x at the stage's input resolution: [N,3,2^r,2^r], or 2^(r+1) with alpha > 0.
   ProgressiveDiscriminatorOutput judge(const torch::Tensor& x, const torch::Tensor& labels,
                                        const GrowthStage& stage);
-  void set_level(double level);
-  double level() const;
-  const ProgressiveOptions& options() const { return options_; }
 
  private:
-  ProgressiveOptions options_;
   torch::nn::ModuleList from_rgb_;  // per resolution 4..S
   torch::nn::ModuleList blocks_;    // per resolution 8..S: two EqualizedConv2d
   EqualizedConv2d final_conv_{nullptr};
   EqualizedLinear final_linear_{nullptr}, output_{nullptr};
   torch::Tensor projection_;  // [K,c4] N(0,1), used scaled by 1/sqrt(c4)
-  torch::Tensor level_;
 };
 TORCH_MODULE(ProgressiveDiscriminator);
 
