@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
   config.upsample = models::parse_upsample(upsample);
   config.ada_target = ada_target;
   train::validate(config);
-  const int64_t num_classes = train::is_conditional(config.arch) ? classes.size() : 1;
+  const int64_t num_classes = train::is_conditional(config) ? classes.size() : 1;
 
   fs::create_directories(fs::path(out) / "checkpoints");
   const nlohmann::json run_config = {

@@ -48,7 +48,8 @@ CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
   cmd->add_option("--phase-kimg", args.phase_kimg,
                   "progan: thousands of real images per growth phase (4x4, then a fade-in and a "
                   "training phase per resolution; 0 = no growing; default 10)");
-  cmd->add_flag("--per-class", args.per_class, "dcgan: one GAN per class (Frid-Adar et al. 2018)");
+  cmd->add_flag("--per-class", args.per_class,
+                "dcgan or progan: one unconditional GAN per class (Frid-Adar et al. 2018)");
   cmd->add_option("--classes", args.classes, "train on these classes only")->delimiter(',');
   cmd->add_option("--seed", args.seed, "random seed");
   cmd->add_option("--log-every", args.log_every, "steps between metrics.jsonl lines");

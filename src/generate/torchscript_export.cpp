@@ -125,7 +125,7 @@ ExportResult export_generator(const ExportOptions& o) {
   } else {
     const train::GanUnit unit = run.unit_for(run.classes.front());
     top.register_module("generator", scripted_generator(generator_of(unit), "Generator", unit_cu));
-    if (train::is_conditional(run.config.arch)) {
+    if (train::is_conditional(run.config)) {
       forward << "    assert labels is not None, \"this generator is class-conditional: pass "
                  "labels, indices into .classes\"\n"
               << "    return self.generator.forward(z, labels)\n";

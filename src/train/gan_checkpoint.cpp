@@ -22,8 +22,10 @@ models::GeneratorOptions generator_options(const GanConfig& c, int64_t num_class
     o.num_classes(num_classes).conditioning(models::Conditioning::kConcat);
   if (c.arch == GanArch::kCgan)
     o.num_classes(num_classes).conditioning(models::Conditioning::kBatchNorm);
-  if (c.arch == GanArch::kProgan)
-    o.progressive(true).num_classes(num_classes).conditioning(models::Conditioning::kConcat);
+  if (c.arch == GanArch::kProgan) {
+    o.progressive(true);
+    if (!c.per_class) o.num_classes(num_classes).conditioning(models::Conditioning::kConcat);
+  }
   return o;
 }
 
@@ -32,7 +34,7 @@ models::DiscriminatorOptions discriminator_options(const GanConfig& c, int64_t n
   o.image_size(c.image_size).channels(c.d_channels).spectral_norm(c.spectral_norm);
   if (c.arch == GanArch::kAcgan)
     o.num_classes(num_classes).head(models::DiscriminatorHead::kAuxiliary);
-  if (c.arch == GanArch::kCgan || c.arch == GanArch::kProgan)
+  if (c.arch == GanArch::kCgan || (c.arch == GanArch::kProgan && !c.per_class))
     o.num_classes(num_classes).head(models::DiscriminatorHead::kProjection);
   o.progressive(c.arch == GanArch::kProgan);
   return o;
@@ -50,7 +52,7 @@ GanUnit GanRun::unit_for(const std::string& label) const {
   }
   const int64_t index = it - classes.begin();
   if (config.per_class) return {label, dir / "classes" / label, -1};
-  return {gan_arch_name(config.arch), dir, is_conditional(config.arch) ? index : -1};
+  return {gan_arch_name(config.arch), dir, is_conditional(config) ? index : -1};
 }
 
 GanRun read_gan_run(const fs::path& run_dir) {

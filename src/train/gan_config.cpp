@@ -49,7 +49,9 @@ std::string gan_loss_name(GanLoss loss) {
   return "?";
 }
 
-bool is_conditional(GanArch arch) { return arch != GanArch::kDcgan; }
+bool is_conditional(const GanConfig& config) {
+  return config.arch != GanArch::kDcgan && !config.per_class;
+}
 
 int64_t phase_images(const GanConfig& config) { return std::llround(config.phase_kimg * 1000.0); }
 
@@ -157,9 +159,9 @@ void validate(const GanConfig& c) {
     refuse("--upsample " + models::upsample_name(c.upsample), "with --arch progan",
            "resize (the progressive GAN always upsamples by nearest x2 + 3x3 convolution)");
   }
-  if (c.per_class && c.arch != GanArch::kDcgan) {
+  if (c.per_class && c.arch != GanArch::kDcgan && c.arch != GanArch::kProgan) {
     refuse("--per-class", "--arch " + gan_arch_name(c.arch),
-           "--arch dcgan (conditional GANs already model every class in one network)");
+           "--arch dcgan or progan (acgan and cgan model every class in one network)");
   }
 }
 

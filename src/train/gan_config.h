@@ -56,7 +56,7 @@ struct GanConfig {
   int64_t sample_every = 250;
   int64_t checkpoint_every = 250;
   int keep_checkpoints = 3;
-  bool per_class = false;            // dcgan only: one GAN per class
+  bool per_class = false;            // dcgan or progan: one unconditional GAN per class
   std::vector<std::string> classes;  // with per_class (or to restrict a conditional run)
   // Scoring during training (train/gan_evaluator.h): every eval_every steps, eval_images EMA
   // samples per class against the real validation images in eval_features' space; 0 = off.
@@ -83,7 +83,8 @@ void validate(const GanConfig& config);
 nlohmann::json to_json(const GanConfig& config);
 GanConfig gan_config_from_json(const nlohmann::json& j);
 
-bool is_conditional(GanArch arch);
+// Whether one network draws every class (acgan, cgan, progan without per_class).
+bool is_conditional(const GanConfig& config);
 
 // progan: real images per growth phase (phase_kimg * 1000, rounded); 0 = no growing.
 int64_t phase_images(const GanConfig& config);

@@ -176,7 +176,7 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
            options.run_dir,
            {},
            {},
-           is_conditional(config.arch) ? classes : std::vector<std::string>{"all"}};
+           is_conditional(config) ? classes : std::vector<std::string>{"all"}};
     std::vector<int64_t> labels;
     for (size_t k = 0; k < classes.size(); ++k) {
       for (int64_t row : train_rows[classes[k]]) {
@@ -190,7 +190,7 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
   }
   for (auto& u : units) {
     u.steps = steps_for(config, static_cast<int64_t>(u.rows.size()));
-    if (static_cast<int64_t>(u.rows.size()) < config.batch_size && !is_conditional(config.arch)) {
+    if (static_cast<int64_t>(u.rows.size()) < config.batch_size && !is_conditional(config)) {
       spdlog::warn("{}: {} training images, fewer than the batch of {}: batches repeat images",
                    u.name, u.rows.size(), config.batch_size);
     }
@@ -244,7 +244,7 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
     unit_config.seed = unit.seed;
     // Small classes get batches no larger than their image count (uniform sampling has no
     // replacement within an epoch).
-    if (!is_conditional(config.arch)) {
+    if (!is_conditional(config)) {
       unit_config.batch_size =
           std::min<int64_t>(config.batch_size, static_cast<int64_t>(unit.rows.size()));
       unit_config.batch_size = std::max<int64_t>(unit_config.batch_size, 2);
@@ -386,7 +386,7 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
   if (config.per_class) {
     report::GridOptions grid;
     grid.columns = static_cast<int>(kSampleColumns);
-    grid.title = "dcgan, one GAN per class";
+    grid.title = gan_arch_name(config.arch) + ", one GAN per class";
     for (const auto& u : units) grid.row_labels.push_back(u.name);
     final_grid = report::make_grid(final_tiles, grid);
   }

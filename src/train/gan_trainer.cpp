@@ -45,7 +45,7 @@ GanTrainer::GanTrainer(const GanConfig& config, const torch::Tensor& images,
       device_(device),
       channels_last_(device.is_cpu()),
       num_classes_(num_classes),
-      sampler_(labels, num_classes, config.balanced_sampling && is_conditional(config.arch)),
+      sampler_(labels, num_classes, config.balanced_sampling && is_conditional(config)),
       rng_(at::make_generator<at::CPUGeneratorImpl>(config.seed)) {
   validate(config_);
   TORCH_CHECK(images.dim() == 4 && images.size(1) == 3 && images.size(2) == config.image_size &&
@@ -75,7 +75,7 @@ GanTrainer::GanTrainer(const GanConfig& config, const torch::Tensor& images,
       torch::optim::AdamOptions(config_.lr_d).betas({config_.beta1, config_.beta2}));
   // Fixed grid noise: one row per class (or one row for an unconditional GAN), same noise in
   // every row so rows differ only by class.
-  const int64_t rows = is_conditional(config_.arch) ? num_classes_ : 1;
+  const int64_t rows = is_conditional(config_) ? num_classes_ : 1;
   const torch::Tensor noise =
       torch::randn({kSampleColumns, config_.latent_dim}, rng_, torch::kFloat);
   fixed_noise_ = noise.repeat({rows, 1});
@@ -115,7 +115,7 @@ GanStepMetrics GanTrainer::train_step() {
   generator_->train();
   discriminator_->train();
   const int64_t batch = config_.batch_size;
-  const bool conditional = is_conditional(config_.arch);
+  const bool conditional = is_conditional(config_);
   const double level = grow();
   const torch::Tensor indices = sampler_.next(batch, rng_);
   torch::Tensor real = real_batch(indices);  // [B,3,S,S]
@@ -192,7 +192,7 @@ torch::Tensor GanTrainer::generate(const torch::Tensor& z, const torch::Tensor& 
   const bool was_training = g->is_training();
   g->eval();
   const torch::Tensor labels_on_device =
-      is_conditional(config_.arch) ? labels.to(device_) : torch::Tensor();
+      is_conditional(config_) ? labels.to(device_) : torch::Tensor();
   torch::Tensor out = g->forward(z.to(device_), labels_on_device);
   if (was_training) g->train();
   return out;

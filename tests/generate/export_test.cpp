@@ -44,6 +44,11 @@ class ExportTest : public ::testing::Test {
                    [](train::GanConfig& c) { c.phase_kimg = 0.006; });
     train_adjusted(*dir_ / "progan_full", train::GanArch::kProgan,
                    [](train::GanConfig& c) { c.phase_kimg = 0; });
+    // One unconditional progan per class (as the per-class dcgan).
+    train_adjusted(*dir_ / "progan_per_class", train::GanArch::kProgan, [](train::GanConfig& c) {
+      c.per_class = true;
+      c.phase_kimg = 0.006;
+    });
   }
   // A tiny run as test::train_tiny_gan trains it (3 steps), with `adjust` applied to its config.
   template <typename Adjust>
@@ -112,7 +117,7 @@ TEST_F(ExportTest, TorchScriptModuleDrawsWhatSkinganDraws) {
   const torch::Tensor z = torch::randn({6, 8});
   const torch::Tensor labels = torch::tensor({0, 1, 1, 0, 1, 0}, torch::kLong);
   for (const std::string run : {"dcgan", "acgan", "cgan", "per_class", "cgan_transposed",
-                                "dcgan_ada", "progan_fade", "progan_full"}) {
+                                "dcgan_ada", "progan_fade", "progan_full", "progan_per_class"}) {
     torch::jit::Module module = torch::jit::load(export_run(run).string());
     const torch::Tensor exported = module.forward({z, labels}).toTensor();
     const torch::Tensor expected = skingan_images(run, z, labels);
