@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include "generate/torchscript_export.h"
 #include "models/gan/equalized_layers.h"
 
 namespace skingan::generate {
@@ -17,12 +18,7 @@ std::string number(double value) {
   return text;
 }
 
-std::string attribute(std::string name) {
-  for (char& ch : name) {
-    if (ch == '.') ch = '_';
-  }
-  return "self." + name;
-}
+std::string attribute(const std::string& name) { return "self." + scripted_attribute_name(name); }
 
 }  // namespace
 
@@ -70,15 +66,14 @@ std::string progressive_forward_source(const models::Generator& generator) {
   for (int64_t k = 3; k <= stage.resolution_log2; ++k) block(s, "h", k - 3);
   const int64_t r = stage.resolution_log2;
   s << "    rgb = " << conv("h", "progressive.to_rgb." + std::to_string(r - 2), 0) << "\n";
-  int64_t side = int64_t{1} << r;
   if (stage.alpha > 0) {
     block(s, "nxt", r - 2);
-    s << "    rgb = torch.upsample_nearest2d(rgb, [" << 2 * side << ", " << 2 * side << "])\n";
+    s << "    rgb = torch.upsample_nearest2d(rgb, [" << stage.side() << ", " << stage.side()
+      << "])\n";
     s << "    rgb = rgb + (" << conv("nxt", "progressive.to_rgb." + std::to_string(r - 1), 0)
       << " - rgb) * " << number(stage.alpha) << "\n";
-    side *= 2;
   }
-  if (side < o.image_size()) {
+  if (stage.side() < o.image_size()) {
     s << "    rgb = torch.upsample_nearest2d(rgb, [" << o.image_size() << ", " << o.image_size()
       << "])\n";
   }

@@ -15,14 +15,6 @@ namespace fs = std::filesystem;
 namespace skingan::generate {
 namespace {
 
-std::string attribute_name(const std::string& key) {
-  std::string name = key;
-  for (char& ch : name) {
-    if (ch == '.') ch = '_';
-  }
-  return name;
-}
-
 // The generator's weights as attributes of a new scripted module of type `type_name`.
 torch::jit::Module scripted_generator(const models::Generator& generator,
                                       const std::string& type_name,
@@ -30,11 +22,12 @@ torch::jit::Module scripted_generator(const models::Generator& generator,
   torch::jit::Module module("__torch__.skingan." + type_name, unit, /*shouldMangle=*/true);
   torch::NoGradGuard no_grad;
   for (const auto& p : generator->named_parameters()) {
-    module.register_parameter(attribute_name(p.key()),
+    module.register_parameter(scripted_attribute_name(p.key()),
                               p.value().detach().to(torch::kCPU).contiguous().clone(), false);
   }
   for (const auto& b : generator->named_buffers()) {
-    module.register_buffer(attribute_name(b.key()), b.value().to(torch::kCPU).contiguous().clone());
+    module.register_buffer(scripted_attribute_name(b.key()),
+                           b.value().to(torch::kCPU).contiguous().clone());
   }
   module.define(generator_forward_source(generator));
   module.eval();
@@ -42,6 +35,14 @@ torch::jit::Module scripted_generator(const models::Generator& generator,
 }
 
 }  // namespace
+
+std::string scripted_attribute_name(const std::string& key) {
+  std::string name = key;
+  for (char& ch : name) {
+    if (ch == '.') ch = '_';
+  }
+  return name;
+}
 
 std::string generator_forward_source(const models::Generator& generator) {
   if (generator->options().progressive()) return progressive_forward_source(generator);

@@ -43,7 +43,11 @@ struct ExportResult {
 ExportResult export_generator(const ExportOptions& options);
 
 // TorchScript source of `generator`'s eval-mode forward over parameters named as
-// named_parameters()/named_buffers() with '.' replaced by '_'.
+// named_parameters()/named_buffers() with '.' replaced by '_' (scripted_attribute_name).
 std::string generator_forward_source(const models::Generator& generator);
+
+// The exported module's attribute for a parameter or buffer key: "blocks.0.weight" ->
+// "blocks_0_weight".
+std::string scripted_attribute_name(const std::string& key);
 
 }  // namespace skingan::generate

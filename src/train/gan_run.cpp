@@ -342,25 +342,16 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
         io::write_file_atomic(unit.dir / "samples" / (step_name(m.step) + ".png"),
                               io::encode_png(grid));
       }
-      if (m.level >= 0 && phase_images(unit_config) > 0) {
-        // progan: a grid at the end of every growth phase up to the first at the full size.
-        const int64_t images_per_phase = phase_images(unit_config);
-        const int64_t phase = m.step * unit_config.batch_size / images_per_phase;
-        const int64_t growth_phases =
-            images_to_full_size(images_per_phase, unit_config.image_size) / images_per_phase;
-        if (phase != (m.step - 1) * unit_config.batch_size / images_per_phase &&
-            phase - 1 <= growth_phases) {
-          const models::GrowthStage stage = models::growth_stage(m.level, unit_config.image_size);
-          const int64_t side = int64_t{1} << (stage.resolution_log2 + (stage.alpha > 0 ? 1 : 0));
-          char name[64];
-          std::snprintf(name, sizeof name, "phase_%02lld_%lldpx%s",
-                        static_cast<long long>(phase - 1), static_cast<long long>(side),
-                        stage.alpha > 0 ? "_fade_in" : "");
-          const cv::Mat grid = sample_grid(
-              trainer, unit.row_labels, unit.name + " " + name + " step " + std::to_string(m.step));
-          io::write_file_atomic(unit.dir / "samples" / (std::string(name) + ".png"),
-                                io::encode_png(grid));
-        }
+      // progan: a grid at the end of every growth phase up to the first at the full size.
+      const std::string phase =
+          m.level < 0 ? ""
+                      : completed_phase_name((m.step - 1) * unit_config.batch_size,
+                                             m.step * unit_config.batch_size,
+                                             phase_images(unit_config), unit_config.image_size);
+      if (!phase.empty()) {
+        const cv::Mat grid = sample_grid(
+            trainer, unit.row_labels, unit.name + " " + phase + " step " + std::to_string(m.step));
+        io::write_file_atomic(unit.dir / "samples" / (phase + ".png"), io::encode_png(grid));
       }
       if (m.step % config.checkpoint_every == 0 || last) {
         save();

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+
+#include "models/gan/progressive.h"
 
 namespace skingan::train {
 namespace {
@@ -26,7 +29,20 @@ double growth_level(int64_t images_shown, int64_t phase_images, int64_t image_si
 }
 
 int64_t images_to_full_size(int64_t phase_images, int64_t image_size) {
-  return phase_images * (1 + 2 * growths(image_size) - 1);
+  return phase_images * 2 * growths(image_size);  // 4x4, then a fade and a phase per doubling
+}
+
+std::string completed_phase_name(int64_t images_before, int64_t images_after, int64_t phase_images,
+                                 int64_t image_size) {
+  if (phase_images <= 0) return "";
+  const int64_t phase = images_before / phase_images;
+  if (images_after / phase_images == phase || phase > 2 * growths(image_size)) return "";
+  const models::GrowthStage stage =
+      models::growth_stage(growth_level(images_before, phase_images, image_size), image_size);
+  char name[64];
+  std::snprintf(name, sizeof name, "phase_%02lld_%lldpx%s", static_cast<long long>(phase),
+                static_cast<long long>(stage.side()), stage.alpha > 0 ? "_fade_in" : "");
+  return name;
 }
 
 }  // namespace skingan::train

@@ -121,6 +121,14 @@ TEST(ProgressiveGan, GrowthStagesAndTheScheduleInImagesShown) {
   EXPECT_DOUBLE_EQ(train::growth_level(0, 0, 32), 5.0);  // no growing
   EXPECT_EQ(train::images_to_full_size(1000, 64), 8000);
   EXPECT_EQ(train::images_to_full_size(1000, 32), 6000);
+  // Grid names at the end of each phase up to the first at full size (32 px: 7 phases, 0..6).
+  EXPECT_EQ(train::completed_phase_name(900, 1000, 1000, 32), "phase_00_4px");
+  EXPECT_EQ(train::completed_phase_name(1900, 2000, 1000, 32), "phase_01_8px_fade_in");
+  EXPECT_EQ(train::completed_phase_name(2900, 3000, 1000, 32), "phase_02_8px");
+  EXPECT_EQ(train::completed_phase_name(6900, 7000, 1000, 32), "phase_06_32px");
+  EXPECT_EQ(train::completed_phase_name(1000, 1100, 1000, 32), "");  // inside a phase
+  EXPECT_EQ(train::completed_phase_name(7900, 8000, 1000, 32), "");  // past full size
+  EXPECT_EQ(train::completed_phase_name(900, 1000, 0, 32), "");      // no growing
 }
 
 TEST(ProgressiveGan, FadedRealImagesArePooledToTheLevelAndBlendedDuringAFade) {

@@ -83,7 +83,7 @@ torch::Tensor fade_images(const torch::Tensor& x, double level) {
               x.sizes());
   const int64_t size = x.size(2);
   const GrowthStage s = growth_stage(level, size);
-  const int64_t drawn = int64_t{1} << (s.resolution_log2 + (s.alpha > 0 ? 1 : 0));
+  const int64_t drawn = s.side();
   torch::Tensor h = down(x, size / drawn);  // [N,C,drawn,drawn]
   if (s.alpha > 0) h = lerp(up(down(h, 2), 2), h, s.alpha);
   return up(h, size / drawn);
@@ -183,8 +183,7 @@ ProgressiveDiscriminatorOutput ProgressiveDiscriminatorImpl::forward(const torch
   TORCH_CHECK(x.dim() == 4 && x.size(1) == 3 && x.size(2) == size && x.size(3) == size,
               "ProgressiveDiscriminator expects [N,3,", size, ",", size, "], got ", x.sizes());
   const GrowthStage s = growth_stage(level(), size);
-  const int64_t input_side = int64_t{1} << (s.resolution_log2 + (s.alpha > 0 ? 1 : 0));
-  return judge(down(x, size / input_side), labels, s);
+  return judge(down(x, size / s.side()), labels, s);
 }
 
 ProgressiveDiscriminatorOutput ProgressiveDiscriminatorImpl::judge(const torch::Tensor& x,

@@ -40,6 +40,8 @@ struct ProgressiveOptions {
 struct GrowthStage {
   int64_t resolution_log2 = 2;
   double alpha = 0.0;
+  // The side of the images drawn at this stage: 2^r, or 2^(r+1) while that one fades in.
+  int64_t side() const { return int64_t{1} << (resolution_log2 + (alpha > 0 ? 1 : 0)); }
 };
 // Level 3.25 -> {3, 0.25}. Levels are clamped to [2, log2(image_size)].
 GrowthStage growth_stage(double level, int64_t image_size);
