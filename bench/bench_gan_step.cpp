@@ -192,6 +192,19 @@ int main(int argc, char** argv) {
          }()},
         {"progan, at 64 px, --r1 0", progan(0, 0.6)},
         {"progan, at 64 px, --r1 0 --ada-target 0 --diffaugment none", progan(0, -1)},
+        {"resnet, defaults", with(train::GanArch::kResnet, R, 0.6)},
+        {"resnet, --ada-target 0 --diffaugment none",
+         [&] {
+           train::GanConfig c = with(train::GanArch::kResnet, R, 0);
+           c.diff_augment = augment::DiffAugmentPolicy();
+           return c;
+         }()},
+        {"resnet, --g-channels 16 --d-channels 16",
+         [&] {
+           train::GanConfig c = with(train::GanArch::kResnet, R, 0.6);
+           c.g_channels = c.d_channels = 16;
+           return c;
+         }()},
     };
     std::printf(
         "\n| architecture (width 32, 64 px, batch 64, 7 classes) | images/s | vs plain | "

@@ -21,7 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../bench_flags.h"
-#include "train/gan_checkpoint.h"
+#include "models/gan/gan_checkpoint.h"
 #include "train/gan_trainer.h"
 
 namespace fs = std::filesystem;
@@ -59,7 +59,7 @@ torch::Tensor read_labels(const fs::path& file) {
 // count, config), without the optimiser states: a third of the size, so a GPU node can hand it
 // back. Resuming training needs the full checkpoint.
 void write_sampling_checkpoint(const fs::path& full, const fs::path& slim) {
-  train::GanCheckpoint c = train::load_gan_checkpoint(full, torch::kCPU);
+  models::GanCheckpoint c = models::load_gan_checkpoint(full, torch::kCPU);
   torch::serialize::OutputArchive archive;
   auto sub = [&](const char* key, torch::nn::Module& module) {
     torch::serialize::OutputArchive part;
@@ -165,11 +165,11 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
     if (m.step % checkpoint_every == 0 || stop) {
-      const fs::path full = fs::path(out) / "full" / train::checkpoint_file_name(m.step);
+      const fs::path full = fs::path(out) / "full" / models::checkpoint_file_name(m.step);
       fs::create_directories(full.parent_path());
       trainer.save(full);
       write_sampling_checkpoint(
-          full, fs::path(out) / "checkpoints" / train::checkpoint_file_name(m.step));
+          full, fs::path(out) / "checkpoints" / models::checkpoint_file_name(m.step));
     }
     if (stop) break;
   }

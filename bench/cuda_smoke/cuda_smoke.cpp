@@ -16,8 +16,8 @@
 #include "eval/generative_metrics.h"
 #include "io/files.h"
 #include "models/classifier/classifier.h"
+#include "models/gan/gan_checkpoint.h"
 #include "models/gan/transposed_conv.h"
-#include "train/gan_checkpoint.h"
 #include "train/gan_evaluator.h"
 #include "train/gan_trainer.h"
 
@@ -92,7 +92,7 @@ int main() {
               std::to_string(max_diff(out, back)) +
               "; bit-equal: " + (torch::equal(out, back) ? "yes" : "no") +
               "; same trainer twice bit-equal: " + (torch::equal(out, again) ? "yes" : "no") + ")");
-    train::GanCheckpoint cpu = train::load_gan_checkpoint(path, torch::kCPU);
+    models::GanCheckpoint cpu = models::load_gan_checkpoint(path, torch::kCPU);
     const torch::Tensor labels_or_none = classes > 1 ? y : torch::Tensor();
     torch::NoGradGuard no_grad;
     const double d = max_diff(cpu.generator_ema->forward(z, labels_or_none), out);

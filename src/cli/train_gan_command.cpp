@@ -8,12 +8,13 @@ namespace skingan::cli {
 
 CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
   CLI::App* cmd = app.add_subcommand(
-      "train-gan", "train a GAN (dcgan, acgan, cgan or progan) on a prepared set");
+      "train-gan", "train a GAN (dcgan, acgan, cgan, progan or resnet) on a prepared set");
   args.command = cmd;
   cmd->add_option("set", args.set, "prepared set (its train split is used)")->required();
   cmd->add_option("-o,--output", args.output, "run folder")->required();
   cmd->add_option("--arch", args.arch,
-                  "dcgan, acgan, cgan or progan (progressive growing, Karras et al. 2018)")
+                  "dcgan, acgan, cgan, progan (progressive growing, Karras et al. 2018) or resnet "
+                  "(residual blocks, SNGAN/BigGAN style)")
       ->required();
   cmd->add_option("--epochs", args.epochs, "epochs over each GAN's training images");
   cmd->add_option("--steps", args.steps, "training steps per GAN (default 2000 unless --epochs)");
@@ -49,7 +50,7 @@ CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
                   "progan: thousands of real images per growth phase (4x4, then a fade-in and a "
                   "training phase per resolution; 0 = no growing; default 10)");
   cmd->add_flag("--per-class", args.per_class,
-                "dcgan or progan: one unconditional GAN per class (Frid-Adar et al. 2018)");
+                "dcgan, progan or resnet: one unconditional GAN per class (Frid-Adar et al. 2018)");
   cmd->add_option("--classes", args.classes, "train on these classes only")->delimiter(',');
   cmd->add_option("--seed", args.seed, "random seed");
   cmd->add_option("--log-every", args.log_every, "steps between metrics.jsonl lines");

@@ -18,16 +18,16 @@
 #include "io/image_cache.h"
 #include "io/image_codec.h"
 #include "io/tensor_image.h"
+#include "models/gan/gan_checkpoint.h"
 #include "skingan/version.h"
-#include "train/gan_checkpoint.h"
 
 namespace fs = std::filesystem;
 
 namespace skingan::generate {
 namespace {
 
-using train::GanCheckpoint;
-using train::GanUnit;
+using models::GanCheckpoint;
+using models::GanUnit;
 
 struct ClassPlan {
   std::string label;
@@ -45,8 +45,8 @@ class CheckpointCache {
   GanCheckpoint& get(const fs::path& path) {
     auto it = loaded_.find(path.string());
     if (it == loaded_.end()) {
-      it = loaded_.emplace(path.string(), train::load_gan_checkpoint(path, device_)).first;
-      if (standing_statistics_) train::use_standing_statistics(it->second, use_ema_);
+      it = loaded_.emplace(path.string(), models::load_gan_checkpoint(path, device_)).first;
+      if (standing_statistics_) models::use_standing_statistics(it->second, use_ema_);
     }
     return it->second;
   }
@@ -62,7 +62,7 @@ class CheckpointCache {
 torch::Tensor draw_block(GanCheckpoint& c, const GanUnit& unit, const std::string& label,
                          uint64_t seed, int64_t block, double truncation, bool use_ema) {
   torch::NoGradGuard no_grad;
-  models::Generator& g = train::sampling_generator(c, use_ema);
+  models::Generator& g = models::sampling_generator(c, use_ema);
   const c10::Device device = g->parameters().front().device();
   const torch::Tensor z =
       latent_block(seed, label, block, c.config.latent_dim, truncation).to(device);
@@ -94,7 +94,7 @@ Scores score_block(GanCheckpoint& c, const GanUnit& unit, const torch::Tensor& i
   auto labels_of = [&](int64_t k) {
     return torch::full({n}, k, torch::dtype(torch::kLong).device(device));
   };
-  if (c.config.arch == train::GanArch::kAcgan) {
+  if (c.config.arch == models::GanArch::kAcgan) {
     const auto out = c.discriminator->forward(images);
     const torch::Tensor log_p = torch::log_softmax(out.class_logits, 1).select(1, unit.label_index);
     s.score = (out.logits + log_p).to(torch::kCPU);
@@ -173,7 +173,7 @@ std::string fingerprint_of(const GenerateOptions& o, const std::vector<ClassPlan
 GenerateResult generate_synthetic_set(const GenerateOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   validate(o);
-  const train::GanRun run = train::read_gan_run(o.run_dir);
+  const models::GanRun run = models::read_gan_run(o.run_dir);
   const std::vector<std::string> classes = o.classes.empty() ? run.classes : o.classes;
 
   const fs::path real_dir = o.real_set.empty() ? run.set_dir : o.real_set;
@@ -200,7 +200,7 @@ GenerateResult generate_synthetic_set(const GenerateOptions& o) {
       throw ConfigError("class '" + label + "' is not a class of the real set " +
                         real_dir.string() + ", so the synthetic set could not merge with it.");
     }
-    p.checkpoint = train::find_checkpoint(p.unit, o.checkpoint_step);
+    p.checkpoint = models::find_checkpoint(p.unit, o.checkpoint_step);
     p.count = counts.at(label);
     p.candidates =
         o.filter ? static_cast<int64_t>(std::ceil(static_cast<double>(p.count) / o.keep)) : p.count;
@@ -320,7 +320,7 @@ GenerateResult generate_synthetic_set(const GenerateOptions& o) {
   meta["classes"] = real.classes;
   meta["counts"] = data::to_json(data::count_by_class_and_split(rows, real.classes));
   meta["synthetic"] = {{"run", generator},
-                       {"arch", train::gan_arch_name(run.config.arch)},
+                       {"arch", models::gan_arch_name(run.config.arch)},
                        {"per_class", run.config.per_class},
                        {"request", describe(o.count)},
                        {"seed", o.seed},
@@ -350,14 +350,14 @@ at::Tensor regenerate_image(const fs::path& set_dir, const data::ManifestRow& ro
   }
   const data::PreparedSet set = data::PreparedSet::open(set_dir);
   const nlohmann::json& synthetic = set.meta().at("synthetic");
-  const train::GanRun run = train::read_gan_run(row.generator);
+  const models::GanRun run = models::read_gan_run(row.generator);
   const GanUnit unit = run.unit_for(row.label);
-  GanCheckpoint c = train::load_gan_checkpoint(
-      train::find_checkpoint(unit, std::stoll(row.checkpoint_step)), device);
+  GanCheckpoint c = models::load_gan_checkpoint(
+      models::find_checkpoint(unit, std::stoll(row.checkpoint_step)), device);
   // Sets written before standing statistics existed sampled with the running ones.
   const bool use_ema = synthetic.at("use_ema").get<bool>();
   if (synthetic.value("bn_statistics", "running") == "standing")
-    train::use_standing_statistics(c, use_ema);
+    models::use_standing_statistics(c, use_ema);
   const int64_t index = std::stoll(row.sample_index);
   const torch::Tensor images =
       draw_block(c, unit, row.label, std::stoull(row.seed), index / kLatentBlock,

@@ -8,7 +8,8 @@
 
 #include "core/error.h"
 #include "generate/progressive_export.h"
-#include "train/gan_checkpoint.h"
+#include "generate/resnet_export.h"
+#include "models/gan/gan_checkpoint.h"
 
 namespace fs = std::filesystem;
 
@@ -45,7 +46,10 @@ std::string scripted_attribute_name(const std::string& key) {
 }
 
 std::string generator_forward_source(const models::Generator& generator) {
-  if (generator->options().progressive()) return progressive_forward_source(generator);
+  if (generator->options().family() == models::NetworkFamily::kProgressive)
+    return progressive_forward_source(generator);
+  if (generator->options().family() == models::NetworkFamily::kResNet)
+    return resnet_forward_source(generator);
   const models::GeneratorOptions& o = generator->options();
   const auto params = generator->named_parameters();
   int64_t blocks = 0;
@@ -92,7 +96,7 @@ ExportResult export_generator(const ExportOptions& o) {
     throw ConfigError(describe_problem("output " + o.output.string(), "already exists",
                                        "a new file", "Pass --force to replace it."));
   }
-  const train::GanRun run = train::read_gan_run(o.run_dir);
+  const models::GanRun run = models::read_gan_run(o.run_dir);
   ExportResult result;
   result.classes = run.classes;
   result.latent_dim = run.config.latent_dim;
@@ -100,12 +104,12 @@ ExportResult export_generator(const ExportOptions& o) {
 
   auto unit_cu = std::make_shared<torch::jit::CompilationUnit>();
   torch::jit::Module top("__torch__.skingan.SkinganGenerator", unit_cu, true);
-  auto generator_of = [&](const train::GanUnit& unit) {
-    train::GanCheckpoint c =
-        train::load_gan_checkpoint(train::find_checkpoint(unit, o.checkpoint_step), torch::kCPU);
+  auto generator_of = [&](const models::GanUnit& unit) {
+    models::GanCheckpoint c =
+        models::load_gan_checkpoint(models::find_checkpoint(unit, o.checkpoint_step), torch::kCPU);
     result.checkpoint_steps[unit.name] = c.step;
-    if (o.standing_statistics) train::use_standing_statistics(c, o.use_ema);
-    return train::sampling_generator(c, o.use_ema);
+    if (o.standing_statistics) models::use_standing_statistics(c, o.use_ema);
+    return models::sampling_generator(c, o.use_ema);
   };
   std::ostringstream forward;
   forward << "def forward(self, z: Tensor, labels: Optional[Tensor] = None) -> Tensor:\n";
@@ -124,9 +128,9 @@ ExportResult export_generator(const ExportOptions& o) {
     }
     forward << "    return out\n";
   } else {
-    const train::GanUnit unit = run.unit_for(run.classes.front());
+    const models::GanUnit unit = run.unit_for(run.classes.front());
     top.register_module("generator", scripted_generator(generator_of(unit), "Generator", unit_cu));
-    if (train::is_conditional(run.config)) {
+    if (models::is_conditional(run.config)) {
       forward << "    assert labels is not None, \"this generator is class-conditional: pass "
                  "labels, indices into .classes\"\n"
               << "    return self.generator.forward(z, labels)\n";

@@ -7,29 +7,6 @@
 
 namespace skingan::train {
 
-GanArch parse_gan_arch(const std::string& name) {
-  if (name == "dcgan") return GanArch::kDcgan;
-  if (name == "acgan") return GanArch::kAcgan;
-  if (name == "cgan") return GanArch::kCgan;
-  if (name == "progan") return GanArch::kProgan;
-  throw ConfigError(
-      describe_problem("--arch", "'" + name + "'", "dcgan, acgan, cgan or progan", ""));
-}
-
-std::string gan_arch_name(GanArch arch) {
-  switch (arch) {
-    case GanArch::kDcgan:
-      return "dcgan";
-    case GanArch::kAcgan:
-      return "acgan";
-    case GanArch::kCgan:
-      return "cgan";
-    case GanArch::kProgan:
-      return "progan";
-  }
-  return "?";
-}
-
 GanLoss parse_gan_loss(const std::string& name) {
   if (name == "bce") return GanLoss::kBce;
   if (name == "hinge") return GanLoss::kHinge;
@@ -49,8 +26,23 @@ std::string gan_loss_name(GanLoss loss) {
   return "?";
 }
 
+models::GanModelConfig model_config(const GanConfig& c) {
+  models::GanModelConfig m;
+  m.arch = c.arch;
+  m.image_size = c.image_size;
+  m.latent_dim = c.latent_dim;
+  m.g_channels = c.g_channels;
+  m.d_channels = c.d_channels;
+  m.spectral_norm = c.spectral_norm;
+  m.upsample = c.upsample;
+  m.per_class = c.per_class;
+  m.has_ema = c.ema_decay > 0;
+  m.seed = c.seed;
+  return m;
+}
+
 bool is_conditional(const GanConfig& config) {
-  return config.arch != GanArch::kDcgan && !config.per_class;
+  return models::is_conditional(model_config(config));
 }
 
 int64_t phase_images(const GanConfig& config) { return std::llround(config.phase_kimg * 1000.0); }
@@ -68,7 +60,7 @@ GanConfig default_gan_config(GanArch arch) {
   // from 0.07 to 0.63 and its FID from 7.1 to 3.7 with resize upsampling; the lattice went.
   c.upsample = models::Upsample::kResizeConv;
   if (arch == GanArch::kAcgan) c.balanced_sampling = true;
-  if (arch == GanArch::kCgan) {
+  if (arch == GanArch::kCgan || arch == GanArch::kResnet) {
     c.loss = GanLoss::kHinge;
     c.spectral_norm = true;
     c.lr_g = 1e-4;
@@ -78,6 +70,7 @@ GanConfig default_gan_config(GanArch arch) {
     c.diff_augment = augment::parse_diff_augment("color,translation,cutout");
     c.balanced_sampling = true;
   }
+  if (arch == GanArch::kResnet) c.ada_target = 0.6;
   if (arch == GanArch::kProgan) {
     c.r1_gamma = 0.1;
     c.r1_every = 16;
@@ -155,13 +148,15 @@ void validate(const GanConfig& c) {
     refuse("--spectral-norm", "with --arch progan",
            "no spectral norm (the progressive GAN equalises its learning rate instead)");
   }
-  if (c.arch == GanArch::kProgan && c.upsample != models::Upsample::kResizeConv) {
-    refuse("--upsample " + models::upsample_name(c.upsample), "with --arch progan",
-           "resize (the progressive GAN always upsamples by nearest x2 + 3x3 convolution)");
+  if ((c.arch == GanArch::kProgan || c.arch == GanArch::kResnet) &&
+      c.upsample != models::Upsample::kResizeConv) {
+    refuse("--upsample " + models::upsample_name(c.upsample),
+           "with --arch " + gan_arch_name(c.arch),
+           "resize (progan and resnet always upsample by nearest x2 + 3x3 convolution)");
   }
-  if (c.per_class && c.arch != GanArch::kDcgan && c.arch != GanArch::kProgan) {
+  if (c.per_class && (c.arch == GanArch::kAcgan || c.arch == GanArch::kCgan)) {
     refuse("--per-class", "--arch " + gan_arch_name(c.arch),
-           "--arch dcgan or progan (acgan and cgan model every class in one network)");
+           "--arch dcgan, progan or resnet (acgan and cgan model every class in one network)");
   }
 }
 
@@ -204,18 +199,23 @@ nlohmann::json to_json(const GanConfig& c) {
 }
 
 GanConfig gan_config_from_json(const nlohmann::json& j) {
-  GanConfig c = default_gan_config(parse_gan_arch(j.at("arch").get<std::string>()));
-  c.image_size = j.at("image_size");
-  c.latent_dim = j.at("latent_dim");
-  c.g_channels = j.at("g_channels");
-  c.d_channels = j.at("d_channels");
+  // The model fields as the checkpoint reader reads them, then the trainer's own.
+  const models::GanModelConfig m = models::gan_model_config_from_json(j);
+  GanConfig c = default_gan_config(m.arch);
+  c.image_size = m.image_size;
+  c.latent_dim = m.latent_dim;
+  c.g_channels = m.g_channels;
+  c.d_channels = m.d_channels;
+  c.spectral_norm = m.spectral_norm;
+  c.upsample = m.upsample;
+  c.per_class = m.per_class;
+  c.seed = m.seed;
   c.loss = parse_gan_loss(j.at("loss").get<std::string>());
   c.lr_g = j.at("lr_g");
   c.lr_d = j.at("lr_d");
   c.beta1 = j.at("beta1");
   c.beta2 = j.at("beta2");
   c.label_smoothing = j.at("label_smoothing");
-  c.spectral_norm = j.at("spectral_norm");
   c.r1_gamma = j.at("r1_gamma");
   c.diff_augment = augment::parse_diff_augment(j.at("diff_augment").get<std::string>());
   c.ema_decay = j.at("ema_decay");
@@ -224,7 +224,6 @@ GanConfig gan_config_from_json(const nlohmann::json& j) {
   c.batch_size = j.at("batch_size");
   c.steps = j.at("steps");
   c.epochs = j.at("epochs");
-  c.seed = j.at("seed");
   c.log_every = j.at("log_every");
   c.sample_every = j.at("sample_every");
   c.checkpoint_every = j.at("checkpoint_every");
@@ -236,10 +235,8 @@ GanConfig gan_config_from_json(const nlohmann::json& j) {
   // Absent in runs written before ADA and resize upsampling existed.
   c.ada_target = j.value("ada_target", 0.0);
   c.ada_kimg = j.value("ada_kimg", int64_t{100});
-  c.upsample = models::parse_upsample(j.value("upsample", std::string("transposed")));
   c.phase_kimg = j.value("phase_kimg", 10.0);
   c.r1_every = j.value("r1_every", int64_t{1});
-  c.per_class = j.at("per_class");
   c.classes = j.at("classes").get<std::vector<std::string>>();
   return c;
 }

@@ -9,16 +9,18 @@
 #include <nlohmann/json.hpp>
 
 #include "augment/diff_augment.h"
+#include "models/gan/gan_architecture.h"
 #include "models/gan/upsample.h"
 
 namespace skingan::train {
 
-enum class GanArch { kDcgan, kAcgan, kCgan, kProgan };
+// The architectures are the models layer's (models/gan/gan_architecture.h).
+using models::gan_arch_name;
+using models::GanArch;
+using models::parse_gan_arch;
+
 enum class GanLoss { kBce, kHinge, kLsgan };
 
-// dcgan | acgan | cgan | progan; ConfigError otherwise
-GanArch parse_gan_arch(const std::string& name);
-std::string gan_arch_name(GanArch arch);
 GanLoss parse_gan_loss(const std::string& name);  // bce | hinge | lsgan
 std::string gan_loss_name(GanLoss loss);
 
@@ -32,7 +34,7 @@ struct GanConfig {
   double lr_g = 2e-4, lr_d = 2e-4;  // separate rates: TTUR (Heusel et al. 2017)
   double beta1 = 0.5, beta2 = 0.999;
   double label_smoothing = 0.0;  // one-sided: real targets 1 - s (bce and lsgan)
-  bool spectral_norm = false;    // in D; replaces D's BatchNorm
+  bool spectral_norm = false;    // in D; replaces the DCGAN D's BatchNorm
   double r1_gamma = 0.0;         // R1 penalty weight on real images (Mescheder et al. 2018)
   int64_t r1_every = 1;          // lazy R1: computed every this many steps, weighted as many times
   augment::DiffAugmentPolicy diff_augment;
@@ -56,7 +58,7 @@ struct GanConfig {
   int64_t sample_every = 250;
   int64_t checkpoint_every = 250;
   int keep_checkpoints = 3;
-  bool per_class = false;            // dcgan or progan: one unconditional GAN per class
+  bool per_class = false;            // dcgan, progan or resnet: one unconditional GAN per class
   std::vector<std::string> classes;  // with per_class (or to restrict a conditional run)
   // Scoring during training (train/gan_evaluator.h): every eval_every steps, eval_images EMA
   // samples per class against the real validation images in eval_features' space; 0 = off.
@@ -75,6 +77,9 @@ struct GanConfig {
 //         minibatch stddev, projection D; non-saturating loss with lazy R1 (gamma 0.1 every 16
 //         steps: the penalty's double backward cost 1.5x the step every step), Adam 1e-3
 //         (0, 0.99), ADA towards r_t 0.6 over color+translation, EMA 0.999, balanced sampling.
+//  resnet: residual G and D (models/gan/resnet.h) with cgan's recipe, the best measured on
+//         HAM10000 (stop 18): hinge, spectral norm D, TTUR 1e-4 / 4e-4 with Adam (0, 0.9), ADA
+//         towards 0.6 over color+translation+cutout, EMA 0.999, balanced sampling.
 GanConfig default_gan_config(GanArch arch);
 
 // ConfigError naming the option when a value is out of range or a combination is refused.
@@ -83,7 +88,10 @@ void validate(const GanConfig& config);
 nlohmann::json to_json(const GanConfig& config);
 GanConfig gan_config_from_json(const nlohmann::json& j);
 
-// Whether one network draws every class (acgan, cgan, progan without per_class).
+// The part of `config` that rebuilds the networks (what checkpoints are read back with).
+models::GanModelConfig model_config(const GanConfig& config);
+
+// Whether one network draws every class (acgan, cgan, progan and resnet without per_class).
 bool is_conditional(const GanConfig& config);
 
 // progan: real images per growth phase (phase_kimg * 1000, rounded); 0 = no growing.

@@ -21,8 +21,8 @@
 #include "io/image_codec.h"
 #include "io/jsonl.h"
 #include "io/tensor_image.h"
+#include "models/gan/gan_checkpoint.h"
 #include "report/image_grid.h"
-#include "train/gan_checkpoint.h"
 #include "train/gan_curves.h"
 #include "train/gan_evaluator.h"
 #include "train/gan_trainer.h"
@@ -276,7 +276,7 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
     auto interval_start = std::chrono::steady_clock::now();
     int64_t interval_steps = 0;
     auto save = [&] {
-      trainer.save(unit.dir / "checkpoints" / checkpoint_file_name(trainer.step()));
+      trainer.save(unit.dir / "checkpoints" / models::checkpoint_file_name(trainer.step()));
       prune_checkpoints(unit.dir / "checkpoints", config.keep_checkpoints);
       done[unit.name] = trainer.step();
     };

@@ -6,7 +6,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
-#include "train/gan_checkpoint.h"
+#include "models/gan/gan_checkpoint.h"
 #include "train/gan_losses.h"
 #include "train/growth_schedule.h"
 
@@ -56,8 +56,9 @@ GanTrainer::GanTrainer(const GanConfig& config, const torch::Tensor& images,
   labels_ = labels.to(torch::kCPU, torch::kLong);
   // Weights are initialised from torch's global generator: seed it so runs are reproducible.
   torch::manual_seed(config.seed);
-  generator_ = models::Generator(generator_options(config_, num_classes_));
-  discriminator_ = models::Discriminator(discriminator_options(config_, num_classes_));
+  generator_ = models::Generator(models::generator_options(model_config(config_), num_classes_));
+  discriminator_ =
+      models::Discriminator(models::discriminator_options(model_config(config_), num_classes_));
   generator_->to(device_);
   discriminator_->to(device_);
   if (config_.ema_decay > 0)

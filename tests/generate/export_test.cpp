@@ -13,8 +13,8 @@
 #include "data/prepare.h"
 #include "generate/torchscript_export.h"
 #include "io/files.h"
+#include "models/gan/gan_checkpoint.h"
 #include "test_util.h"
-#include "train/gan_checkpoint.h"
 #include "train/gan_run.h"
 
 namespace fs = std::filesystem;
@@ -49,6 +49,9 @@ class ExportTest : public ::testing::Test {
       c.per_class = true;
       c.phase_kimg = 0.006;
     });
+    train_adjusted(*dir_ / "resnet", train::GanArch::kResnet, [](train::GanConfig&) {});
+    train_adjusted(*dir_ / "resnet_per_class", train::GanArch::kResnet,
+                   [](train::GanConfig& c) { c.per_class = true; });
   }
   // A tiny run as test::train_tiny_gan trains it (3 steps), with `adjust` applied to its config.
   template <typename Adjust>
@@ -74,13 +77,13 @@ class ExportTest : public ::testing::Test {
   // standing BatchNorm statistics `generate` samples with.
   static torch::Tensor skingan_images(const std::string& run_name, const torch::Tensor& z,
                                       const torch::Tensor& labels) {
-    const train::GanRun run = train::read_gan_run(*dir_ / run_name);
+    const models::GanRun run = models::read_gan_run(*dir_ / run_name);
     std::vector<torch::Tensor> out;
     torch::NoGradGuard no_grad;
     for (int64_t i = 0; i < z.size(0); ++i) {
       const auto unit = run.unit_for(run.classes[labels[i].item<int64_t>()]);
-      auto c = train::load_gan_checkpoint(train::find_checkpoint(unit, -1), torch::kCPU);
-      train::use_standing_statistics(c, /*use_ema=*/true);
+      auto c = models::load_gan_checkpoint(models::find_checkpoint(unit, -1), torch::kCPU);
+      models::use_standing_statistics(c, /*use_ema=*/true);
       const torch::Tensor label =
           unit.label_index >= 0 ? labels.slice(0, i, i + 1) : torch::Tensor();
       out.push_back(c.generator_ema->forward(z.slice(0, i, i + 1), label));
@@ -116,8 +119,9 @@ TEST_F(ExportTest, TorchScriptModuleDrawsWhatSkinganDraws) {
   torch::manual_seed(1);
   const torch::Tensor z = torch::randn({6, 8});
   const torch::Tensor labels = torch::tensor({0, 1, 1, 0, 1, 0}, torch::kLong);
-  for (const std::string run : {"dcgan", "acgan", "cgan", "per_class", "cgan_transposed",
-                                "dcgan_ada", "progan_fade", "progan_full", "progan_per_class"}) {
+  for (const std::string run :
+       {"dcgan", "acgan", "cgan", "per_class", "cgan_transposed", "dcgan_ada", "progan_fade",
+        "progan_full", "progan_per_class", "resnet", "resnet_per_class"}) {
     torch::jit::Module module = torch::jit::load(export_run(run).string());
     const torch::Tensor exported = module.forward({z, labels}).toTensor();
     const torch::Tensor expected = skingan_images(run, z, labels);
@@ -129,9 +133,9 @@ TEST_F(ExportTest, TorchScriptModuleDrawsWhatSkinganDraws) {
     EXPECT_EQ(module.attr("classes").toList().size(), 2u) << run;  // the classes it saw
   }
   // The fade-in run really stopped mid-fade, so its export wrote the blended path.
-  const train::GanRun fade = train::read_gan_run(*dir_ / "progan_fade");
-  auto c = train::load_gan_checkpoint(
-      train::find_checkpoint(fade.unit_for(fade.classes.front()), -1), torch::kCPU);
+  const models::GanRun fade = models::read_gan_run(*dir_ / "progan_fade");
+  auto c = models::load_gan_checkpoint(
+      models::find_checkpoint(fade.unit_for(fade.classes.front()), -1), torch::kCPU);
   EXPECT_NEAR(c.generator_ema->progressive()->level(), 2.0 + 1.0 / 3.0, 1e-6);
 }
 
@@ -141,7 +145,8 @@ TEST_F(ExportTest, PythonLoadsTheExportAndMatchesSkinganForTheSameNoise) {
   torch::manual_seed(2);
   const torch::Tensor z = torch::randn({5, 8});
   const torch::Tensor labels = torch::tensor({1, 0, 1, 1, 0}, torch::kLong);
-  for (const std::string run : {"cgan", "per_class", "cgan_transposed", "progan_fade"}) {
+  for (const std::string run :
+       {"cgan", "per_class", "cgan_transposed", "progan_fade", "resnet", "resnet_per_class"}) {
     const fs::path exported = export_run(run);
     const torch::Tensor expected = skingan_images(run, z, labels);
     const std::vector<char> bytes =

@@ -194,7 +194,9 @@ TEST(GanModels, ChannelsLastGivesTheSameOutputsAndGradients) {
     use_channels_last(*g_nhwc);
     use_channels_last(*d_nhwc);
     for (const auto& p : g_nhwc->parameters()) {
-      if (p.dim() == 4) EXPECT_TRUE(p.is_contiguous(torch::MemoryFormat::ChannelsLast));
+      if (p.dim() == 4) {
+        EXPECT_TRUE(p.is_contiguous(torch::MemoryFormat::ChannelsLast));
+      }
     }
     const torch::Tensor z = torch::randn({6, 16});
     const torch::Tensor labels =

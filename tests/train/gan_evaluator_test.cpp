@@ -8,14 +8,15 @@
 #include "core/signals.h"
 #include "data/prepare.h"
 #include "io/files.h"
+#include "models/gan/gan_checkpoint.h"
 #include "test_util.h"
 #include "train/classifier_run.h"
-#include "train/gan_checkpoint.h"
 #include "train/gan_run.h"
 
 namespace fs = std::filesystem;
 using namespace skingan;
 using namespace skingan::train;
+using namespace skingan::models;
 
 namespace {
 

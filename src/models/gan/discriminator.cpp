@@ -15,16 +15,30 @@ void validate(const DiscriminatorOptions& o) {
   if ((o.head() != DiscriminatorHead::kUnconditional) != (o.num_classes() > 0)) {
     throw ConfigError("discriminator: a class head needs num_classes > 0, and no head needs 0.");
   }
-  if (o.progressive() && (o.head() == DiscriminatorHead::kAuxiliary || o.spectral_norm())) {
+  if (o.family() != NetworkFamily::kDcgan && o.head() == DiscriminatorHead::kAuxiliary) {
     throw ConfigError(
-        "discriminator: a progressive discriminator has a projection head (or none) and an "
-        "equalised learning rate instead of spectral norm.");
+        "discriminator: progressive and ResNet discriminators have a projection head (or none).");
+  }
+  if (o.family() == NetworkFamily::kProgressive && o.spectral_norm()) {
+    throw ConfigError(
+        "discriminator: a progressive discriminator equalises its learning rate instead of "
+        "spectral norm.");
   }
 }
 
 DiscriminatorImpl::DiscriminatorImpl(const DiscriminatorOptions& options) : options_(options) {
   validate(options);
-  if (options.progressive()) {
+  if (options.family() == NetworkFamily::kResNet) {
+    resnet_ =
+        register_module("resnet", ResNetDiscriminator(ResNetOptions()
+                                                          .image_size(options.image_size())
+                                                          .channels(options.channels())
+                                                          .max_multiplier(options.max_multiplier())
+                                                          .num_classes(options.num_classes())
+                                                          .spectral_norm(options.spectral_norm())));
+    return;
+  }
+  if (options.family() == NetworkFamily::kProgressive) {
     progressive_ = register_module(
         "progressive", ProgressiveDiscriminator(ProgressiveOptions()
                                                     .image_size(options.image_size())
@@ -63,6 +77,10 @@ DiscriminatorOutput DiscriminatorImpl::forward(const torch::Tensor& x,
   if (progressive_) {
     ProgressiveDiscriminatorOutput p = progressive_->forward(x, labels);
     return {p.logits, p.class_logits};
+  }
+  if (resnet_) {
+    ResNetDiscriminatorOutput r = resnet_->forward(x, labels);
+    return {r.logits, r.class_logits};
   }
   TORCH_CHECK(x.dim() == 4 && x.size(1) == 3 && x.size(2) == options_.image_size() &&
                   x.size(3) == options_.image_size(),

@@ -12,7 +12,9 @@
 #include <torch/nn/pimpl.h>
 
 #include "models/gan/layers.h"
+#include "models/gan/network_family.h"
 #include "models/gan/progressive.h"
+#include "models/gan/resnet.h"
 
 namespace skingan::models {
 
@@ -26,9 +28,10 @@ struct DiscriminatorOptions {
   TORCH_ARG(DiscriminatorHead, head) = DiscriminatorHead::kUnconditional;
   TORCH_ARG(bool, spectral_norm) = false;
   TORCH_ARG(bool, batch_norm) = true;  // ignored (off) when spectral_norm is on
-  // A progressive GAN discriminator (models/gan/progressive.h) instead of the DCGAN stack: head
-  // kProjection or kUnconditional; spectral_norm and batch_norm are not used.
-  TORCH_ARG(bool, progressive) = false;
+  // kProgressive (models/gan/progressive.h) or kResNet (models/gan/resnet.h) instead of the DCGAN
+  // stack: head kProjection or kUnconditional, no batch_norm; the progressive discriminator
+  // refuses spectral_norm (it equalises its learning rate instead).
+  TORCH_ARG(NetworkFamily, family) = NetworkFamily::kDcgan;
 };
 
 void validate(const DiscriminatorOptions& options);
@@ -52,6 +55,7 @@ class DiscriminatorImpl : public torch::nn::Module {
  private:
   DiscriminatorOptions options_;
   ProgressiveDiscriminator progressive_{nullptr};
+  ResNetDiscriminator resnet_{nullptr};
   torch::nn::ModuleList convs_, norms_;
   SNLinear output_{nullptr}, class_head_{nullptr};
   SNEmbedding projection_{nullptr};

@@ -21,9 +21,11 @@ void validate(const GeneratorOptions& o) {
   if (o.latent_dim() < 1 || o.channels() < 1 || o.max_multiplier() < 1) {
     throw ConfigError("generator: latent_dim, channels and max_multiplier must be positive.");
   }
-  if (o.progressive() && o.conditioning() != Conditioning::kNone &&
+  if (o.family() != NetworkFamily::kDcgan && o.conditioning() != Conditioning::kNone &&
       o.conditioning() != Conditioning::kConcat) {
-    throw ConfigError("generator: a progressive generator is conditioned by concatenation only.");
+    throw ConfigError(
+        "generator: progressive and ResNet generators take the class with z (conditioning "
+        "kConcat) only.");
   }
   if ((o.conditioning() != Conditioning::kNone) != (o.num_classes() > 0)) {
     throw ConfigError(
@@ -34,7 +36,18 @@ void validate(const GeneratorOptions& o) {
 
 GeneratorImpl::GeneratorImpl(const GeneratorOptions& options) : options_(options) {
   validate(options);
-  if (options.progressive()) {
+  if (options.family() == NetworkFamily::kResNet) {
+    resnet_ =
+        register_module("resnet", ResNetGenerator(ResNetOptions()
+                                                      .image_size(options.image_size())
+                                                      .latent_dim(options.latent_dim())
+                                                      .channels(options.channels())
+                                                      .max_multiplier(options.max_multiplier())
+                                                      .num_classes(options.num_classes())
+                                                      .embedding_dim(options.embedding_dim())));
+    return;
+  }
+  if (options.family() == NetworkFamily::kProgressive) {
     progressive_ = register_module(
         "progressive", ProgressiveGenerator(ProgressiveOptions()
                                                 .image_size(options.image_size())
@@ -81,6 +94,7 @@ GeneratorImpl::GeneratorImpl(const GeneratorOptions& options) : options_(options
 
 torch::Tensor GeneratorImpl::forward(const torch::Tensor& z, const torch::Tensor& labels) {
   if (progressive_) return progressive_->forward(z, labels);
+  if (resnet_) return resnet_->forward(z, labels);
   TORCH_CHECK(z.dim() == 2 && z.size(1) == options_.latent_dim(),
               "Generator expects z of shape [N,", options_.latent_dim(), "], got ", z.sizes());
   const bool conditional = options_.conditioning() != Conditioning::kNone;

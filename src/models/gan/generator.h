@@ -17,7 +17,9 @@
 #include <torch/nn/pimpl.h>
 
 #include "models/gan/layers.h"
+#include "models/gan/network_family.h"
 #include "models/gan/progressive.h"
+#include "models/gan/resnet.h"
 #include "models/gan/upsample.h"
 
 namespace skingan::models {
@@ -37,9 +39,10 @@ struct GeneratorOptions {
   TORCH_ARG(Conditioning, conditioning) = Conditioning::kNone;
   TORCH_ARG(int64_t, embedding_dim) = 64;  // for kConcat
   TORCH_ARG(Upsample, upsample) = Upsample::kTransposed;
-  // A progressive GAN generator (models/gan/progressive.h) instead of the DCGAN stack; it is
-  // conditional (a class embedding appended to z) when num_classes > 0 and ignores upsample.
-  TORCH_ARG(bool, progressive) = false;
+  // kProgressive (models/gan/progressive.h) or kResNet (models/gan/resnet.h) instead of the DCGAN
+  // stack: conditional (a class embedding appended to z) when num_classes > 0, with
+  // conditioning kConcat; both ignore upsample (they always resize).
+  TORCH_ARG(NetworkFamily, family) = NetworkFamily::kDcgan;
 };
 
 // ConfigError unless image_size is a power of two in [8, 1024] and the sizes are positive, and
@@ -55,10 +58,13 @@ class GeneratorImpl : public torch::nn::Module {
   // The progressive network of a progressive generator, else null.
   ProgressiveGenerator& progressive() { return progressive_; }
   const ProgressiveGenerator& progressive() const { return progressive_; }
+  // The residual network of a ResNet generator, else null.
+  const ResNetGenerator& resnet() const { return resnet_; }
 
  private:
   GeneratorOptions options_;
   ProgressiveGenerator progressive_{nullptr};
+  ResNetGenerator resnet_{nullptr};
   torch::nn::Embedding embedding_{nullptr};
   // TransposedConv2d per block; with kResizeConv the blocks after the first are SNConv2d (3x3,
   // without spectral norm) applied after a nearest-neighbour x2.

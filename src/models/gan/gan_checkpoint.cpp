@@ -1,4 +1,4 @@
-#include "train/gan_checkpoint.h"
+#include "models/gan/gan_checkpoint.h"
 
 #include <algorithm>
 
@@ -12,33 +12,7 @@
 
 namespace fs = std::filesystem;
 
-namespace skingan::train {
-
-models::GeneratorOptions generator_options(const GanConfig& c, int64_t num_classes) {
-  models::GeneratorOptions o;
-  o.image_size(c.image_size).latent_dim(c.latent_dim).channels(c.g_channels);
-  o.upsample(c.upsample);
-  if (c.arch == GanArch::kAcgan)
-    o.num_classes(num_classes).conditioning(models::Conditioning::kConcat);
-  if (c.arch == GanArch::kCgan)
-    o.num_classes(num_classes).conditioning(models::Conditioning::kBatchNorm);
-  if (c.arch == GanArch::kProgan) {
-    o.progressive(true);
-    if (!c.per_class) o.num_classes(num_classes).conditioning(models::Conditioning::kConcat);
-  }
-  return o;
-}
-
-models::DiscriminatorOptions discriminator_options(const GanConfig& c, int64_t num_classes) {
-  models::DiscriminatorOptions o;
-  o.image_size(c.image_size).channels(c.d_channels).spectral_norm(c.spectral_norm);
-  if (c.arch == GanArch::kAcgan)
-    o.num_classes(num_classes).head(models::DiscriminatorHead::kAuxiliary);
-  if (c.arch == GanArch::kCgan || (c.arch == GanArch::kProgan && !c.per_class))
-    o.num_classes(num_classes).head(models::DiscriminatorHead::kProjection);
-  o.progressive(c.arch == GanArch::kProgan);
-  return o;
-}
+namespace skingan::models {
 
 GanUnit GanRun::unit_for(const std::string& label) const {
   const auto it = std::find(classes.begin(), classes.end(), label);
@@ -74,7 +48,7 @@ GanRun read_gan_run(const fs::path& run_dir) {
   }
   GanRun run;
   run.dir = run_dir;
-  run.config = gan_config_from_json(j.at("gan"));
+  run.config = gan_model_config_from_json(j.at("gan"));
   run.classes = j.at("classes").get<std::vector<std::string>>();
   run.set_dir = j.value("set", "");
   return run;
@@ -131,7 +105,7 @@ GanCheckpoint load_gan_checkpoint(const fs::path& path, c10::Device device) {
     throw CheckpointError(path.string() + " is not a skingan GAN checkpoint (no config).");
   }
   GanCheckpoint c;
-  c.config = gan_config_from_json(nlohmann::json::parse(config_value.toStringRef()));
+  c.config = gan_model_config_from_json(nlohmann::json::parse(config_value.toStringRef()));
   torch::Tensor classes, step;
   archive.read("num_classes", classes);
   archive.read("step", step);
@@ -144,12 +118,12 @@ GanCheckpoint load_gan_checkpoint(const fs::path& path, c10::Device device) {
     module.to(device);
     module.eval();
   };
-  c.generator = models::Generator(generator_options(c.config, c.num_classes));
+  c.generator = Generator(generator_options(c.config, c.num_classes));
   load_into("generator", *c.generator);
-  c.discriminator = models::Discriminator(discriminator_options(c.config, c.num_classes));
+  c.discriminator = Discriminator(discriminator_options(c.config, c.num_classes));
   load_into("discriminator", *c.discriminator);
-  if (c.config.ema_decay > 0) {
-    c.generator_ema = models::Generator(generator_options(c.config, c.num_classes));
+  if (c.config.has_ema) {
+    c.generator_ema = Generator(generator_options(c.config, c.num_classes));
     load_into("generator_ema", *c.generator_ema);
   }
   return c;
@@ -161,14 +135,14 @@ std::string checkpoint_file_name(int64_t step) {
   return name;
 }
 
-models::Generator& sampling_generator(GanCheckpoint& c, bool use_ema) {
+Generator& sampling_generator(GanCheckpoint& c, bool use_ema) {
   return use_ema && c.generator_ema ? c.generator_ema : c.generator;
 }
 
 void use_standing_statistics(GanCheckpoint& c, bool use_ema) {
-  models::Generator& g = sampling_generator(c, use_ema);
-  models::recompute_batch_norm_statistics(g, models::kStandingBatches, models::kStandingBatchSize,
-                                          c.config.seed, g->parameters().front().device());
+  Generator& g = sampling_generator(c, use_ema);
+  recompute_batch_norm_statistics(g, kStandingBatches, kStandingBatchSize, c.config.seed,
+                                  g->parameters().front().device());
 }
 
-}  // namespace skingan::train
+}  // namespace skingan::models

@@ -1,6 +1,8 @@
 // Reading a finished GAN run back: its folder (config.json, one unit per class for --per-class
-// runs) and the models in its checkpoints, for sampling, filtering and export. The checkpoint
-// format itself is written by GanTrainer::save.
+// runs) and the models in its checkpoints, for sampling, filtering and export, without the
+// trainer. The checkpoint format itself is written by train::GanTrainer::save: an archive with
+// "config" (the train-gan configuration as JSON), "num_classes", "step", and the modules
+// "generator", "discriminator" and (with EMA) "generator_ema"; the trainer adds its own state.
 #pragma once
 
 #include <filesystem>
@@ -10,14 +12,10 @@
 #include <c10/core/Device.h>
 
 #include "models/gan/discriminator.h"
+#include "models/gan/gan_architecture.h"
 #include "models/gan/generator.h"
-#include "train/gan_config.h"
 
-namespace skingan::train {
-
-// The model options a GanConfig implies (shared with GanTrainer so the two cannot drift apart).
-models::GeneratorOptions generator_options(const GanConfig& config, int64_t num_classes);
-models::DiscriminatorOptions discriminator_options(const GanConfig& config, int64_t num_classes);
+namespace skingan::models {
 
 // Where the generator for one class lives in a run.
 struct GanUnit {
@@ -28,7 +26,7 @@ struct GanUnit {
 
 struct GanRun {
   std::filesystem::path dir;
-  GanConfig config;
+  GanModelConfig config;
   std::vector<std::string> classes;  // the classes it was trained on, in label order
   std::filesystem::path set_dir;     // the prepared set it was trained on
   // The unit that draws `label`; ConfigError naming the run's classes when it has none.
@@ -52,21 +50,21 @@ std::filesystem::path find_checkpoint(const GanUnit& unit, int64_t step);
 // The models of one checkpoint, in eval mode on `device`. generator_ema is null when the run
 // kept no EMA.
 struct GanCheckpoint {
-  GanConfig config;
+  GanModelConfig config;
   int64_t num_classes = 0;
   int64_t step = 0;
-  models::Generator generator{nullptr};
-  models::Generator generator_ema{nullptr};
-  models::Discriminator discriminator{nullptr};
+  Generator generator{nullptr};
+  Generator generator_ema{nullptr};
+  Discriminator discriminator{nullptr};
 };
 GanCheckpoint load_gan_checkpoint(const std::filesystem::path& path, c10::Device device);
 
 // The generator that samples: the EMA one when `use_ema` and the run kept one, else the raw one.
-models::Generator& sampling_generator(GanCheckpoint& c, bool use_ema);
+Generator& sampling_generator(GanCheckpoint& c, bool use_ema);
 
 // Standing BatchNorm statistics (models/gan/batch_norm_statistics.h) for the generator that
 // samples (sampling_generator), from the run's seed, so the same checkpoint always samples the
 // same images.
 void use_standing_statistics(GanCheckpoint& c, bool use_ema);
 
-}  // namespace skingan::train
+}  // namespace skingan::models

@@ -1,0 +1,180 @@
+#include "models/gan/resnet.h"
+
+#include <algorithm>
+
+#include <torch/torch.h>
+
+#include "core/error.h"
+
+namespace skingan::models {
+namespace {
+
+torch::Tensor up(const torch::Tensor& x) {
+  return torch::upsample_nearest2d(x, {2 * x.size(2), 2 * x.size(3)});
+}
+
+torch::Tensor pool(const torch::Tensor& x) { return torch::avg_pool2d(x, {2, 2}); }
+
+int64_t clamp_channels(const ResNetOptions& o, int64_t c) {
+  return std::clamp<int64_t>(c, 1, o.channels() * o.max_multiplier());
+}
+
+// Generator channels at side r: channels * S / (2r).
+int64_t generator_channels(const ResNetOptions& o, int64_t side) {
+  return clamp_channels(o, o.channels() * o.image_size() / (2 * side));
+}
+
+// Discriminator channels after the block that leaves side r: channels * S / (2r).
+int64_t discriminator_channels(const ResNetOptions& o, int64_t side) {
+  return clamp_channels(o, o.channels() * o.image_size() / (2 * side));
+}
+
+}  // namespace
+
+void validate(const ResNetOptions& o) {
+  const int64_t s = o.image_size();
+  if (s < 8 || s > 1024 || (s & (s - 1)) != 0) {
+    throw ConfigError(describe_problem("image size " + std::to_string(s),
+                                       "not a power of two in 8..1024", "32, 64 or 128", ""));
+  }
+  if (o.latent_dim() < 1 || o.channels() < 1 || o.max_multiplier() < 1 || o.num_classes() < 0 ||
+      o.embedding_dim() < 1) {
+    throw ConfigError("ResNet GAN: sizes must be positive.");
+  }
+}
+
+LinearConditionalBatchNorm2dImpl::LinearConditionalBatchNorm2dImpl(int64_t channels,
+                                                                   int64_t condition_dim) {
+  norm = register_module(
+      "norm", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(channels).affine(false)));
+  gain = register_module("gain", SNLinear(condition_dim, channels, /*bias=*/true, false));
+  bias = register_module("bias", SNLinear(condition_dim, channels, /*bias=*/true, false));
+  torch::NoGradGuard no_grad;
+  for (auto& p : parameters()) p.zero_();
+}
+
+torch::Tensor LinearConditionalBatchNorm2dImpl::forward(const torch::Tensor& x,
+                                                        const torch::Tensor& condition) {
+  const int64_t channels = x.size(1);
+  const torch::Tensor g = gain->forward(condition).view({-1, channels, 1, 1});  // [N,C,1,1]
+  const torch::Tensor b = bias->forward(condition).view({-1, channels, 1, 1});
+  return norm->forward(x) * (1 + g) + b;
+}
+
+ResNetUpBlockImpl::ResNetUpBlockImpl(int64_t in, int64_t out, int64_t condition_dim) {
+  norm0 = register_module("norm0", LinearConditionalBatchNorm2d(in, condition_dim));
+  conv0 = register_module("conv0", SNConv2d(in, out, 3, 1, 1, /*bias=*/true, false));
+  norm1 = register_module("norm1", LinearConditionalBatchNorm2d(out, condition_dim));
+  conv1 = register_module("conv1", SNConv2d(out, out, 3, 1, 1, /*bias=*/true, false));
+  shortcut = register_module("shortcut", SNConv2d(in, out, 1, 1, 0, /*bias=*/true, false));
+}
+
+torch::Tensor ResNetUpBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& condition) {
+  // [N,in,H,W] -> [N,out,2H,2W]
+  torch::Tensor h = conv0->forward(up(torch::relu(norm0->forward(x, condition))));
+  h = conv1->forward(torch::relu(norm1->forward(h, condition)));
+  return h + shortcut->forward(up(x));
+}
+
+ResNetDownBlockImpl::ResNetDownBlockImpl(int64_t in, int64_t out, bool downsample, bool first,
+                                         bool spectral_norm)
+    : downsample_(downsample), first_(first) {
+  conv0_ = register_module("conv0", SNConv2d(in, out, 3, 1, 1, true, spectral_norm));
+  conv1_ = register_module("conv1", SNConv2d(out, out, 3, 1, 1, true, spectral_norm));
+  if (in != out || downsample) {
+    shortcut_ = register_module("shortcut", SNConv2d(in, out, 1, 1, 0, true, spectral_norm));
+  }
+}
+
+torch::Tensor ResNetDownBlockImpl::forward(const torch::Tensor& x) {
+  // [N,in,H,W] -> [N,out,H/2,W/2] (H,W without downsampling)
+  // The first block sees images, not activations: no relu in front (SNGAN's "optimised block").
+  torch::Tensor h = conv0_->forward(first_ ? x : torch::relu(x));
+  h = conv1_->forward(torch::relu(h));
+  if (downsample_) h = pool(h);
+  torch::Tensor skip = x;
+  if (shortcut_) {
+    // Pooling before the 1x1 convolution is the same map and 4x cheaper; SNGAN pools after it
+    // except in the first block, which is the one at full size. Both commute exactly.
+    skip = shortcut_->forward(downsample_ ? pool(x) : x);
+  }
+  return h + skip;
+}
+
+ResNetGeneratorImpl::ResNetGeneratorImpl(const ResNetOptions& options) : options_(options) {
+  validate(options);
+  int64_t condition_dim = options.latent_dim();
+  if (options.num_classes() > 0) {
+    embedding_ = register_module(
+        "embedding", torch::nn::Embedding(options.num_classes(), options.embedding_dim()));
+    condition_dim += options.embedding_dim();
+  }
+  const int64_t c4 = generator_channels(options, 4);
+  input_ = register_module("input", SNLinear(condition_dim, c4 * 16, /*bias=*/true, false));
+  blocks_ = register_module("blocks", torch::nn::ModuleList());
+  for (int64_t side = 4; side < options.image_size(); side *= 2) {
+    blocks_->push_back(ResNetUpBlock(generator_channels(options, side),
+                                     generator_channels(options, 2 * side), condition_dim));
+  }
+  const int64_t last = generator_channels(options, options.image_size());
+  output_norm_ = register_module("output_norm", torch::nn::BatchNorm2d(last));
+  to_rgb_ = register_module("to_rgb", SNConv2d(last, 3, 3, 1, 1, /*bias=*/true, false));
+}
+
+torch::Tensor ResNetGeneratorImpl::forward(const torch::Tensor& z, const torch::Tensor& labels) {
+  TORCH_CHECK(z.dim() == 2 && z.size(1) == options_.latent_dim(),
+              "ResNet generator expects z of shape [N,", options_.latent_dim(), "], got ",
+              z.sizes());
+  torch::Tensor condition = z;  // [N,D]
+  if (embedding_) {
+    TORCH_CHECK(labels.defined() && labels.dim() == 1 && labels.size(0) == z.size(0),
+                "conditional ResNet generator expects labels of shape [", z.size(0), "]");
+    condition = torch::cat({z, embedding_->forward(labels)}, 1);
+  }
+  const int64_t c4 = generator_channels(options_, 4);
+  torch::Tensor h = input_->forward(condition).view({-1, c4, 4, 4});
+  for (const auto& block : *blocks_) h = block->as<ResNetUpBlock>()->forward(h, condition);
+  h = to_rgb_->forward(torch::relu(output_norm_->forward(h)));  // [N,3,S,S]
+  return torch::tanh(h);
+}
+
+ResNetDiscriminatorImpl::ResNetDiscriminatorImpl(const ResNetOptions& options) : options_(options) {
+  validate(options);
+  const bool sn = options.spectral_norm();
+  blocks_ = register_module("blocks", torch::nn::ModuleList());
+  int64_t in = 3;
+  for (int64_t side = options.image_size(); side > 4; side /= 2) {
+    const int64_t out = discriminator_channels(options, side);
+    blocks_->push_back(ResNetDownBlock(in, out, /*downsample=*/true, /*first=*/in == 3, sn));
+    in = out;
+  }
+  blocks_->push_back(ResNetDownBlock(in, in, /*downsample=*/false, /*first=*/false, sn));
+  output_ = register_module("output", SNLinear(in, 1, /*bias=*/true, sn));
+  if (options.num_classes() > 0) {
+    projection_ = register_module("projection", SNEmbedding(options.num_classes(), in, sn));
+  }
+}
+
+ResNetDiscriminatorOutput ResNetDiscriminatorImpl::forward(const torch::Tensor& x,
+                                                           const torch::Tensor& labels) {
+  const int64_t s = options_.image_size();
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == 3 && x.size(2) == s && x.size(3) == s,
+              "ResNet discriminator expects [N,3,", s, ",", s, "], got ", x.sizes());
+  torch::Tensor h = x;
+  for (const auto& block : *blocks_) h = block->as<ResNetDownBlock>()->forward(h);
+  h = torch::relu(h).sum({2, 3});  // [N,C]
+  ResNetDiscriminatorOutput out;
+  out.logits = output_->forward(h).squeeze(1);  // [N]
+  if (projection_) {
+    TORCH_CHECK(labels.defined() && labels.dim() == 1 && labels.size(0) == x.size(0),
+                "conditional ResNet discriminator expects labels of shape [", x.size(0), "]");
+    // [K,C] once per forward (spectrally normalised once), as in the DCGAN discriminator.
+    const torch::Tensor table = projection_->forward(
+        torch::arange(options_.num_classes(), torch::dtype(torch::kLong).device(h.device())));
+    out.class_logits = out.logits.unsqueeze(1) + h.matmul(table.t());  // [N,K]
+    out.logits = out.logits + (table.index_select(0, labels) * h).sum(1);
+  }
+  return out;
+}
+
+}  // namespace skingan::models

@@ -1,0 +1,168 @@
+// The ResNet GAN's blocks against the formulas they implement, and both networks' shapes, ranges,
+// widths and conditioning (models/gan/resnet.h).
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "models/gan/discriminator.h"
+#include "models/gan/generator.h"
+#include "models/gan/resnet.h"
+
+using namespace skingan;
+using namespace skingan::models;
+
+namespace {
+
+void set_to_zero(const torch::Tensor& t) {
+  torch::NoGradGuard no_grad;
+  t.zero_();
+}
+
+}  // namespace
+
+TEST(ResNetGan, LinearConditionalBatchNormStartsAsBatchNormAndScalesByTheCondition) {
+  torch::manual_seed(1);
+  LinearConditionalBatchNorm2d cbn(2, 3);
+  const torch::Tensor x = torch::randn({4, 2, 3, 3}) * 5 + 2;
+  const torch::Tensor c = torch::randn({4, 3});
+  // Batch statistics per channel, biased variance, eps 1e-5 (training mode).
+  const torch::Tensor mean = x.mean({0, 2, 3}, true);
+  const torch::Tensor var = x.var({0, 2, 3}, /*unbiased=*/false, true);
+  const torch::Tensor normalised = (x - mean) / torch::sqrt(var + 1e-5);
+  EXPECT_TRUE(torch::allclose(cbn->forward(x, c), normalised, 1e-4, 1e-5));
+  {
+    torch::NoGradGuard no_grad;
+    cbn->gain->weight.copy_(torch::tensor({{1.0f, 0.0f, 0.0f}, {0.0f, 2.0f, 0.0f}}));
+    cbn->bias->bias.copy_(torch::tensor({0.5f, -1.0f}));
+  }
+  // y = BN(x) * (1 + W_g c) + b_b: channel 0 scaled by 1 + c0, channel 1 by 1 + 2 c1.
+  const torch::Tensor scale =
+      torch::stack({1 + c.select(1, 0), 1 + 2 * c.select(1, 1)}, 1).view({4, 2, 1, 1});
+  const torch::Tensor expected =
+      normalised * scale + torch::tensor({0.5f, -1.0f}).view({1, 2, 1, 1});
+  EXPECT_TRUE(torch::allclose(cbn->forward(x, c), expected, 1e-4, 1e-5));
+}
+
+TEST(ResNetGan, UpBlockIsItsShortcutPlusTheResidualPath) {
+  torch::manual_seed(2);
+  ResNetUpBlock block(4, 2, 5);
+  const torch::Tensor x = torch::randn({3, 4, 4, 4});
+  const torch::Tensor c = torch::randn({3, 5});
+  const torch::Tensor full = block->forward(x, c);
+  ASSERT_EQ(full.sizes(), (std::vector<int64_t>{3, 2, 8, 8}));
+  // The shortcut: a 1x1 convolution of the nearest-upsampled input (every 2x2 cell one value).
+  const torch::Tensor shortcut = torch::conv2d(torch::upsample_nearest2d(x, {8, 8}),
+                                               block->shortcut->weight, block->shortcut->bias);
+  const torch::Tensor residual = full - shortcut;
+  EXPECT_GT(residual.abs().max().item<double>(), 1e-3);  // the residual path contributes
+  // With the residual path's last convolution at zero, only the shortcut is left.
+  set_to_zero(block->conv1->weight);
+  set_to_zero(block->conv1->bias);
+  EXPECT_TRUE(torch::allclose(block->forward(x, c), shortcut, 1e-5, 1e-6));
+}
+
+TEST(ResNetGan, DownBlockPoolsBothPathsAndItsFirstBlockSkipsTheLeadingRelu) {
+  torch::manual_seed(3);
+  const torch::Tensor x = torch::randn({2, 3, 8, 8});
+  for (bool first : {true, false}) {
+    ResNetDownBlock block(3, 4, /*downsample=*/true, first, /*spectral_norm=*/false);
+    const auto p = block->named_parameters();
+    const torch::Tensor in = first ? x : torch::relu(x);
+    torch::Tensor h = torch::conv2d(in, p["conv0.weight"], p["conv0.bias"], 1, 1);
+    h = torch::conv2d(torch::relu(h), p["conv1.weight"], p["conv1.bias"], 1, 1);
+    // SNGAN's shortcut: 1x1 convolution, then average pooling (the block pools first; equal).
+    const torch::Tensor skip =
+        torch::avg_pool2d(torch::conv2d(x, p["shortcut.weight"], p["shortcut.bias"]), {2, 2});
+    const torch::Tensor expected = torch::avg_pool2d(h, {2, 2}) + skip;
+    const torch::Tensor out = block->forward(x);
+    ASSERT_EQ(out.sizes(), (std::vector<int64_t>{2, 4, 4, 4}));
+    EXPECT_TRUE(torch::allclose(out, expected, 1e-5, 1e-6)) << "first " << first;
+  }
+  // Same width, no pooling: the shortcut is the identity (no 1x1 convolution at all).
+  ResNetDownBlock same(4, 4, /*downsample=*/false, false, false);
+  EXPECT_FALSE(same->named_parameters().contains("shortcut.weight"));
+}
+
+TEST(ResNetGan, ShapesRangesAndWidthsAtEverySize) {
+  torch::manual_seed(4);
+  for (int64_t size : {32, 64, 128}) {
+    for (int64_t classes : {0, 3}) {
+      SCOPED_TRACE(std::to_string(size) + " px, classes " + std::to_string(classes));
+      GeneratorOptions go;
+      go.image_size(size).latent_dim(16).channels(4).family(NetworkFamily::kResNet);
+      DiscriminatorOptions dop;
+      dop.image_size(size).channels(4).family(NetworkFamily::kResNet).spectral_norm(true);
+      if (classes > 0) {
+        go.num_classes(classes).conditioning(Conditioning::kConcat);
+        dop.num_classes(classes).head(DiscriminatorHead::kProjection);
+      }
+      Generator g(go);
+      Discriminator d(dop);
+      const torch::Tensor z = torch::randn({5, 16});
+      const torch::Tensor labels = torch::tensor({0, 1, 2, 0, 1}, torch::kLong);
+      const torch::Tensor x = g->forward(z, classes ? labels : torch::Tensor());
+      ASSERT_EQ(x.sizes(), (std::vector<int64_t>{5, 3, size, size}));
+      EXPECT_LT(x.abs().max().item<float>(), 1.0f);
+      EXPECT_GT(x.std().item<float>(), 1e-3f);
+      const DiscriminatorOutput out = d->forward(x, classes ? labels : torch::Tensor());
+      ASSERT_EQ(out.logits.sizes(), (std::vector<int64_t>{5}));
+      if (classes > 0) {
+        ASSERT_EQ(out.class_logits.sizes(), (std::vector<int64_t>{5, 3}));
+        for (int64_t n = 0; n < 5; ++n) {
+          EXPECT_NEAR(out.class_logits[n][labels[n].item<int64_t>()].item<double>(),
+                      out.logits[n].item<double>(), 1e-4);
+        }
+      }
+      // One up block per doubling from 4x4; widths channels * S/(2r), capped at 8x (so 4 * 8 at
+      // 4x4 from 64 px on) and at least 1.
+      const auto gp = g->named_parameters();
+      int64_t blocks = 0;
+      while (gp.contains("resnet.blocks." + std::to_string(blocks) + ".conv0.weight")) ++blocks;
+      int64_t log2_size = 0;
+      while ((int64_t{1} << log2_size) < size) ++log2_size;
+      EXPECT_EQ(blocks, log2_size - 2);
+      EXPECT_EQ(gp["resnet.input.weight"].size(0), 4 * std::min<int64_t>(size / 8, 8) * 16);
+      EXPECT_EQ(gp["resnet.to_rgb.weight"].size(1), std::max<int64_t>(4 / 2, 1));
+    }
+  }
+}
+
+TEST(ResNetGan, TheClassChangesTheImageAndSpectralNormIsOptional) {
+  torch::manual_seed(5);
+  Generator g(GeneratorOptions()
+                  .image_size(32)
+                  .latent_dim(8)
+                  .channels(4)
+                  .num_classes(2)
+                  .conditioning(Conditioning::kConcat)
+                  .family(NetworkFamily::kResNet));
+  g->eval();  // running statistics: each image depends on its own z and label only
+  const torch::Tensor z = torch::randn({1, 8}).repeat({2, 1});
+  const torch::Tensor x = g->forward(z, torch::tensor({0, 1}, torch::kLong));
+  EXPECT_GT((x[0] - x[1]).abs().max().item<double>(), 1e-4);
+
+  auto buffers_named_u = [](const Discriminator& d) {
+    int64_t n = 0;
+    for (const auto& b : d->named_buffers()) n += b.key().find("weight_u") != std::string::npos;
+    return n;
+  };
+  const DiscriminatorOptions o =
+      DiscriminatorOptions().image_size(32).channels(4).family(NetworkFamily::kResNet);
+  EXPECT_GT(buffers_named_u(Discriminator(DiscriminatorOptions(o).spectral_norm(true))), 0);
+  EXPECT_EQ(buffers_named_u(Discriminator(DiscriminatorOptions(o).spectral_norm(false))), 0);
+}
+
+TEST(ResNetGan, RefusesAnAuxiliaryHeadAndConditionalBatchNormConditioning) {
+  EXPECT_THROW(Discriminator(DiscriminatorOptions()
+                                 .family(NetworkFamily::kResNet)
+                                 .num_classes(2)
+                                 .head(DiscriminatorHead::kAuxiliary)),
+               ConfigError);
+  EXPECT_THROW(Generator(GeneratorOptions()
+                             .family(NetworkFamily::kResNet)
+                             .num_classes(2)
+                             .conditioning(Conditioning::kBatchNorm)),
+               ConfigError);
+  EXPECT_THROW(ResNetGenerator(ResNetOptions().image_size(48)), ConfigError);
+}
