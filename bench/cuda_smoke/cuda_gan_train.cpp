@@ -71,7 +71,13 @@ void write_sampling_checkpoint(const fs::path& full, const fs::path& slim) {
   if (c.generator_ema) sub("generator_ema", *c.generator_ema);
   archive.write("step", torch::tensor({c.step}, torch::kLong));
   archive.write("num_classes", torch::tensor({c.num_classes}, torch::kLong));
-  archive.write("config", c10::IValue(train::to_json(c.config).dump()));
+  // The trainer's whole configuration, as the full checkpoint stored it (c.config holds only
+  // the model part).
+  torch::serialize::InputArchive stored;
+  stored.load_from(full.string(), torch::kCPU);
+  c10::IValue config;
+  stored.try_read("config", config);
+  archive.write("config", config);
   archive.save_to(slim.string());
 }
 
