@@ -6,6 +6,19 @@
 #include "models/gan/generator.h"
 
 namespace skingan::models {
+namespace {
+
+// The options of a progressive or ResNet discriminator (both option structs name these alike).
+template <typename FamilyOptions>
+FamilyOptions family_options(const DiscriminatorOptions& o) {
+  return FamilyOptions()
+      .image_size(o.image_size())
+      .channels(o.channels())
+      .max_multiplier(o.max_multiplier())
+      .num_classes(o.num_classes());
+}
+
+}  // namespace
 
 void validate(const DiscriminatorOptions& o) {
   validate(GeneratorOptions().image_size(o.image_size()));  // same size rules
@@ -29,22 +42,14 @@ void validate(const DiscriminatorOptions& o) {
 DiscriminatorImpl::DiscriminatorImpl(const DiscriminatorOptions& options) : options_(options) {
   validate(options);
   if (options.family() == NetworkFamily::kResNet) {
-    resnet_ =
-        register_module("resnet", ResNetDiscriminator(ResNetOptions()
-                                                          .image_size(options.image_size())
-                                                          .channels(options.channels())
-                                                          .max_multiplier(options.max_multiplier())
-                                                          .num_classes(options.num_classes())
-                                                          .spectral_norm(options.spectral_norm())));
+    resnet_ = register_module(
+        "resnet", ResNetDiscriminator(family_options<ResNetOptions>(options).spectral_norm(
+                      options.spectral_norm())));
     return;
   }
   if (options.family() == NetworkFamily::kProgressive) {
     progressive_ = register_module(
-        "progressive", ProgressiveDiscriminator(ProgressiveOptions()
-                                                    .image_size(options.image_size())
-                                                    .channels(options.channels())
-                                                    .max_multiplier(options.max_multiplier())
-                                                    .num_classes(options.num_classes())));
+        "progressive", ProgressiveDiscriminator(family_options<ProgressiveOptions>(options)));
     return;
   }
   const bool sn = options.spectral_norm();

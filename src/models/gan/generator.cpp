@@ -8,16 +8,22 @@
 namespace skingan::models {
 namespace {
 
-bool is_power_of_two(int64_t n) { return n > 0 && (n & (n - 1)) == 0; }
+// The options of a progressive or ResNet generator (both option structs name these alike).
+template <typename FamilyOptions>
+FamilyOptions family_options(const GeneratorOptions& o) {
+  return FamilyOptions()
+      .image_size(o.image_size())
+      .latent_dim(o.latent_dim())
+      .channels(o.channels())
+      .max_multiplier(o.max_multiplier())
+      .num_classes(o.num_classes())
+      .embedding_dim(o.embedding_dim());
+}
 
 }  // namespace
 
 void validate(const GeneratorOptions& o) {
-  if (!is_power_of_two(o.image_size()) || o.image_size() < 8 || o.image_size() > 1024) {
-    throw ConfigError(describe_problem("image size " + std::to_string(o.image_size()),
-                                       "not a power of two in 8..1024",
-                                       "32, 64 or 128 (prepare the set with --size 64, say)", ""));
-  }
+  check_gan_image_size(o.image_size());
   if (o.latent_dim() < 1 || o.channels() < 1 || o.max_multiplier() < 1) {
     throw ConfigError("generator: latent_dim, channels and max_multiplier must be positive.");
   }
@@ -37,25 +43,12 @@ void validate(const GeneratorOptions& o) {
 GeneratorImpl::GeneratorImpl(const GeneratorOptions& options) : options_(options) {
   validate(options);
   if (options.family() == NetworkFamily::kResNet) {
-    resnet_ =
-        register_module("resnet", ResNetGenerator(ResNetOptions()
-                                                      .image_size(options.image_size())
-                                                      .latent_dim(options.latent_dim())
-                                                      .channels(options.channels())
-                                                      .max_multiplier(options.max_multiplier())
-                                                      .num_classes(options.num_classes())
-                                                      .embedding_dim(options.embedding_dim())));
+    resnet_ = register_module("resnet", ResNetGenerator(family_options<ResNetOptions>(options)));
     return;
   }
   if (options.family() == NetworkFamily::kProgressive) {
     progressive_ = register_module(
-        "progressive", ProgressiveGenerator(ProgressiveOptions()
-                                                .image_size(options.image_size())
-                                                .latent_dim(options.latent_dim())
-                                                .channels(options.channels())
-                                                .max_multiplier(options.max_multiplier())
-                                                .num_classes(options.num_classes())
-                                                .embedding_dim(options.embedding_dim())));
+        "progressive", ProgressiveGenerator(family_options<ProgressiveOptions>(options)));
     return;
   }
   const int64_t size = options.image_size();

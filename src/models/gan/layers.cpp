@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "core/error.h"
+
 namespace skingan::models {
 
 SNConv2dImpl::SNConv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding,
@@ -57,6 +59,14 @@ torch::Tensor ConditionalBatchNorm2dImpl::forward(const torch::Tensor& x,
   const torch::Tensor gamma = gamma_->forward(labels).view({-1, channels, 1, 1});
   const torch::Tensor beta = beta_->forward(labels).view({-1, channels, 1, 1});
   return norm_->forward(x) * (1 + gamma) + beta;
+}
+
+void check_gan_image_size(int64_t s) {
+  if (s < 8 || s > 1024 || (s & (s - 1)) != 0) {
+    throw ConfigError(describe_problem("image size " + std::to_string(s),
+                                       "not a power of two in 8..1024",
+                                       "32, 64 or 128 (prepare the set with --size 64, say)", ""));
+  }
 }
 
 void dcgan_init(torch::nn::Module& module) {

@@ -70,6 +70,10 @@ class ConditionalBatchNorm2dImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ConditionalBatchNorm2d);
 
+// ConfigError unless `image_size` is a power of two in 8..1024 (every GAN family's rule: the
+// generators double the side from 4x4).
+void check_gan_image_size(int64_t image_size);
+
 // DCGAN initialisation (Radford et al.): conv/linear weights N(0, 0.02), BatchNorm scales
 // N(1, 0.02), biases 0. Applied to every submodule of `module` (not its own parameters, so it
 // can run inside a constructor).

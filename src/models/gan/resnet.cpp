@@ -32,11 +32,7 @@ int64_t discriminator_channels(const ResNetOptions& o, int64_t side) {
 }  // namespace
 
 void validate(const ResNetOptions& o) {
-  const int64_t s = o.image_size();
-  if (s < 8 || s > 1024 || (s & (s - 1)) != 0) {
-    throw ConfigError(describe_problem("image size " + std::to_string(s),
-                                       "not a power of two in 8..1024", "32, 64 or 128", ""));
-  }
+  check_gan_image_size(o.image_size());
   if (o.latent_dim() < 1 || o.channels() < 1 || o.max_multiplier() < 1 || o.num_classes() < 0 ||
       o.embedding_dim() < 1) {
     throw ConfigError("ResNet GAN: sizes must be positive.");
