@@ -18,8 +18,6 @@ std::string number(double value) {
   return text;
 }
 
-std::string attribute(const std::string& name) { return "self." + scripted_attribute_name(name); }
-
 }  // namespace
 
 std::string progressive_forward_source(const models::Generator& generator) {
@@ -36,8 +34,8 @@ std::string progressive_forward_source(const models::Generator& generator) {
     }
   }
   auto conv = [&](const std::string& input, const std::string& layer, int padding) {
-    return "torch.conv2d(" + input + ", " + attribute(layer) + "_weight * " +
-           number(scales.at(layer)) + ", " + attribute(layer) + "_bias, [1, 1], [" +
+    return "torch.conv2d(" + input + ", " + scripted_attribute(layer) + "_weight * " +
+           number(scales.at(layer)) + ", " + scripted_attribute(layer) + "_bias, [1, 1], [" +
            std::to_string(padding) + ", " + std::to_string(padding) + "])";
   };
   auto block = [&](std::ostringstream& s, const std::string& out, int64_t index) {

@@ -9,21 +9,21 @@
 namespace skingan::generate {
 namespace {
 
-std::string attribute(const std::string& name) { return "self." + scripted_attribute_name(name); }
-
 // conv2d over `input` with the layer's weight and bias, same padding.
 std::string conv(const std::string& input, const std::string& layer, int padding) {
   const std::string p = std::to_string(padding);
-  return "torch.conv2d(" + input + ", " + attribute(layer + ".weight") + ", " +
-         attribute(layer + ".bias") + ", [1, 1], [" + p + ", " + p + "])";
+  return "torch.conv2d(" + input + ", " + scripted_attribute(layer + ".weight") + ", " +
+         scripted_attribute(layer + ".bias") + ", [1, 1], [" + p + ", " + p + "])";
 }
 
 // self.cbn(x, c, ...) for a LinearConditionalBatchNorm2d named `layer`.
 std::string cbn(const std::string& input, const std::string& layer) {
-  return "self.cbn(" + input + ", c, " + attribute(layer + ".norm.running_mean") + ", " +
-         attribute(layer + ".norm.running_var") + ", " + attribute(layer + ".gain.weight") + ", " +
-         attribute(layer + ".gain.bias") + ", " + attribute(layer + ".bias.weight") + ", " +
-         attribute(layer + ".bias.bias") + ")";
+  return "self.cbn(" + input + ", c, " + scripted_attribute(layer + ".norm.running_mean") + ", " +
+         scripted_attribute(layer + ".norm.running_var") + ", " +
+         scripted_attribute(layer + ".gain.weight") + ", " +
+         scripted_attribute(layer + ".gain.bias") + ", " +
+         scripted_attribute(layer + ".bias.weight") + ", " +
+         scripted_attribute(layer + ".bias.bias") + ")";
 }
 
 }  // namespace
@@ -44,13 +44,13 @@ std::string resnet_forward_source(const models::Generator& generator) {
     << "    return h * (1 + g) + torch.linear(c, bias_w, bias_b).view([-1, x.size(1), 1, 1])\n\n";
   s << "def forward(self, z: Tensor" << (conditional ? ", labels: Tensor" : "") << ") -> Tensor:\n";
   if (conditional) {
-    s << "    c = torch.cat([z, torch.embedding(" << attribute("resnet.embedding.weight")
+    s << "    c = torch.cat([z, torch.embedding(" << scripted_attribute("resnet.embedding.weight")
       << ", labels)], 1)\n";
   } else {
     s << "    c = z\n";
   }
-  s << "    h = torch.linear(c, " << attribute("resnet.input.weight") << ", "
-    << attribute("resnet.input.bias") << ").view([-1, " << c4 << ", 4, 4])\n";
+  s << "    h = torch.linear(c, " << scripted_attribute("resnet.input.weight") << ", "
+    << scripted_attribute("resnet.input.bias") << ").view([-1, " << c4 << ", 4, 4])\n";
   for (int64_t i = 0; i < g->blocks(); ++i) {
     const std::string b = "resnet.blocks." + std::to_string(i);
     s << "    x = h\n";
@@ -60,9 +60,9 @@ std::string resnet_forward_source(const models::Generator& generator) {
     s << "    h = h + " << conv("self.up(x)", b + ".shortcut", 0) << "\n";
   }
   const std::string n = "resnet.output_norm";
-  s << "    h = torch.relu(torch.batch_norm(h, " << attribute(n + ".weight") << ", "
-    << attribute(n + ".bias") << ", " << attribute(n + ".running_mean") << ", "
-    << attribute(n + ".running_var") << ", False, 0.1, 1e-05, False))\n";
+  s << "    h = torch.relu(torch.batch_norm(h, " << scripted_attribute(n + ".weight") << ", "
+    << scripted_attribute(n + ".bias") << ", " << scripted_attribute(n + ".running_mean") << ", "
+    << scripted_attribute(n + ".running_var") << ", False, 0.1, 1e-05, False))\n";
   s << "    return torch.tanh(" << conv("h", "resnet.to_rgb", 1) << ")\n";
   return s.str();
 }

@@ -45,6 +45,10 @@ std::string scripted_attribute_name(const std::string& key) {
   return name;
 }
 
+std::string scripted_attribute(const std::string& key) {
+  return "self." + scripted_attribute_name(key);
+}
+
 std::string generator_forward_source(const models::Generator& generator) {
   if (generator->options().family() == models::NetworkFamily::kProgressive)
     return progressive_forward_source(generator);

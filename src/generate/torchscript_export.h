@@ -50,4 +50,7 @@ std::string generator_forward_source(const models::Generator& generator);
 // "blocks_0_weight".
 std::string scripted_attribute_name(const std::string& key);
 
+// The same as TorchScript source reads it: "self.blocks_0_weight".
+std::string scripted_attribute(const std::string& key);
+
 }  // namespace skingan::generate

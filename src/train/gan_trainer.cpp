@@ -56,9 +56,9 @@ GanTrainer::GanTrainer(const GanConfig& config, const torch::Tensor& images,
   labels_ = labels.to(torch::kCPU, torch::kLong);
   // Weights are initialised from torch's global generator: seed it so runs are reproducible.
   torch::manual_seed(config.seed);
-  generator_ = models::Generator(models::generator_options(model_config(config_), num_classes_));
-  discriminator_ =
-      models::Discriminator(models::discriminator_options(model_config(config_), num_classes_));
+  const models::GanModelConfig model = model_config(config_);
+  generator_ = models::Generator(models::generator_options(model, num_classes_));
+  discriminator_ = models::Discriminator(models::discriminator_options(model, num_classes_));
   generator_->to(device_);
   discriminator_->to(device_);
   if (config_.ema_decay > 0)

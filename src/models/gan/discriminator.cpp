@@ -21,7 +21,7 @@ FamilyOptions family_options(const DiscriminatorOptions& o) {
 }  // namespace
 
 void validate(const DiscriminatorOptions& o) {
-  validate(GeneratorOptions().image_size(o.image_size()));  // same size rules
+  check_gan_image_size(o.image_size());
   if (o.channels() < 1 || o.max_multiplier() < 1) {
     throw ConfigError("discriminator: channels and max_multiplier must be positive.");
   }

@@ -54,28 +54,32 @@ bool is_conditional(const GanModelConfig& config) {
   return config.arch != GanArch::kDcgan && !config.per_class;
 }
 
+NetworkFamily network_family(GanArch arch) {
+  if (arch == GanArch::kProgan) return NetworkFamily::kProgressive;
+  if (arch == GanArch::kResnet) return NetworkFamily::kResNet;
+  return NetworkFamily::kDcgan;
+}
+
 GeneratorOptions generator_options(const GanModelConfig& c, int64_t num_classes) {
   GeneratorOptions o;
   o.image_size(c.image_size).latent_dim(c.latent_dim).channels(c.g_channels);
-  o.upsample(c.upsample);
-  if (c.arch == GanArch::kAcgan) o.num_classes(num_classes).conditioning(Conditioning::kConcat);
+  o.upsample(c.upsample).family(network_family(c.arch));
   if (c.arch == GanArch::kCgan) o.num_classes(num_classes).conditioning(Conditioning::kBatchNorm);
-  if (c.arch == GanArch::kProgan || c.arch == GanArch::kResnet) {
-    o.family(c.arch == GanArch::kProgan ? NetworkFamily::kProgressive : NetworkFamily::kResNet);
-    if (!c.per_class) o.num_classes(num_classes).conditioning(Conditioning::kConcat);
-  }
+  // acgan, and progan and resnet drawing every class: the class embedding joins z.
+  if (c.arch != GanArch::kCgan && is_conditional(c))
+    o.num_classes(num_classes).conditioning(Conditioning::kConcat);
   return o;
 }
 
 DiscriminatorOptions discriminator_options(const GanModelConfig& c, int64_t num_classes) {
   DiscriminatorOptions o;
   o.image_size(c.image_size).channels(c.d_channels).spectral_norm(c.spectral_norm);
-  if (c.arch == GanArch::kAcgan) o.num_classes(num_classes).head(DiscriminatorHead::kAuxiliary);
-  const bool projection = c.arch == GanArch::kProgan || c.arch == GanArch::kResnet;
-  if (c.arch == GanArch::kCgan || (projection && !c.per_class))
+  o.family(network_family(c.arch));
+  if (c.arch == GanArch::kAcgan) {
+    o.num_classes(num_classes).head(DiscriminatorHead::kAuxiliary);
+  } else if (is_conditional(c)) {  // cgan, and progan and resnet drawing every class
     o.num_classes(num_classes).head(DiscriminatorHead::kProjection);
-  if (c.arch == GanArch::kProgan) o.family(NetworkFamily::kProgressive);
-  if (c.arch == GanArch::kResnet) o.family(NetworkFamily::kResNet);
+  }
   return o;
 }
 

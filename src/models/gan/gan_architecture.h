@@ -42,6 +42,10 @@ GanModelConfig gan_model_config_from_json(const nlohmann::json& j);
 // Whether one network draws every class (acgan, cgan, progan and resnet without per_class).
 bool is_conditional(const GanModelConfig& config);
 
+// The network a Generator and Discriminator of `arch` build (progan: progressive, resnet: ResNet,
+// the others the DCGAN stack).
+NetworkFamily network_family(GanArch arch);
+
 // The options of the networks a configuration builds, for `num_classes` classes (the trainer
 // and the checkpoint reader both use these, so the two cannot drift apart).
 GeneratorOptions generator_options(const GanModelConfig& config, int64_t num_classes);

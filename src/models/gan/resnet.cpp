@@ -15,18 +15,11 @@ torch::Tensor up(const torch::Tensor& x) {
 
 torch::Tensor pool(const torch::Tensor& x) { return torch::avg_pool2d(x, {2, 2}); }
 
-int64_t clamp_channels(const ResNetOptions& o, int64_t c) {
-  return std::clamp<int64_t>(c, 1, o.channels() * o.max_multiplier());
-}
-
-// Generator channels at side r: channels * S / (2r).
-int64_t generator_channels(const ResNetOptions& o, int64_t side) {
-  return clamp_channels(o, o.channels() * o.image_size() / (2 * side));
-}
-
-// Discriminator channels after the block that leaves side r: channels * S / (2r).
-int64_t discriminator_channels(const ResNetOptions& o, int64_t side) {
-  return clamp_channels(o, o.channels() * o.image_size() / (2 * side));
+// Channels at side r, in both networks (the discriminator's after the block leaving side r):
+// channels * S / (2r), in [1, channels * max_multiplier].
+int64_t channels_at(const ResNetOptions& o, int64_t side) {
+  return std::clamp<int64_t>(o.channels() * o.image_size() / (2 * side), 1,
+                             o.channels() * o.max_multiplier());
 }
 
 }  // namespace
@@ -105,14 +98,14 @@ ResNetGeneratorImpl::ResNetGeneratorImpl(const ResNetOptions& options) : options
         "embedding", torch::nn::Embedding(options.num_classes(), options.embedding_dim()));
     condition_dim += options.embedding_dim();
   }
-  const int64_t c4 = generator_channels(options, 4);
+  const int64_t c4 = channels_at(options, 4);
   input_ = register_module("input", SNLinear(condition_dim, c4 * 16, /*bias=*/true, false));
   blocks_ = register_module("blocks", torch::nn::ModuleList());
   for (int64_t side = 4; side < options.image_size(); side *= 2) {
-    blocks_->push_back(ResNetUpBlock(generator_channels(options, side),
-                                     generator_channels(options, 2 * side), condition_dim));
+    blocks_->push_back(
+        ResNetUpBlock(channels_at(options, side), channels_at(options, 2 * side), condition_dim));
   }
-  const int64_t last = generator_channels(options, options.image_size());
+  const int64_t last = channels_at(options, options.image_size());
   output_norm_ = register_module("output_norm", torch::nn::BatchNorm2d(last));
   to_rgb_ = register_module("to_rgb", SNConv2d(last, 3, 3, 1, 1, /*bias=*/true, false));
 }
@@ -127,7 +120,7 @@ torch::Tensor ResNetGeneratorImpl::forward(const torch::Tensor& z, const torch::
                 "conditional ResNet generator expects labels of shape [", z.size(0), "]");
     condition = torch::cat({z, embedding_->forward(labels)}, 1);
   }
-  const int64_t c4 = generator_channels(options_, 4);
+  const int64_t c4 = channels_at(options_, 4);
   torch::Tensor h = input_->forward(condition).view({-1, c4, 4, 4});
   for (const auto& block : *blocks_) h = block->as<ResNetUpBlock>()->forward(h, condition);
   h = to_rgb_->forward(torch::relu(output_norm_->forward(h)));  // [N,3,S,S]
@@ -140,7 +133,7 @@ ResNetDiscriminatorImpl::ResNetDiscriminatorImpl(const ResNetOptions& options) :
   blocks_ = register_module("blocks", torch::nn::ModuleList());
   int64_t in = 3;
   for (int64_t side = options.image_size(); side > 4; side /= 2) {
-    const int64_t out = discriminator_channels(options, side);
+    const int64_t out = channels_at(options, side);
     blocks_->push_back(ResNetDownBlock(in, out, /*downsample=*/true, /*first=*/in == 3, sn));
     in = out;
   }
