@@ -190,6 +190,13 @@ int main(int argc, char** argv) {
            c.r1_every = 1;
            return c;
          }()},
+        {"progan, at 64 px, --loss wgan-gp --ada-target 0",
+         [&] {
+           train::GanConfig c = progan(0, 0.6);
+           c.loss = train::GanLoss::kWganGp;
+           c.ada_target = 0;
+           return c;
+         }()},
         {"progan, at 64 px, --r1 0", progan(0, 0.6)},
         {"progan, at 64 px, --r1 0 --ada-target 0 --diffaugment none", progan(0, -1)},
         {"resnet, defaults", with(train::GanArch::kResnet, R, 0.6)},
@@ -197,6 +204,12 @@ int main(int argc, char** argv) {
          [&] {
            train::GanConfig c = with(train::GanArch::kResnet, R, 0);
            c.diff_augment = augment::DiffAugmentPolicy();
+           return c;
+         }()},
+        {"resnet, --d-steps 2",
+         [&] {
+           train::GanConfig c = with(train::GanArch::kResnet, R, 0.6);
+           c.d_steps = 2;
            return c;
          }()},
         {"resnet, --g-channels 16 --d-channels 16",

@@ -82,6 +82,8 @@ struct TrainGanArgs {
   std::string upsample;
   double phase_kimg = 10;
   int64_t r1_every = 1;
+  int64_t d_steps = 1;
+  double gp = 10.0;
   bool per_class = false;
   std::vector<std::string> classes;
   std::uint64_t seed = 1;

@@ -22,7 +22,10 @@ CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
   cmd->add_option("--g-channels", args.g_channels, "generator width, ngf (default 64)");
   cmd->add_option("--d-channels", args.d_channels, "discriminator width, ndf (default 64)");
   cmd->add_option("--latent-dim", args.latent_dim, "noise size (default 100)");
-  cmd->add_option("--loss", args.loss, "bce, hinge or lsgan (default: per architecture)");
+  cmd->add_option("--loss", args.loss,
+                  "bce, hinge, lsgan or wgan-gp (Wasserstein with gradient penalty and the "
+                  "progressive GAN's drift term; default: per architecture)");
+  cmd->add_option("--gp", args.gp, "wgan-gp: gradient penalty weight lambda (default 10)");
   cmd->add_option("--lr-g", args.lr_g, "generator learning rate");
   cmd->add_option("--lr-d", args.lr_d, "discriminator learning rate");
   cmd->add_option("--beta1", args.beta1, "Adam beta1");
@@ -33,6 +36,9 @@ CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
   cmd->add_option("--r1", args.r1, "R1 penalty weight gamma (0 = off)");
   cmd->add_option("--r1-every", args.r1_every,
                   "lazy R1: the penalty every N steps, weighted N times (default 1; progan 16)");
+  cmd->add_option("--d-steps", args.d_steps,
+                  "discriminator updates per generator update, each on new batches (SNGAN's "
+                  "n_dis; default 1)");
   cmd->add_option("--diffaugment", args.diffaugment,
                   "DiffAugment policy: color,translation,cutout or none");
   cmd->add_option("--ema", args.ema, "generator EMA decay (0 = off, default 0.999)");
@@ -95,6 +101,8 @@ train::GanRunOptions to_gan_run_options(const TrainGanArgs& args, const Runtime&
   if (args.no_spectral_norm) c.spectral_norm = false;
   if (given("--r1")) c.r1_gamma = args.r1;
   if (given("--r1-every")) c.r1_every = args.r1_every;
+  if (given("--d-steps")) c.d_steps = args.d_steps;
+  if (given("--gp")) c.gp_weight = args.gp;
   if (given("--diffaugment")) c.diff_augment = augment::parse_diff_augment(args.diffaugment);
   if (given("--ema")) c.ema_decay = args.ema;
   if (given("--ada-target")) c.ada_target = args.ada_target;

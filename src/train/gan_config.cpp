@@ -11,7 +11,9 @@ GanLoss parse_gan_loss(const std::string& name) {
   if (name == "bce") return GanLoss::kBce;
   if (name == "hinge") return GanLoss::kHinge;
   if (name == "lsgan") return GanLoss::kLsgan;
-  throw ConfigError(describe_problem("--loss", "'" + name + "'", "bce, hinge or lsgan", ""));
+  if (name == "wgan-gp") return GanLoss::kWganGp;
+  throw ConfigError(
+      describe_problem("--loss", "'" + name + "'", "bce, hinge, lsgan or wgan-gp", ""));
 }
 
 std::string gan_loss_name(GanLoss loss) {
@@ -22,6 +24,8 @@ std::string gan_loss_name(GanLoss loss) {
       return "hinge";
     case GanLoss::kLsgan:
       return "lsgan";
+    case GanLoss::kWganGp:
+      return "wgan-gp";
   }
   return "?";
 }
@@ -70,7 +74,11 @@ GanConfig default_gan_config(GanArch arch) {
     c.diff_augment = augment::parse_diff_augment("color,translation,cutout");
     c.balanced_sampling = true;
   }
-  if (arch == GanArch::kResnet) c.ada_target = 0.6;
+  if (arch == GanArch::kResnet) {
+    c.ada_target = 0.6;
+    c.d_steps = 2;
+    c.lr_g = 5e-5;
+  }
   if (arch == GanArch::kProgan) {
     c.r1_gamma = 0.1;
     c.r1_every = 16;
@@ -109,6 +117,20 @@ void validate(const GanConfig& c) {
   }
   if (!(c.r1_gamma >= 0)) refuse("--r1", std::to_string(c.r1_gamma), "a weight >= 0");
   if (c.r1_every < 1) refuse("--r1-every", std::to_string(c.r1_every), "a positive step count");
+  if (!(c.gp_weight > 0)) refuse("--gp", std::to_string(c.gp_weight), "a weight > 0");
+  if (c.loss == GanLoss::kWganGp && c.ada_target > 0) {
+    // r_t = E[sign D(real)] reads D's output as a decision around 0; a critic's output has no
+    // such boundary (only differences between its values mean something).
+    throw ConfigError(describe_problem(
+        "--ada-target " + std::to_string(c.ada_target), "with --loss wgan-gp",
+        "a loss whose logit separates real from fake at 0 (bce, hinge, lsgan) for ADA's r_t",
+        "Add --ada-target 0 (the augmentations in --diffaugment then apply to every image)."));
+  }
+  if (c.loss == GanLoss::kWganGp && c.label_smoothing > 0) {
+    refuse("--label-smoothing", std::to_string(c.label_smoothing), "0 with --loss wgan-gp");
+  }
+  if (c.d_steps < 1 || c.d_steps > 16)
+    refuse("--d-steps", std::to_string(c.d_steps), "1..16 discriminator updates per step");
   if (!(c.ema_decay >= 0 && c.ema_decay < 1))
     refuse("--ema", std::to_string(c.ema_decay), "a decay in [0,1)");
   if (!(c.ada_target >= 0 && c.ada_target < 1))
@@ -175,6 +197,8 @@ nlohmann::json to_json(const GanConfig& c) {
           {"spectral_norm", c.spectral_norm},
           {"r1_gamma", c.r1_gamma},
           {"r1_every", c.r1_every},
+          {"d_steps", c.d_steps},
+          {"gp_weight", c.gp_weight},
           {"diff_augment", augment::to_string(c.diff_augment)},
           {"ema_decay", c.ema_decay},
           {"ada_target", c.ada_target},
@@ -237,6 +261,8 @@ GanConfig gan_config_from_json(const nlohmann::json& j) {
   c.ada_kimg = j.value("ada_kimg", int64_t{100});
   c.phase_kimg = j.value("phase_kimg", 10.0);
   c.r1_every = j.value("r1_every", int64_t{1});
+  c.d_steps = j.value("d_steps", int64_t{1});  // absent before --d-steps existed
+  c.gp_weight = j.value("gp_weight", 10.0);    // absent before --loss wgan-gp existed
   c.classes = j.at("classes").get<std::vector<std::string>>();
   return c;
 }

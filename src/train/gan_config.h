@@ -19,9 +19,11 @@ using models::gan_arch_name;
 using models::GanArch;
 using models::parse_gan_arch;
 
-enum class GanLoss { kBce, kHinge, kLsgan };
+// wgan-gp: the Wasserstein loss with gradient penalty (Gulrajani et al. 2017) and the progressive
+// GAN's drift term (Karras et al. 2018); see train/gan_losses.h.
+enum class GanLoss { kBce, kHinge, kLsgan, kWganGp };
 
-GanLoss parse_gan_loss(const std::string& name);  // bce | hinge | lsgan
+GanLoss parse_gan_loss(const std::string& name);  // bce | hinge | lsgan | wgan-gp
 std::string gan_loss_name(GanLoss loss);
 
 struct GanConfig {
@@ -37,6 +39,10 @@ struct GanConfig {
   bool spectral_norm = false;    // in D; replaces the DCGAN D's BatchNorm
   double r1_gamma = 0.0;         // R1 penalty weight on real images (Mescheder et al. 2018)
   int64_t r1_every = 1;          // lazy R1: computed every this many steps, weighted as many times
+  double gp_weight = 10.0;       // wgan-gp: lambda of the gradient penalty (Gulrajani et al.)
+  // Discriminator updates per generator update, each on its own batches (SNGAN's n_dis: 5 in
+  // Miyato et al. 2018, 2 in BigGAN). A step is one generator update either way.
+  int64_t d_steps = 1;
   augment::DiffAugmentPolicy diff_augment;
   // Adaptive discriminator augmentation (Karras et al. 2020): > 0 applies diff_augment to each
   // image with a probability p steered so that r_t tends to this target (the paper's 0.6); 0 =
@@ -77,9 +83,11 @@ struct GanConfig {
 //         minibatch stddev, projection D; non-saturating loss with lazy R1 (gamma 0.1 every 16
 //         steps: the penalty's double backward cost 1.5x the step every step), Adam 1e-3
 //         (0, 0.99), ADA towards r_t 0.6 over color+translation, EMA 0.999, balanced sampling.
-//  resnet: residual G and D (models/gan/resnet.h) with cgan's recipe, the best measured on
-//         HAM10000 (stop 18): hinge, spectral norm D, TTUR 1e-4 / 4e-4 with Adam (0, 0.9), ADA
-//         towards 0.6 over color+translation+cutout, EMA 0.999, balanced sampling.
+//  resnet: residual G and D (models/gan/resnet.h) with cgan's recipe (hinge, spectral norm D,
+//         Adam (0, 0.9), ADA towards 0.6 over color+translation+cutout, EMA 0.999, balanced
+//         sampling) but 2 discriminator updates per step and TTUR 5e-5 / 4e-4: with cgan's single
+//         update and G at 1e-4 the residual generator outran its discriminator within 50 steps
+//         and the discriminator never recovered (hinge loss 2.0; docs/scores_ham10000.md 8).
 GanConfig default_gan_config(GanArch arch);
 
 // ConfigError naming the option when a value is out of range or a combination is refused.

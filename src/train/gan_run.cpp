@@ -314,6 +314,7 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
                                {"images_per_second",
                                 interval_steps * unit_config.batch_size / std::max(seconds, 1e-9)}};
         if (m.r1 >= 0) line["r1"] = m.r1;
+        if (m.gp >= 0) line["gp"] = m.gp;
         if (m.aux_accuracy >= 0) line["aux_accuracy"] = m.aux_accuracy;
         if (m.ada_p >= 0) line["ada_p"] = m.ada_p;
         if (m.level >= 0) line["level"] = m.level;

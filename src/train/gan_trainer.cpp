@@ -104,20 +104,18 @@ torch::Tensor GanTrainer::augment(const torch::Tensor& x) {
 
 double GanTrainer::grow() {
   if (config_.arch != GanArch::kProgan) return -1.0;
-  const double level =
-      growth_level(step_ * config_.batch_size, phase_images(config_), config_.image_size);
+  // Phases count the real images the discriminator has been shown (d_steps batches a step).
+  const double level = growth_level(step_ * config_.batch_size * config_.d_steps,
+                                    phase_images(config_), config_.image_size);
   // The EMA generator takes the level with the other buffers in its update.
   generator_->progressive()->set_level(level);
   discriminator_->progressive()->set_level(level);
   return level;
 }
 
-GanStepMetrics GanTrainer::train_step() {
-  generator_->train();
-  discriminator_->train();
+GanTrainer::FakeBatch GanTrainer::discriminator_update(bool keep_graph, GanStepMetrics& m) {
   const int64_t batch = config_.batch_size;
-  const bool conditional = is_conditional(config_);
-  const double level = grow();
+  const double level = m.level;
   const torch::Tensor indices = sampler_.next(batch, rng_);
   torch::Tensor real = real_batch(indices);  // [B,3,S,S]
   // Real images at the level's resolution, faded like the generator's output (Karras et al.).
@@ -125,25 +123,29 @@ GanStepMetrics GanTrainer::train_step() {
   const torch::Tensor real_labels = labels_.index_select(0, indices).to(device_);  // [B]
   const torch::Tensor z =
       torch::randn({batch, config_.latent_dim}, rng_, torch::kFloat).to(device_);
-  const torch::Tensor fake_labels =
-      conditional ? sampler_.sample_labels(batch, rng_).to(device_) : torch::Tensor();
-  const torch::Tensor fake = generator_->forward(z, fake_labels);  // [B,3,S,S]
-  GanStepMetrics m;
+  FakeBatch fake;
+  fake.labels =
+      is_conditional(config_) ? sampler_.sample_labels(batch, rng_).to(device_) : torch::Tensor();
+  {
+    // Only the generator update's fakes need a graph back to G.
+    torch::AutoGradMode grad_mode(keep_graph);
+    fake.images = generator_->forward(z, fake.labels);  // [B,3,S,S]
+  }
 
-  // Discriminator update.
   optimizer_d_->zero_grad();
   torch::Tensor real_input = augment(real);
   // Lazy R1 (Karras et al. 2020, StyleGAN2): every r1_every steps, weighted r1_every times.
   const bool r1_now = config_.r1_gamma > 0 && step_ % config_.r1_every == 0;
   if (r1_now) real_input = real_input.detach().requires_grad_(true);
   const auto d_real = discriminator_->forward(real_input, real_labels);
-  const auto d_fake = discriminator_->forward(augment(fake.detach()), fake_labels);
+  const torch::Tensor fake_input = augment(fake.images.detach());
+  const auto d_fake = discriminator_->forward(fake_input, fake.labels);
   torch::Tensor loss_d =
       discriminator_loss(config_.loss, d_real.logits, d_fake.logits, config_.label_smoothing);
   if (config_.arch == GanArch::kAcgan) {
     loss_d = loss_d + config_.aux_weight *
                           (torch::nn::functional::cross_entropy(d_real.class_logits, real_labels) +
-                           torch::nn::functional::cross_entropy(d_fake.class_logits, fake_labels));
+                           torch::nn::functional::cross_entropy(d_fake.class_logits, fake.labels));
     m.aux_accuracy =
         (d_real.class_logits.argmax(1) == real_labels).to(torch::kFloat).mean().item<double>();
   }
@@ -151,6 +153,14 @@ GanStepMetrics GanTrainer::train_step() {
     const torch::Tensor r1 = r1_penalty(real_input, d_real.logits);
     m.r1 = r1.item<double>();
     loss_d = loss_d + 0.5 * config_.r1_gamma * static_cast<double>(config_.r1_every) * r1;
+  }
+  if (config_.loss == GanLoss::kWganGp) {
+    // On what the critic saw (augmented images), with the real images' classes.
+    const torch::Tensor gp = gradient_penalty(
+        [&](const torch::Tensor& x) { return discriminator_->forward(x, real_labels).logits; },
+        real_input, fake_input, rng_);
+    m.gp = gp.item<double>();
+    loss_d = loss_d + config_.gp_weight * gp;
   }
   loss_d.backward();
   m.d_loss = loss_d.item<double>();
@@ -163,14 +173,28 @@ GanStepMetrics GanTrainer::train_step() {
   m.r_t = sign_sum / static_cast<double>(batch);
   if (ada_) ada_->observe(sign_sum, batch);
   m.d_fake = score(config_.loss, d_fake.logits.detach());
+  return fake;
+}
+
+GanStepMetrics GanTrainer::train_step() {
+  generator_->train();
+  discriminator_->train();
+  GanStepMetrics m;
+  m.level = grow();
+  // d_steps discriminator updates (SNGAN's n_dis), each on its own real and fake batch; the
+  // metrics are the last update's. The generator then learns from the last update's fakes.
+  FakeBatch fake;
+  for (int64_t i = 0; i < config_.d_steps; ++i) {
+    fake = discriminator_update(/*keep_graph=*/i + 1 == config_.d_steps, m);
+  }
 
   // Generator update on the same fakes (as pytorch/examples' DCGAN: one G forward per step).
   optimizer_g_->zero_grad();
-  const auto d_gen = discriminator_->forward(augment(fake), fake_labels);
+  const auto d_gen = discriminator_->forward(augment(fake.images), fake.labels);
   torch::Tensor loss_g = generator_loss(config_.loss, d_gen.logits);
   if (config_.arch == GanArch::kAcgan) {
     loss_g = loss_g + config_.aux_weight *
-                          torch::nn::functional::cross_entropy(d_gen.class_logits, fake_labels);
+                          torch::nn::functional::cross_entropy(d_gen.class_logits, fake.labels);
   }
   // Gradients for G's parameters only: D's weight gradients would be discarded (D's next update
   // zeroes them first), and skipping them saves about a third of D's backward pass here.
@@ -181,7 +205,6 @@ GanStepMetrics GanTrainer::train_step() {
   optimizer_g_->step();
   if (ema_) ema_->update(generator_, step_);
   m.ada_p = ada_p();
-  m.level = level;
   m.step = ++step_;
   return m;
 }

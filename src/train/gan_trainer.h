@@ -29,6 +29,7 @@ struct GanStepMetrics {
   double r_t = 0;
   double grad_norm_d = 0, grad_norm_g = 0;
   double r1 = -1;            // R1 penalty (before its weight); -1 on steps without it
+  double gp = -1;            // wgan-gp: the gradient penalty (before its weight); -1 otherwise
   double aux_accuracy = -1;  // ACGAN class head accuracy on real images, -1 otherwise
   double ada_p = -1;         // ADA's augmentation probability after this step, -1 without ADA
   double level = -1;         // progan: the growth level of this step (models/gan/progressive.h)
@@ -69,6 +70,7 @@ class GanTrainer {
   models::Generator& generator() { return generator_; }
   models::Discriminator& discriminator() { return discriminator_; }
   at::Generator& rng() { return rng_; }
+  const torch::optim::Adam& discriminator_optimizer() const { return *optimizer_d_; }
   // ADA's current probability, or -1 without ADA.
   double ada_p() const { return ada_ ? ada_->p() : -1.0; }
 
@@ -79,6 +81,13 @@ class GanTrainer {
   torch::Tensor augment(const torch::Tensor& x);
   // progan: sets G's and D's level for the images shown before this step; returns it (-1 else).
   double grow();
+  // One discriminator update on a fresh real batch and a fresh fake batch, which it returns
+  // (with a graph back to G when keep_graph); fills m's discriminator fields. m.level is read.
+  struct FakeBatch {
+    torch::Tensor images;  // [B,3,S,S] in [-1,1]
+    torch::Tensor labels;  // [B] long, undefined for unconditional GANs
+  };
+  FakeBatch discriminator_update(bool keep_graph, GanStepMetrics& m);
 
   GanConfig config_;
   torch::Device device_;

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include "models/gan/discriminator.h"
@@ -23,6 +26,43 @@ TEST(GanLosses, HandComputedValues) {
   EXPECT_NEAR(discriminator_loss(GanLoss::kLsgan, real, fake, 0.1).item<double>(),
               0.5 * (1.1 * 1.1 + 1.9 * 1.9) / 2 + 0.5 * 0.25, 1e-12);
   EXPECT_NEAR(generator_loss(GanLoss::kLsgan, fake).item<double>(), 0.5 * 0.25, 1e-12);
+  // wgan-gp: mean(f) - mean(r) + 1e-3 mean(r^2) = 0.5 - 0.5 + 1e-3 (4 + 1) / 2
+  EXPECT_NEAR(discriminator_loss(GanLoss::kWganGp, real, fake, 0).item<double>(), 2.5e-3, 1e-12);
+  EXPECT_NEAR(generator_loss(GanLoss::kWganGp, fake).item<double>(), -0.5, 1e-12);
+}
+
+TEST(GradientPenalty, HandComputedForLinearAndQuadraticCritics) {
+  at::Generator rng = at::make_generator<at::CPUGeneratorImpl>(3);
+  const torch::Tensor real = torch::zeros({4, 3, 2, 2});
+  const torch::Tensor fake = torch::ones({4, 3, 2, 2});
+  // Linear critic sum(2 x): its gradient is 2 everywhere, norm 2 sqrt(12) at every x^.
+  const torch::Tensor linear = gradient_penalty(
+      [](const torch::Tensor& x) { return (2 * x).flatten(1).sum(1); }, real, fake, rng);
+  EXPECT_NEAR(linear.item<double>(), std::pow(2 * std::sqrt(12.0) - 1, 2), 1e-4);
+  // Quadratic critic 0.5 sum(x^2): its gradient is x^ = u (fake - real) = u, norm u sqrt(12),
+  // with the u the same generator state draws.
+  at::Generator twin = at::make_generator<at::CPUGeneratorImpl>(5);
+  const torch::Tensor u = torch::rand({4, 1, 1, 1}, twin, torch::kFloat).flatten();
+  at::Generator same_seed = at::make_generator<at::CPUGeneratorImpl>(5);
+  const torch::Tensor quadratic =
+      gradient_penalty([](const torch::Tensor& x) { return 0.5 * x.pow(2).flatten(1).sum(1); },
+                       real, fake, same_seed);
+  const double expected = (u * std::sqrt(12.0) - 1).pow(2).mean().item<double>();
+  EXPECT_NEAR(quadratic.item<double>(), expected, 1e-5);
+  EXPECT_GT(u.max().item<double>() - u.min().item<double>(), 0.0);  // u differs per image
+}
+
+TEST(GradientPenalty, ReachesTheCriticsParameters) {
+  at::Generator rng = at::make_generator<at::CPUGeneratorImpl>(4);
+  const torch::Tensor w = torch::full({1, 3, 1, 1}, 0.1).requires_grad_(true);
+  const torch::Tensor penalty =
+      gradient_penalty([&](const torch::Tensor& x) { return (w * x).flatten(1).sum(1); },
+                       torch::zeros({2, 3, 2, 2}), torch::ones({2, 3, 2, 2}), rng);
+  penalty.backward();
+  // ||grad|| = 0.1 sqrt(12) < 1, so the penalty pushes w up: d/dw = 2 (||g|| - 1) g/||g|| * 4.
+  const double norm = 0.1 * std::sqrt(12.0);
+  ASSERT_TRUE(w.grad().defined());
+  EXPECT_NEAR(w.grad()[0][0][0][0].item<double>(), 2 * (norm - 1) * (0.1 / norm) * 4, 1e-5);
 }
 
 TEST(GanLosses, LabelSmoothingLowersTheRealTarget) {
