@@ -38,7 +38,7 @@ CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
                   "lazy R1: the penalty every N steps, weighted N times (default 1; progan 16)");
   cmd->add_option("--d-steps", args.d_steps,
                   "discriminator updates per generator update, each on new batches (SNGAN's "
-                  "n_dis; default 1)");
+                  "n_dis; default 1, resnet 2)");
   cmd->add_option("--diffaugment", args.diffaugment,
                   "DiffAugment policy: color,translation,cutout or none");
   cmd->add_option("--ema", args.ema, "generator EMA decay (0 = off, default 0.999)");
