@@ -206,10 +206,11 @@ int main(int argc, char** argv) {
            c.diff_augment = augment::DiffAugmentPolicy();
            return c;
          }()},
-        {"resnet, --d-steps 2",
+        {"resnet, --d-steps 1 --lr-g 1e-4 (the defaults before stop 21)",
          [&] {
            train::GanConfig c = with(train::GanArch::kResnet, R, 0.6);
-           c.d_steps = 2;
+           c.d_steps = 1;
+           c.lr_g = 1e-4;
            return c;
          }()},
         {"resnet, --g-channels 16 --d-channels 16",
