@@ -51,6 +51,10 @@ bool is_conditional(const GanConfig& config) {
 
 int64_t phase_images(const GanConfig& config) { return std::llround(config.phase_kimg * 1000.0); }
 
+int64_t discriminator_images(const GanConfig& config, int64_t steps) {
+  return steps * config.batch_size * config.d_steps;
+}
+
 int64_t steps_for(const GanConfig& config, int64_t images) {
   if (config.epochs <= 0) return config.steps;
   return config.epochs * std::max<int64_t>(1, images / config.batch_size);

@@ -105,6 +105,10 @@ bool is_conditional(const GanConfig& config);
 // progan: real images per growth phase (phase_kimg * 1000, rounded); 0 = no growing.
 int64_t phase_images(const GanConfig& config);
 
+// Real images the discriminator has been shown after `steps` steps (batch_size x d_steps a
+// step): what progan's growth phases count.
+int64_t discriminator_images(const GanConfig& config, int64_t steps);
+
 // Steps one GAN trains for on `images` training images (epochs when set, else steps).
 int64_t steps_for(const GanConfig& config, int64_t images);
 

@@ -346,8 +346,8 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
       // progan: a grid at the end of every growth phase up to the first at the full size.
       const std::string phase =
           m.level < 0 ? ""
-                      : completed_phase_name((m.step - 1) * unit_config.batch_size,
-                                             m.step * unit_config.batch_size,
+                      : completed_phase_name(discriminator_images(unit_config, m.step - 1),
+                                             discriminator_images(unit_config, m.step),
                                              phase_images(unit_config), unit_config.image_size);
       if (!phase.empty()) {
         const cv::Mat grid = sample_grid(

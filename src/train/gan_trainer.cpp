@@ -104,9 +104,8 @@ torch::Tensor GanTrainer::augment(const torch::Tensor& x) {
 
 double GanTrainer::grow() {
   if (config_.arch != GanArch::kProgan) return -1.0;
-  // Phases count the real images the discriminator has been shown (d_steps batches a step).
-  const double level = growth_level(step_ * config_.batch_size * config_.d_steps,
-                                    phase_images(config_), config_.image_size);
+  const double level =
+      growth_level(discriminator_images(config_, step_), phase_images(config_), config_.image_size);
   // The EMA generator takes the level with the other buffers in its update.
   generator_->progressive()->set_level(level);
   discriminator_->progressive()->set_level(level);

@@ -101,6 +101,25 @@ TEST_F(GanRunTest, InterruptedRunResumesWithoutRepeatingSteps) {
   EXPECT_EQ(logged_steps(dir_ / "run" / "metrics.jsonl"), (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
 }
 
+TEST_F(GanRunTest, ProgressiveRunWritesAGridAtTheEndOfEachPhaseCountedInDiscriminatorImages) {
+  GanConfig c = default_gan_config(GanArch::kProgan);
+  c.g_channels = c.d_channels = 4;
+  c.latent_dim = 8;
+  c.batch_size = 4;
+  c.d_steps = 2;         // 8 real images a step for the discriminator
+  c.phase_kimg = 0.016;  // 16 images: 2 steps per phase
+  c.steps = 6;           // 48 images: 4x4, the 8x8 fade-in and 8x8 completed
+  c.log_every = 1;
+  c.sample_every = c.checkpoint_every = 100;
+  options_.config = c;
+  EXPECT_TRUE(run_gan_training(options_).finished);
+  const fs::path samples = dir_ / "run" / "samples";
+  for (const char* phase : {"phase_00_4px", "phase_01_8px_fade_in", "phase_02_8px"}) {
+    EXPECT_TRUE(fs::exists(samples / (std::string(phase) + ".png"))) << phase;
+  }
+  EXPECT_FALSE(fs::exists(samples / "phase_03_16px_fade_in.png"));
+}
+
 TEST_F(GanRunTest, RefusedOptionsSayWhyBeforeAnyWork) {
   options_.config.classes = {"bcc"};
   try {
