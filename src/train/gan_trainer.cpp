@@ -112,9 +112,9 @@ double GanTrainer::grow() {
   return level;
 }
 
-GanTrainer::FakeBatch GanTrainer::discriminator_update(bool keep_graph, GanStepMetrics& m) {
+GanTrainer::FakeBatch GanTrainer::discriminator_update(double level, bool keep_graph,
+                                                       GanStepMetrics& m) {
   const int64_t batch = config_.batch_size;
-  const double level = m.level;
   const torch::Tensor indices = sampler_.next(batch, rng_);
   torch::Tensor real = real_batch(indices);  // [B,3,S,S]
   // Real images at the level's resolution, faded like the generator's output (Karras et al.).
@@ -184,7 +184,7 @@ GanStepMetrics GanTrainer::train_step() {
   // metrics are the last update's. The generator then learns from the last update's fakes.
   FakeBatch fake;
   for (int64_t i = 0; i < config_.d_steps; ++i) {
-    fake = discriminator_update(/*keep_graph=*/i + 1 == config_.d_steps, m);
+    fake = discriminator_update(m.level, /*keep_graph=*/i + 1 == config_.d_steps, m);
   }
 
   // Generator update on the same fakes (as pytorch/examples' DCGAN: one G forward per step).

@@ -81,13 +81,14 @@ class GanTrainer {
   torch::Tensor augment(const torch::Tensor& x);
   // progan: sets G's and D's level for the images shown before this step; returns it (-1 else).
   double grow();
-  // One discriminator update on a fresh real batch and a fresh fake batch, which it returns
-  // (with a graph back to G when keep_graph); fills m's discriminator fields. m.level is read.
+  // One discriminator update at growth level `level` (-1: not progan) on a fresh real batch and
+  // a fresh fake batch, which it returns (with a graph back to G when keep_graph); fills m's
+  // discriminator fields.
   struct FakeBatch {
     torch::Tensor images;  // [B,3,S,S] in [-1,1]
     torch::Tensor labels;  // [B] long, undefined for unconditional GANs
   };
-  FakeBatch discriminator_update(bool keep_graph, GanStepMetrics& m);
+  FakeBatch discriminator_update(double level, bool keep_graph, GanStepMetrics& m);
 
   GanConfig config_;
   torch::Device device_;
