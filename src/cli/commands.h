@@ -142,7 +142,12 @@ struct TrainClassifierArgs {
   double lr = 0, weight_decay = -1, warmup_epochs = 1, label_smoothing = 0.1;
   std::string augment = "classic";
   bool class_weights = false, balanced_sampler = false;
-  int64_t synthetic_cap = -1;
+  std::string synthetic_cap;  // "N" or "Fx" (train::parse_synthetic_cap); empty: no cap
+  std::vector<std::string> synthetic_classes;
+  std::string synthetic_filter_model;
+  double synthetic_min_confidence = 0, synthetic_keep_top = 1;
+  double synthetic_ratio = -1, synthetic_weight = 1;
+  int64_t finetune_real_epochs = 0;
   std::string backbone;
   std::uint64_t seed = 1;
   bool resume = false, force = false;

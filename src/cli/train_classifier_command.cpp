@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "train/synthetic_policy.h"
 
 namespace skingan::cli {
 
@@ -32,8 +33,38 @@ CLI::App* add_train_classifier_command(CLI::App& app, TrainClassifierArgs& args)
                 "weight the loss by inverse class frequency");
   cmd->add_flag("--balanced-sampler", args.balanced_sampler,
                 "draw every batch's classes uniformly");
+  // How synthetic images enter training (train/synthetic_policy.h, data/mix_sampler.h).
   cmd->add_option("--synthetic-cap", args.synthetic_cap,
-                  "synthetic training images per class at most (default: all)");
+                  "synthetic training images per class at most: a count (500) or a multiple of "
+                  "the class's real training images (1x, 0.5x); default: all");
+  cmd->add_option("--synthetic-classes", args.synthetic_classes,
+                  "classes that receive synthetic images: names (comma-separated) or 'minority' "
+                  "(fewer real training images than the mean per class); default: every class")
+      ->delimiter(',');
+  cmd->add_option("--synthetic-ratio", args.synthetic_ratio,
+                  "expected share of synthetic images in each batch, drawn per class (a class's "
+                  "slot is synthetic with this probability, so class balance holds); the epoch "
+                  "is as long as the real images make it. Default: synthetic rows simply join "
+                  "the pool")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--finetune-real-epochs", args.finetune_real_epochs,
+                  "train the last K epochs on real images only (pre-train on real + synthetic, "
+                  "then fine-tune)")
+      ->check(CLI::Range(0, 100000));
+  cmd->add_option("--synthetic-weight", args.synthetic_weight,
+                  "loss weight of a synthetic image (a real one weighs 1)")
+      ->check(CLI::Range(0.0, 1000.0));
+  cmd->add_option("--synthetic-filter-model", args.synthetic_filter_model,
+                  "classifier model folder trained on the real images (e.g. score's --features) "
+                  "that scores each synthetic image's intended class before training");
+  cmd->add_option("--synthetic-min-confidence", args.synthetic_min_confidence,
+                  "with --synthetic-filter-model: keep synthetic images whose intended class has "
+                  "probability >= T")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--synthetic-keep-top", args.synthetic_keep_top,
+                  "with --synthetic-filter-model: keep this most confident fraction of each "
+                  "class's synthetic images, in (0,1]")
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--backbone", args.backbone,
                   "fine-tune this TorchScript image model (torch.jit.save) with a new head "
                   "instead of --model");
@@ -62,7 +93,14 @@ train::ClassifierRunOptions to_classifier_run_options(const TrainClassifierArgs&
   o.config.augment = a.augment;
   o.config.class_weights = a.class_weights;
   o.config.balanced_sampler = a.balanced_sampler;
-  o.config.synthetic_cap = a.synthetic_cap;
+  if (!a.synthetic_cap.empty()) train::parse_synthetic_cap(a.synthetic_cap, o.config);
+  o.config.synthetic_classes = a.synthetic_classes;
+  o.config.synthetic_filter_model = a.synthetic_filter_model;
+  o.config.synthetic_min_confidence = a.synthetic_min_confidence;
+  o.config.synthetic_keep_top = a.synthetic_keep_top;
+  o.config.synthetic_ratio = a.synthetic_ratio;
+  o.config.synthetic_weight = a.synthetic_weight;
+  o.config.finetune_real_epochs = a.finetune_real_epochs;
   o.config.seed = a.seed;
   o.resume = a.resume;
   o.force = a.force;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <sstream>
 
 #include <algorithm>
 
@@ -22,6 +23,12 @@ std::string format_number(double value, const char* spec) {
   char buffer[32];
   std::snprintf(buffer, sizeof(buffer), spec, value);
   return buffer;
+}
+
+std::string number_text(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
 }
 
 }  // namespace skingan

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "core/error.h"
 #include "core/text.h"
+#include "train/synthetic_policy.h"
 
 namespace skingan::experiment {
 namespace {
@@ -26,7 +28,88 @@ std::vector<std::string> arm_templates(const std::string& preset) {
   return {"none", "classic", "classic+class-weights", "classic+balanced-sampler", "classic+{gan}"};
 }
 
+// A number after `prefix` in `part` ("ratio0.25" -> 0.25), within [low, high]; nullopt when the
+// part has another prefix. ConfigError naming the arm for a malformed or out-of-range number.
+std::optional<double> policy_number(const std::string& spec, const std::string& part,
+                                    const std::string& prefix, double low, double high) {
+  if (part.rfind(prefix, 0) != 0 || part.size() == prefix.size()) return std::nullopt;
+  const std::string text = part.substr(prefix.size());
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || !(value >= low && value <= high)) {
+    throw ConfigError(describe_problem(
+        "classifier arm '" + spec + "'", "'" + part + "'",
+        prefix + " followed by a number in [" + number_text(low) + ", " + number_text(high) + "]",
+        ""));
+  }
+  return value;
+}
+
+// The synthetic-image policy parts of an arm (see ClassifierArm). False for another part.
+bool parse_policy_part(const std::string& spec, const std::string& p, ClassifierArm& arm,
+                       bool& repeated) {
+  if (p == "minority") {
+    repeated = arm.minority;
+    arm.minority = true;
+  } else if (auto v = policy_number(spec, p, "ratio", 0, 1)) {
+    repeated = arm.synthetic_ratio >= 0;
+    arm.synthetic_ratio = *v;
+  } else if (auto v = policy_number(spec, p, "finetune", 1, 1000)) {
+    repeated = arm.finetune_real_epochs > 0;
+    arm.finetune_real_epochs = static_cast<int64_t>(*v);
+    if (static_cast<double>(arm.finetune_real_epochs) != *v) {
+      throw ConfigError(describe_problem("classifier arm '" + spec + "'", "'" + p + "'",
+                                         "finetune followed by a whole number of epochs", ""));
+    }
+  } else if (auto v = policy_number(spec, p, "conf", 0, 1)) {
+    repeated = arm.min_confidence > 0;
+    arm.min_confidence = *v;
+  } else if (auto v = policy_number(spec, p, "top", 1e-6, 1)) {
+    repeated = arm.keep_top < 1;
+    arm.keep_top = *v;
+  } else if (auto v = policy_number(spec, p, "weight", 0, 1000)) {
+    repeated = arm.synthetic_weight != 1;
+    arm.synthetic_weight = *v;
+  } else if (p.rfind("cap", 0) == 0 && p.size() > 3) {
+    repeated = !arm.cap.empty();
+    arm.cap = p.substr(3);
+    train::ClassifierConfig check;
+    try {
+      train::parse_synthetic_cap(arm.cap, check);
+    } catch (const ConfigError&) {
+      throw ConfigError(describe_problem("classifier arm '" + spec + "'", "'" + p + "'",
+                                         "cap followed by a count (cap500) or a multiple of "
+                                         "the real images (cap1x, cap0.5x)",
+                                         ""));
+    }
+  } else {
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+std::vector<std::string> ClassifierArm::policy_args() const {
+  std::vector<std::string> args;
+  auto add = [&](const std::string& option, const std::string& value) {
+    args.push_back(option);
+    args.push_back(value);
+  };
+  if (synthetic_ratio >= 0) add("--synthetic-ratio", number_text(synthetic_ratio));
+  if (minority) add("--synthetic-classes", "minority");
+  if (finetune_real_epochs > 0) add("--finetune-real-epochs", std::to_string(finetune_real_epochs));
+  if (min_confidence > 0) add("--synthetic-min-confidence", number_text(min_confidence));
+  if (keep_top < 1) add("--synthetic-keep-top", number_text(keep_top));
+  if (synthetic_weight != 1) add("--synthetic-weight", number_text(synthetic_weight));
+  if (!cap.empty()) add("--synthetic-cap", cap);
+  return args;
+}
 
 std::vector<std::string> gan_arm_names() { return kGanArchs; }
 
@@ -115,9 +198,10 @@ ClassifierArm parse_classifier_arm(const std::string& spec,
   std::stringstream stream(spec);
   for (std::string part; std::getline(stream, part, '+');) parts.push_back(part);
   const std::string expected =
-      "augment[+class-weights][+balanced-sampler][+GAN], augment none or classic, GAN one of "
-      "gan.arms (" +
-      (gan_names.empty() ? std::string("none configured") : join(gan_names)) + ")";
+      "augment[+class-weights][+balanced-sampler][+GAN[+policy...]], augment none or classic, "
+      "GAN one of gan.arms (" +
+      (gan_names.empty() ? std::string("none configured") : join(gan_names)) +
+      "), policy parts ratioR, minority, finetuneK, confT, topF, weightW, capN or capFx";
   if (parts.empty() || (parts[0] != "none" && parts[0] != "classic")) {
     throw ConfigError(describe_problem("classifier arm '" + spec + "'",
                                        "'" + (parts.empty() ? "" : parts[0]) + "' first", expected,
@@ -136,6 +220,12 @@ ClassifierArm parse_classifier_arm(const std::string& spec,
     } else if (contains(gan_names, p)) {
       repeated = !arm.gan.empty();
       arm.gan = p;
+    } else if (parse_policy_part(spec, p, arm, repeated)) {
+      if (arm.gan.empty()) {
+        throw ConfigError(describe_problem(
+            "classifier arm '" + spec + "'", "policy part '" + p + "' without a GAN before it",
+            "policy parts after the GAN they apply to", "Write e.g. classic+cgan+" + p + "."));
+      }
     } else {
       throw ConfigError(describe_problem("classifier arm '" + spec + "'", "'" + p + "'", expected,
                                          contains(kGanArchs, p)
@@ -191,6 +281,19 @@ void validate(const StudyConfig& c) {
           "a GAN among gan.arms (" + join(gan_names) + ")", "Add it to gan.arms."));
     }
     has_baseline = has_baseline || arm.gan.empty();
+    if (arm.finetune_real_epochs >= c.classifier.epochs) {
+      throw ConfigError(describe_problem(
+          "classifier arm '" + arm.name + "'",
+          "finetune" + std::to_string(arm.finetune_real_epochs) + " with classifier.epochs " +
+              std::to_string(c.classifier.epochs),
+          "fewer fine-tune epochs than epochs", "Lower the finetune part or raise the epochs."));
+    }
+    if (arm.filters() && !c.score.enabled) {
+      throw ConfigError(describe_problem("classifier arm '" + arm.name + "'",
+                                         "a confidence filter (conf/top) with score.enabled false",
+                                         "the study's feature classifier, which score trains",
+                                         "Set score.enabled = true or drop the conf/top part."));
+    }
   }
   if (!has_baseline) {
     throw ConfigError(describe_problem("classifier.arms", "only GAN arms",

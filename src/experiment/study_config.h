@@ -38,13 +38,27 @@ struct GanArmConfig {
   double truncation = 0;           // 0: off
 };
 
-// One classifier arm, written "augment[+class-weights][+balanced-sampler][+<gan arm>]".
+// One classifier arm, written "augment[+class-weights][+balanced-sampler][+<gan arm>[+policy...]]".
+// The policy parts (GAN arms only) say how the GAN's images enter training, as
+// train-classifier's --synthetic-* options do: ratioR, minority, finetuneK, confT, topF,
+// weightW, capN or capFx (e.g. "classic+balanced-sampler+cgan+ratio0.25+finetune2").
 struct ClassifierArm {
   std::string name;     // as written in the configuration
   std::string augment;  // none | classic
   bool class_weights = false;
   bool balanced_sampler = false;
-  std::string gan;  // empty: real data only
+  std::string gan;                   // empty: real data only
+  double synthetic_ratio = -1;       // ratioR: expected synthetic share of each batch
+  bool minority = false;             // minority: only classes below the mean real count
+  int64_t finetune_real_epochs = 0;  // finetuneK: the last K epochs on real images only
+  double min_confidence = 0;         // confT: keep images the feature classifier gives >= T
+  double keep_top = 1;               // topF: keep the most confident fraction of each class
+  double synthetic_weight = 1;       // weightW: loss weight of a synthetic image
+  std::string cap;                   // capN | capFx: synthetic images per class at most
+  // The train-classifier options of the policy parts (empty for none); filters add
+  // --synthetic-filter-model, which the study plan supplies.
+  std::vector<std::string> policy_args() const;
+  bool filters() const { return min_confidence > 0 || keep_top < 1; }
 };
 
 struct ClassifierConfig {

@@ -3,17 +3,10 @@
 #include <map>
 #include <sstream>
 
+#include "core/text.h"
+
 namespace skingan::experiment {
 namespace fs = std::filesystem;
-namespace {
-
-std::string number(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
-}
-
-}  // namespace
 
 std::string prepare_stage_name() { return "prepare"; }
 
@@ -34,21 +27,21 @@ std::vector<Stage> plan_stages(const StudyConfig& c, const fs::path& study) {
 
   Stage prepare{prepare_stage_name(), "set"};
   prepare.always_run = true;
-  prepare.args = {
-      "prepare",
-      c.data.source,
-      "-o",
-      out_of(prepare),
-      "--format",
-      c.data.format,
-      "--size",
-      std::to_string(c.data.size),
-      "--crop",
-      c.data.crop,
-      "--split",
-      number(c.data.split[0]) + "," + number(c.data.split[1]) + "," + number(c.data.split[2]),
-      "--seed",
-      std::to_string(c.data.split_seed)};
+  prepare.args = {"prepare",
+                  c.data.source,
+                  "-o",
+                  out_of(prepare),
+                  "--format",
+                  c.data.format,
+                  "--size",
+                  std::to_string(c.data.size),
+                  "--crop",
+                  c.data.crop,
+                  "--split",
+                  number_text(c.data.split[0]) + "," + number_text(c.data.split[1]) + "," +
+                      number_text(c.data.split[2]),
+                  "--seed",
+                  std::to_string(c.data.split_seed)};
   if (!c.data.hair_removal) prepare.args.push_back("--no-hair-removal");
   if (!c.data.color_constancy) prepare.args.push_back("--no-color-constancy");
   if (!c.data.classes.empty()) {
@@ -112,11 +105,11 @@ std::vector<Stage> plan_stages(const StudyConfig& c, const fs::path& study) {
         g.balance_to, "--seed", std::to_string(g.seed), "--real", real_set};
     if (g.filter_keep < 1.0) {
       for (std::string a : {"--filter", "discriminator", "--keep"}) generate.args.push_back(a);
-      generate.args.push_back(number(g.filter_keep));
+      generate.args.push_back(number_text(g.filter_keep));
     }
     if (g.truncation > 0) {
       generate.args.push_back("--truncation");
-      generate.args.push_back(number(g.truncation));
+      generate.args.push_back(number_text(g.truncation));
     }
     stages.push_back(generate);
     synthetic_sets[g.name] = out_of(generate);
@@ -159,14 +152,20 @@ std::vector<Stage> plan_stages(const StudyConfig& c, const fs::path& study) {
       }
       if (k.lr > 0) {
         train.args.push_back("--lr");
-        train.args.push_back(number(k.lr));
+        train.args.push_back(number_text(k.lr));
       }
-      if (k.synthetic_cap >= 0 && !arm.gan.empty()) {
+      if (k.synthetic_cap >= 0 && !arm.gan.empty() && arm.cap.empty()) {  // the arm's cap wins
         train.args.push_back("--synthetic-cap");
         train.args.push_back(std::to_string(k.synthetic_cap));
       }
       if (arm.class_weights) train.args.push_back("--class-weights");
       if (arm.balanced_sampler) train.args.push_back("--balanced-sampler");
+      for (const std::string& a : arm.policy_args()) train.args.push_back(a);
+      if (arm.filters()) {  // the confidence filter scores with the study's feature classifier
+        train.args.push_back("--synthetic-filter-model");
+        train.args.push_back(out_of(features));
+        train.inputs.push_back(features.name);
+      }
       stages.push_back(train);
 
       Stage evaluate{classifier_stage_name(arm.name, seed, "evaluate"), "eval"};

@@ -16,6 +16,14 @@ nlohmann::json to_json(const ClassifierConfig& c) {
           {"class_weights", c.class_weights},
           {"balanced_sampler", c.balanced_sampler},
           {"synthetic_cap", c.synthetic_cap},
+          {"synthetic_cap_ratio", c.synthetic_cap_ratio},
+          {"synthetic_classes", c.synthetic_classes},
+          {"synthetic_filter_model", c.synthetic_filter_model},
+          {"synthetic_min_confidence", c.synthetic_min_confidence},
+          {"synthetic_keep_top", c.synthetic_keep_top},
+          {"synthetic_ratio", c.synthetic_ratio},
+          {"synthetic_weight", c.synthetic_weight},
+          {"finetune_real_epochs", c.finetune_real_epochs},
           {"backbone", c.backbone},
           {"seed", c.seed},
           {"real_train", c.real_train},
@@ -39,6 +47,15 @@ ClassifierConfig classifier_config_from_json(const nlohmann::json& j) {
   c.class_weights = j.at("class_weights");
   c.balanced_sampler = j.at("balanced_sampler");
   c.synthetic_cap = j.at("synthetic_cap");
+  // The mixing policies are absent in model folders written before they existed.
+  c.synthetic_cap_ratio = j.value("synthetic_cap_ratio", -1.0);
+  c.synthetic_classes = j.value("synthetic_classes", std::vector<std::string>());
+  c.synthetic_filter_model = j.value("synthetic_filter_model", std::string());
+  c.synthetic_min_confidence = j.value("synthetic_min_confidence", 0.0);
+  c.synthetic_keep_top = j.value("synthetic_keep_top", 1.0);
+  c.synthetic_ratio = j.value("synthetic_ratio", -1.0);
+  c.synthetic_weight = j.value("synthetic_weight", 1.0);
+  c.finetune_real_epochs = j.value("finetune_real_epochs", int64_t{0});
   c.backbone = j.value("backbone", std::string());
   c.seed = j.at("seed");
   // Absent in model folders written before CAS existed.

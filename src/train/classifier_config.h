@@ -25,9 +25,18 @@ struct ClassifierConfig {
   std::string augment = "classic";  // none | classic
   bool class_weights = false;       // loss weighted by inverse class frequency
   bool balanced_sampler = false;    // every batch's classes drawn uniformly
-  int64_t synthetic_cap = -1;       // synthetic images per class at most (-1: all)
-  std::string backbone;             // arch kBackbone: the user's TorchScript file (copied into
-                                    // MODEL_DIR/backbone.pt, so the model folder stands alone)
+  // How synthetic images enter training (train/synthetic_policy.h; --synthetic-* options).
+  int64_t synthetic_cap = -1;                  // synthetic images per class at most (-1: all)
+  double synthetic_cap_ratio = -1;             // >= 0: at most this many times the real images
+  std::vector<std::string> synthetic_classes;  // receiving classes, or {"minority"} (empty: all)
+  std::string synthetic_filter_model;   // feature classifier folder for the confidence filter
+  double synthetic_min_confidence = 0;  // keep images with P(intended class) >= this
+  double synthetic_keep_top = 1;        // < 1: keep this most confident fraction per class
+  double synthetic_ratio = -1;          // >= 0: expected synthetic share of each batch
+  double synthetic_weight = 1;          // loss weight of a synthetic image (real: 1)
+  int64_t finetune_real_epochs = 0;     // the last K epochs train on real images only
+  std::string backbone;                 // arch kBackbone: the user's TorchScript file (copied into
+                                        // MODEL_DIR/backbone.pt, so the model folder stands alone)
   uint64_t seed = 1;
   // CAS (train on synthetic images only): false leaves the first set's training rows out; it
   // still provides the validation split that selects the epoch.

@@ -8,20 +8,23 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <numeric>
 
 #include "augment/classic.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/signals.h"
 #include "core/text.h"
-#include "data/batch_sampler.h"
 #include "data/prepared_set.h"
+#include "eval/feature_model.h"
 #include "eval/metrics.h"
 #include "io/files.h"
 #include "io/image_codec.h"
 #include "io/jsonl.h"
 #include "models/gan/layers.h"
 #include "report/line_chart.h"
+#include "train/synthetic_policy.h"
+#include "train/training_batches.h"
 
 namespace fs = std::filesystem;
 
@@ -30,15 +33,45 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The training data: every real training image of the first set, the (capped) training rows of
-// the others, and the first set's validation images.
+// The training data: every real training image of the first set, the synthetic training rows
+// the policy keeps (receiving classes, confidence filter, cap; synthetic_policy.h) from every
+// set, and the first set's validation images.
 struct Data {
   std::vector<std::string> classes;
   int64_t image_size = 0;
   torch::Tensor train_images, train_labels;  // uint8 [N,3,S,S], long [N]
+  torch::Tensor train_synthetic;             // bool [N]: the row is a synthetic image
   torch::Tensor val_images, val_labels;
   std::map<std::string, int64_t> synthetic_per_class;
+  // Per class: synthetic candidates, those the class choice left out, those the filter kept,
+  // those used after the cap. Written to config.json: nothing is dropped unreported.
+  nlohmann::json synthetic_report = nlohmann::json::object();
 };
+
+// One set's training rows the run may use, before the synthetic policy.
+struct Candidates {
+  torch::Tensor images;  // uint8 [M,3,S,S]
+  std::vector<int64_t> labels;
+  std::vector<bool> synthetic;
+};
+
+// The probability the filter model gives each synthetic candidate's intended class: float [M].
+torch::Tensor intended_class_confidence(const ClassifierRunOptions& o, const Data& d,
+                                        const torch::Tensor& images,
+                                        const std::vector<int64_t>& labels) {
+  const eval::FeatureModel model =
+      eval::FeatureModel::open(o.config.synthetic_filter_model, o.device);
+  model.check_compatible("--synthetic-filter-model " + o.config.synthetic_filter_model,
+                         d.image_size, d.classes);
+  torch::Tensor probabilities;
+  model.extract(images, 256, &probabilities);  // [M, K'] in the model's class order
+  std::vector<int64_t> column;
+  for (int64_t label : labels) {
+    const auto& names = model.classes();
+    column.push_back(std::find(names.begin(), names.end(), d.classes[label]) - names.begin());
+  }
+  return probabilities.gather(1, torch::tensor(column, torch::kLong).unsqueeze(1)).squeeze(1);
+}
 
 Data load_data(const ClassifierRunOptions& o) {
   if (o.train_sets.empty()) throw ConfigError("train-classifier: give at least one --train SET.");
@@ -46,8 +79,7 @@ Data load_data(const ClassifierRunOptions& o) {
   Data d;
   d.classes = real.classes();
   d.image_size = real.image_size();
-  std::vector<torch::Tensor> images;
-  std::vector<int64_t> labels;
+  std::vector<Candidates> sets;
   std::vector<int64_t> val_rows, val_labels;
   for (size_t s = 0; s < o.train_sets.size(); ++s) {
     const data::PreparedSet set = s == 0 ? real : data::PreparedSet::open(o.train_sets[s]);
@@ -58,7 +90,7 @@ Data load_data(const ClassifierRunOptions& o) {
           "Prepare or generate it at the same size."));
     }
     std::vector<int64_t> rows;
-    std::map<std::string, int64_t> taken;
+    Candidates c;
     for (size_t i = 0; i < set.rows().size(); ++i) {
       const auto& r = set.rows()[i];
       if (!o.config.classes.empty() && !contains(o.config.classes, r.label)) continue;
@@ -75,26 +107,104 @@ Data load_data(const ClassifierRunOptions& o) {
                              "not a class of the real set " + o.train_sets.front().string(),
                              "synthetic sets drawn for the real set's classes", ""));
       }
-      if (r.source == "synthetic") {
-        if (o.config.synthetic_cap >= 0 && taken[r.label] >= o.config.synthetic_cap) continue;
-        ++taken[r.label];
-        ++d.synthetic_per_class[r.label];
-      }
       rows.push_back(static_cast<int64_t>(i));
-      labels.push_back(it - d.classes.begin());
+      c.labels.push_back(it - d.classes.begin());
+      c.synthetic.push_back(r.source == "synthetic");
     }
     if (rows.empty() && s > 0) continue;
     const torch::Tensor all = set.load_images();  // one read of the cache per set
-    if (!rows.empty()) images.push_back(all.index_select(0, torch::tensor(rows, torch::kLong)));
+    c.images = all.index_select(0, torch::tensor(rows, torch::kLong));
     if (s == 0) d.val_images = all.index_select(0, torch::tensor(val_rows, torch::kLong));
+    sets.push_back(std::move(c));
   }
-  if (images.empty() || val_rows.empty()) {
+
+  const auto classes = static_cast<int64_t>(d.classes.size());
+  std::vector<int64_t> real_counts(static_cast<size_t>(classes), 0);
+  for (const auto& c : sets)
+    for (size_t i = 0; i < c.labels.size(); ++i)
+      if (!c.synthetic[i]) ++real_counts[static_cast<size_t>(c.labels[i])];
+  const std::vector<std::string> receiving =
+      receiving_classes(o.config.synthetic_classes, d.classes, real_counts);
+
+  // Synthetic candidates of the receiving classes, gathered over the sets, in set order.
+  std::vector<torch::Tensor> kept_images;
+  std::vector<int64_t> kept_labels;
+  std::vector<bool> kept_synthetic;
+  std::vector<torch::Tensor> candidate_images;
+  std::vector<int64_t> candidate_labels;
+  std::vector<int64_t> candidates(static_cast<size_t>(classes), 0),
+      not_receiving(static_cast<size_t>(classes), 0);
+  for (const auto& c : sets) {
+    std::vector<int64_t> real_rows, synthetic_rows;
+    for (size_t i = 0; i < c.labels.size(); ++i) {
+      const auto label = static_cast<size_t>(c.labels[i]);
+      if (!c.synthetic[i]) {
+        real_rows.push_back(static_cast<int64_t>(i));
+        continue;
+      }
+      ++candidates[label];
+      if (!contains(receiving, d.classes[label])) {
+        ++not_receiving[label];
+        continue;
+      }
+      synthetic_rows.push_back(static_cast<int64_t>(i));
+      candidate_labels.push_back(c.labels[i]);
+    }
+    if (!real_rows.empty()) {
+      kept_images.push_back(c.images.index_select(0, torch::tensor(real_rows, torch::kLong)));
+      for (int64_t i : real_rows) kept_labels.push_back(c.labels[static_cast<size_t>(i)]);
+      kept_synthetic.insert(kept_synthetic.end(), real_rows.size(), false);
+    }
+    if (!synthetic_rows.empty()) {
+      candidate_images.push_back(
+          c.images.index_select(0, torch::tensor(synthetic_rows, torch::kLong)));
+    }
+  }
+  if (!candidate_images.empty()) {
+    torch::Tensor images = torch::cat(candidate_images);
+    const torch::Tensor labels = torch::tensor(candidate_labels, torch::kLong);
+    std::vector<int64_t> passed(static_cast<size_t>(classes), 0), used(passed);
+    std::vector<int64_t> order;  // candidate indices that pass the filter, ascending
+    if (!o.config.synthetic_filter_model.empty()) {
+      order = confident_rows(intended_class_confidence(o, d, images, candidate_labels), labels,
+                             o.config.synthetic_min_confidence, o.config.synthetic_keep_top);
+    } else {
+      order.resize(candidate_labels.size());
+      std::iota(order.begin(), order.end(), 0);
+    }
+    std::vector<int64_t> take;
+    for (int64_t i : order) {
+      const auto label = static_cast<size_t>(candidate_labels[static_cast<size_t>(i)]);
+      ++passed[label];
+      const int64_t limit = synthetic_limit(o.config, real_counts[label]);
+      if (limit >= 0 && used[label] >= limit) continue;
+      ++used[label];
+      take.push_back(i);
+    }
+    if (!take.empty()) {
+      kept_images.push_back(images.index_select(0, torch::tensor(take, torch::kLong)));
+      for (int64_t i : take) kept_labels.push_back(candidate_labels[static_cast<size_t>(i)]);
+      kept_synthetic.insert(kept_synthetic.end(), take.size(), true);
+    }
+    for (size_t k = 0; k < d.classes.size(); ++k) {
+      if (candidates[k] == 0) continue;
+      d.synthetic_report[d.classes[k]] = {{"candidates", candidates[k]},
+                                          {"not_receiving", not_receiving[k]},
+                                          {"passed_filter", passed[k]},
+                                          {"used", used[k]}};
+      if (used[k] > 0) d.synthetic_per_class[d.classes[k]] = used[k];
+    }
+  }
+  if (kept_images.empty() || val_rows.empty()) {
     throw ConfigError(describe_problem("real set " + o.train_sets.front().string(),
                                        "no training or no validation images",
                                        "a prepared set with train and val splits", ""));
   }
-  d.train_images = torch::cat(images);
-  d.train_labels = torch::tensor(labels, torch::kLong);
+  d.train_images = torch::cat(kept_images);
+  d.train_labels = torch::tensor(kept_labels, torch::kLong);
+  d.train_synthetic =
+      torch::tensor(std::vector<int64_t>(kept_synthetic.begin(), kept_synthetic.end()))
+          .to(torch::kBool);
   d.val_labels = torch::tensor(val_labels, torch::kLong);
   return d;
 }
@@ -150,6 +260,7 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
   if (config.epochs < 1 || config.batch_size < 2) {
     throw ConfigError("train-classifier: --epochs must be >= 1 and --batch-size >= 2.");
   }
+  check_synthetic_policy(config);
   const augment::ClassicPolicy policy = augment::parse_classic_policy(config.augment);
   const fs::path& dir = options.model_dir;
   const fs::path last = dir / "checkpoints" / "last.pt";
@@ -168,6 +279,33 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
   }
   Data data = load_data(options);
   const int64_t classes = static_cast<int64_t>(data.classes.size());
+  const int64_t synthetic_rows = data.train_synthetic.sum().item<int64_t>();
+  const int64_t real_rows = data.train_synthetic.size(0) - synthetic_rows;
+  if (config.synthetic_ratio >= 0 && synthetic_rows == 0) {
+    throw ConfigError(describe_problem(
+        "--synthetic-ratio " + std::to_string(config.synthetic_ratio),
+        "no synthetic training images to mix in (" + data.synthetic_report.dump() + ")",
+        "a synthetic set as a further --train, with images of the receiving classes", ""));
+  }
+  for (const auto& [name, r] : data.synthetic_report.items()) {
+    std::string why;
+    if (r.at("not_receiving").get<int64_t>() > 0) why = ", class not in --synthetic-classes";
+    if (!config.synthetic_filter_model.empty()) {
+      why += ", " + std::to_string(r.at("passed_filter").get<int64_t>()) + " passed the filter";
+    }
+    spdlog::info("synthetic {}: {} of {} images used{}", name, r.at("used").get<int64_t>(),
+                 r.at("candidates").get<int64_t>(), why);
+  }
+  if (config.finetune_real_epochs > 0 && real_rows == 0) {
+    throw ConfigError("--finetune-real-epochs: the run has no real training images.");
+  }
+  // With --synthetic-ratio the synthetic images take a share of each batch instead of adding
+  // batches: an epoch is as long as the real images alone make it, so the arm costs what its
+  // real-only baseline costs.
+  const int64_t epoch_rows = config.synthetic_ratio >= 0 ? real_rows : data.train_images.size(0);
+  const int64_t steps_per_epoch = config.steps_per_epoch > 0
+                                      ? config.steps_per_epoch
+                                      : std::max<int64_t>(1, epoch_rows / config.batch_size);
   if (options.force && !options.resume && fs::exists(dir)) fs::remove_all(dir);
   fs::create_directories(dir / "checkpoints");
   const fs::path backbone_copy = dir / "backbone.pt";
@@ -193,7 +331,9 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
                                      {"train_sets", sets},
                                      {"augment_policy", augment::describe(policy)},
                                      {"train_images", data.train_images.size(0)},
-                                     {"synthetic_per_class", data.synthetic_per_class}};
+                                     {"steps_per_epoch", steps_per_epoch},
+                                     {"synthetic_per_class", data.synthetic_per_class},
+                                     {"synthetic", data.synthetic_report}};
   if (!options.resume) io::write_file_atomic(dir / "config.json", run_config.dump(2) + "\n");
 
   torch::manual_seed(config.seed);
@@ -212,15 +352,15 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
         torch::optim::SGDOptions(config.lr).momentum(0.9).nesterov(true).weight_decay(
             config.weight_decay));
   }
-  data::BatchSampler sampler(data.train_labels, classes, config.balanced_sampler);
+  TrainingBatches batches(data.train_labels, data.train_synthetic, classes, config);
+  // float [N]: each row's loss weight (1 real, synthetic_weight synthetic).
+  const torch::Tensor row_weight =
+      torch::where(data.train_synthetic, torch::full({}, config.synthetic_weight, torch::kFloat),
+                   torch::ones({}, torch::kFloat));
   at::Generator rng = at::make_generator<at::CPUGeneratorImpl>(config.seed);
   const torch::Tensor weights = config.class_weights
                                     ? class_weights(data.train_labels, classes).to(options.device)
                                     : torch::Tensor();
-  const int64_t steps_per_epoch =
-      config.steps_per_epoch > 0
-          ? config.steps_per_epoch
-          : std::max<int64_t>(1, data.train_images.size(0) / config.batch_size);
   const int64_t total_steps = steps_per_epoch * config.epochs;
   const int64_t warmup = static_cast<int64_t>(config.warmup_epochs * steps_per_epoch);
 
@@ -235,12 +375,11 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
     torch::serialize::InputArchive optimizer_part;
     archive.read("optimizer", optimizer_part);
     optimizer->load(optimizer_part);
-    torch::Tensor epoch_t, best_t, best_epoch_t, rng_state, sampler_state;
+    torch::Tensor epoch_t, best_t, best_epoch_t, rng_state;
     archive.read("epoch", epoch_t);
     archive.read("best", best_t);
     archive.read("best_epoch", best_epoch_t);
     archive.read("rng", rng_state);
-    archive.read("sampler", sampler_state);
     torch::Tensor global_state;
     archive.read("global_rng", global_state);
     at::Generator global = at::globalContext().defaultGenerator(options.device);
@@ -249,7 +388,7 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
     best = best_t.item<double>();
     best_epoch = best_epoch_t.item<int64_t>();
     rng.set_state(rng_state.to(torch::kCPU));
-    sampler.load_state(sampler_state);
+    batches.load(archive);
   }
   io::keep_jsonl_up_to(dir / "metrics.jsonl", "epoch", epoch);
 
@@ -278,7 +417,7 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
           static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
         }
       }
-      const torch::Tensor indices = sampler.next(config.batch_size, rng);
+      const torch::Tensor indices = batches.next(epoch, rng);  // long [B]
       torch::Tensor x = data.train_images.index_select(0, indices)
                             .to(options.device)
                             .to(torch::kFloat)
@@ -286,10 +425,9 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
       x = models::normalize_images(augment::classic_augment(x, policy, rng));
       if (channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
       const torch::Tensor y = data.train_labels.index_select(0, indices).to(options.device);
-      const torch::Tensor loss = torch::nn::functional::cross_entropy(
-          model->forward(x), y,
-          torch::nn::functional::CrossEntropyFuncOptions().weight(weights).label_smoothing(
-              config.label_smoothing));
+      const torch::Tensor loss = weighted_cross_entropy(
+          model->forward(x), y, weights, row_weight.index_select(0, indices).to(options.device),
+          config.label_smoothing);
       optimizer->zero_grad();
       loss.backward();
       optimizer->step();
@@ -337,7 +475,7 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
       archive.write("best", torch::tensor({best}, torch::kDouble));
       archive.write("best_epoch", torch::tensor({best_epoch}, torch::kLong));
       archive.write("rng", rng.get_state());
-      archive.write("sampler", sampler.state());
+      batches.save(archive);
       // Dropout draws from the device's default generator: saved so resume is exact.
       archive.write("global_rng", at::globalContext().defaultGenerator(options.device).get_state());
       archive.save_to((last.string() + ".tmp"));

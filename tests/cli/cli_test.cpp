@@ -66,6 +66,28 @@ TEST(Cli, PrepareOptionsReachTheLibrary) {
   EXPECT_EQ(options.seed, 7u);
 }
 
+TEST(Cli, TrainClassifierSyntheticPolicyOptionsReachTheLibrary) {
+  CLI::App app;
+  cli::TrainClassifierArgs args;
+  cli::add_train_classifier_command(app, args);
+  app.parse(std::vector<std::string>{
+      "0.3", "--synthetic-keep-top", "F", "--synthetic-filter-model", "0.5", "--synthetic-weight",
+      "2", "--finetune-real-epochs", "0.25", "--synthetic-ratio", "mel,df", "--synthetic-classes",
+      "1x", "--synthetic-cap", "m", "-o", "real", "--train", "train-classifier"});
+  const train::ClassifierConfig c = cli::to_classifier_run_options(args, cli::Runtime{}).config;
+  EXPECT_DOUBLE_EQ(c.synthetic_cap_ratio, 1.0);
+  EXPECT_EQ(c.synthetic_cap, -1);
+  EXPECT_EQ(c.synthetic_classes, (std::vector<std::string>{"mel", "df"}));
+  EXPECT_DOUBLE_EQ(c.synthetic_ratio, 0.25);
+  EXPECT_EQ(c.finetune_real_epochs, 2);
+  EXPECT_DOUBLE_EQ(c.synthetic_weight, 0.5);
+  EXPECT_EQ(c.synthetic_filter_model, "F");
+  EXPECT_DOUBLE_EQ(c.synthetic_keep_top, 0.3);
+  // Stored in config.json and read back (resume and evaluate see the same policy).
+  const train::ClassifierConfig back = train::classifier_config_from_json(train::to_json(c));
+  EXPECT_EQ(train::to_json(back), train::to_json(c));
+}
+
 TEST(Cli, RefusedValuesExitWithConfigCodeAndSayWhy) {
   test::TempDir dir;
   const std::string src = dir.path().string();
@@ -82,6 +104,10 @@ TEST(Cli, RefusedValuesExitWithConfigCodeAndSayWhy) {
       {{"generate", "--run", src, "-o", "x", "--per-class", "5"}, "no config.json there"},
       {{"export-generator", src, "-o", "x.pt"}, "no config.json there"},
       {{"evaluate", src, "--data", src, "-o", "x"}, "no config.json or best.pt"},
+      {{"train-classifier", "--train", src, "-o", "x", "--synthetic-cap", "2y"}, "1x, 0.5x"},
+      {{"train-classifier", "--train", src, "-o", "x", "--finetune-real-epochs", "15"}, "0 to 14"},
+      {{"train-classifier", "--train", src, "-o", "x", "--synthetic-min-confidence", "0.5"},
+       "no --synthetic-filter-model"},
   };
   for (const auto& [args, expected] : cases) {
     const Outcome outcome = run(args);

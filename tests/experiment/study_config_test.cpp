@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "core/text.h"
 #include "experiment/study_config.h"
+#include "experiment/study_plan.h"
 #include "io/files.h"
 #include "test_util.h"
 
@@ -121,6 +123,48 @@ arms = ["none", "classic+balanced-sampler", "classic+cgan"]
             (std::vector<std::string>{"none", "classic+balanced-sampler", "classic+cgan"}));
 }
 
+TEST(StudyConfig, PolicyPartsBecomeTrainClassifierOptionsAndFiltersUseTheFeatureModel) {
+  const ClassifierArm arm = parse_classifier_arm(
+      "classic+balanced-sampler+cgan+ratio0.25+minority+finetune2+top0.5+weight0.5+cap1x",
+      {"cgan"});
+  EXPECT_EQ(arm.gan, "cgan");
+  EXPECT_DOUBLE_EQ(arm.synthetic_ratio, 0.25);
+  EXPECT_TRUE(arm.minority);
+  EXPECT_EQ(arm.finetune_real_epochs, 2);
+  EXPECT_DOUBLE_EQ(arm.keep_top, 0.5);
+  EXPECT_DOUBLE_EQ(arm.synthetic_weight, 0.5);
+  EXPECT_EQ(arm.cap, "1x");
+  EXPECT_EQ(arm.policy_args(), (std::vector<std::string>{
+                                   "--synthetic-ratio", "0.25", "--synthetic-classes", "minority",
+                                   "--finetune-real-epochs", "2", "--synthetic-keep-top", "0.5",
+                                   "--synthetic-weight", "0.5", "--synthetic-cap", "1x"}));
+  EXPECT_TRUE(parse_classifier_arm("classic+cgan", {"cgan"}).policy_args().empty());
+
+  const StudyConfig c = parse(R"(
+[data]
+source = "x"
+[classifier]
+arms = ["classic", "classic+cgan+conf0.6", "classic+cgan+ratio0.3"]
+)");
+  const auto stages = plan_stages(c, "/study");
+  auto find = [&](const std::string& name) {
+    for (const auto& s : stages)
+      if (s.name == name) return s;
+    ADD_FAILURE() << "no stage " << name;
+    return Stage{};
+  };
+  auto has = [](const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  const Stage filtered = find(classifier_stage_name("classic+cgan+conf0.6", 1, "train"));
+  EXPECT_TRUE(has(filtered.args, "--synthetic-min-confidence")) << join(filtered.args, " ");
+  EXPECT_TRUE(has(filtered.args, "--synthetic-filter-model"));
+  EXPECT_TRUE(has(filtered.inputs, features_stage_name()));
+  const Stage mixed = find(classifier_stage_name("classic+cgan+ratio0.3", 1, "train"));
+  EXPECT_TRUE(has(mixed.args, "--synthetic-ratio"));
+  EXPECT_FALSE(has(mixed.args, "--synthetic-filter-model"));
+}
+
 TEST(StudyConfig, TheAnnotatedExampleParses) {
   const StudyConfig c =
       load_study_config(test::source_dir() / "docs" / "study.example.toml", "smoke");
@@ -172,6 +216,21 @@ TEST(StudyConfig, RefusalsNameThePlaceTheKeyAndTheRemedy) {
       {src + "[classifier]\narms = [\"classic+cgan\"]\n", {"only GAN arms", "without a GAN", ""}},
       {src + "[classifier]\narms = [\"classic\", \"classic\"]\n",
        {"'classic' twice", "each arm once", ""}},
+      {src + "[classifier]\narms = [\"classic\", \"classic+ratio0.3\"]\n",
+       {"'ratio0.3' without a GAN", "classic+cgan+ratio0.3", ""}},
+      {src + "[classifier]\narms = [\"classic\", \"classic+cgan+ratio2\"]\n",
+       {"'ratio2'", "ratio followed by a number in [0, 1]", ""}},
+      {src + "[classifier]\narms = [\"classic\", \"classic+cgan+ratio0.2+ratio0.3\"]\n",
+       {"'ratio0.3' twice", "", ""}},
+      {src + "[classifier]\narms = [\"classic\", \"classic+cgan+cap2y\"]\n",
+       {"'cap2y'", "cap0.5x", ""}},
+      {src + "[classifier]\narms = [\"classic\", \"classic+cgan+finetune1.5\"]\n",
+       {"'finetune1.5'", "whole number", ""}},
+      {src + "[classifier]\nepochs = 4\narms = [\"classic\", \"classic+cgan+finetune4\"]\n",
+       {"finetune4 with classifier.epochs 4", "fewer fine-tune epochs", ""}},
+      {src + "[score]\nenabled = false\n[classifier]\narms = [\"classic\", "
+             "\"classic+cgan+top0.5\"]\n",
+       {"confidence filter", "score.enabled = true", ""}},
       {src + "[evaluate]\nbootstrap = 5\n", {"evaluate.bootstrap", "from 100", ""}},
       {src + "[evaluate]\ntta = \"yes\"\n", {"evaluate.tta", "true or false", ""}},
       {"[data\nsource = 1\n", {"study.toml:1", "not valid TOML", "Fix the syntax"}},
