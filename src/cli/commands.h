@@ -162,6 +162,7 @@ struct EvaluateArgs {
   std::string model, data, output;
   std::string split = "test";
   std::string label_map;
+  bool restrict_to_mapped = false;
   bool tta = false;
   int bootstrap = 1000;
   std::uint64_t seed = 1;

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "core/text.h"
 #include "io/files.h"
 #include "io/image_codec.h"
 #include "report/confusion_image.h"
@@ -30,6 +31,9 @@ CLI::App* add_evaluate_command(CLI::App& app, EvaluateArgs& args) {
   cmd->add_option("--label-map", args.label_map,
                   "DATA=MODEL class pairs, e.g. sk=bkl,mel=mel,nv=nv (other labels are reported "
                   "as excluded)");
+  cmd->add_flag("--restrict-to-mapped", args.restrict_to_mapped,
+                "with --label-map onto fewer classes than the model: also report the figures "
+                "with predictions restricted to the mapped classes (metrics.json 'restricted')");
   cmd->add_flag("--tta", args.tta, "average over flips and a 180-degree rotation");
   cmd->add_option("--bootstrap", args.bootstrap, "bootstrap resamples over lesions")
       ->check(CLI::Range(10, 100000));
@@ -45,6 +49,7 @@ int run_evaluate(const EvaluateArgs& args, const Runtime& runtime) {
   o.output = args.output;
   o.split = args.split;
   o.label_map = args.label_map;
+  o.restrict_to_mapped = args.restrict_to_mapped;
   o.tta = args.tta;
   o.bootstrap = args.bootstrap;
   o.seed = args.seed;
@@ -85,9 +90,21 @@ int run_evaluate(const EvaluateArgs& args, const Runtime& runtime) {
                 percent(pc.at("precision")).c_str(), percent(pc.at("specificity")).c_str(),
                 percent(pc.at("f1")).c_str(), percent(pc.at("auc")).c_str());
   }
+  if (r.contains("restricted")) {
+    const auto& rm = r.at("restricted").at("metrics");
+    const auto& rci = r.at("restricted").at("ci95").at("balanced_accuracy");
+    std::printf(
+        "restricted to %s: accuracy %s, balanced accuracy %s%s\n",
+        join(r.at("restricted").at("classes").get<std::vector<std::string>>()).c_str(),
+        percent(rm.at("accuracy")).c_str(), percent(rm.at("balanced_accuracy")).c_str(),
+        rci.is_null() ? "" : (" [" + percent(rci[0]) + "," + percent(rci[1]) + "]").c_str());
+  }
   for (const auto& [label, n] : r.at("excluded").items())
     std::printf("excluded: %lld images of '%s' (not a class of the model)\n", n.get<long long>(),
                 label.c_str());
+  const auto& leakage = r.at("leakage_check");
+  if (leakage.at("skipped").is_string())
+    std::printf("leakage check: %s\n", leakage.at("skipped").get<std::string>().c_str());
   std::cout << "wrote " << args.output << "/metrics.json\n";
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/text.h"
 #include "data/prepared_set.h"
 #include "eval/metrics.h"
 #include "eval/study_statistics.h"
@@ -44,7 +45,76 @@ fs::path evaluation_dir(const fs::path& path) {
   return fs::is_directory(path) ? path : path.parent_path();
 }
 
+// The evaluated rows of `set` must not be images the model trained or was selected on. The
+// model's real set (its first training set) is split by lesion already and is not checked; every
+// other evaluated set is compared, by image id and by content hash, with the train and val rows
+// of each training set named in the model's config.json. Returns what was compared and what
+// could not be (a training set no longer on disk), which the CLI prints.
+nlohmann::json check_no_training_overlap(const fs::path& model_dir, const fs::path& data_set,
+                                         const data::PreparedSet& set,
+                                         const std::vector<int64_t>& rows) {
+  const fs::path config_path = model_dir / "config.json";
+  const nlohmann::json config = nlohmann::json::parse(io::read_file(config_path));
+  const auto train_sets = config.value("train_sets", std::vector<std::string>());
+  const fs::path evaluated = fs::weakly_canonical(fs::absolute(data_set));
+  nlohmann::json checked = {{"against", nlohmann::json::array()}, {"skipped", nullptr}};
+  if (train_sets.empty()) {
+    checked["skipped"] = "the model's config.json names no training set";
+    return checked;
+  }
+  if (fs::weakly_canonical(fs::path(train_sets.front())) == evaluated) {
+    checked["skipped"] = "the model's own real set (split by lesion at prepare time)";
+    return checked;
+  }
+  std::set<std::string> ids, hashes;
+  for (const auto& path : train_sets) {
+    const fs::path manifest = fs::path(path) / "manifest.csv";
+    if (!fs::exists(manifest)) {  // e.g. a model shared without its data: said, not hidden
+      checked["skipped"] = "training set " + path + " not found: not compared";
+      continue;
+    }
+    for (const auto& r : data::read_manifest(manifest)) {
+      if (r.split == data::Split::kTest || r.source != "real") continue;
+      ids.insert(r.id);
+      if (!r.source_hash.empty()) hashes.insert(r.source_hash);
+    }
+    checked["against"].push_back(path);
+  }
+  std::vector<std::string> shared;
+  for (int64_t i : rows) {
+    const auto& r = set.rows()[static_cast<size_t>(i)];
+    if (ids.count(r.id) || (!r.source_hash.empty() && hashes.count(r.source_hash)))
+      shared.push_back(r.id);
+  }
+  if (!shared.empty()) {
+    std::vector<std::string> named(shared.begin(),
+                                   shared.begin() + std::min<size_t>(shared.size(), 10));
+    throw DataError(describe_problem(
+        "data " + data_set.string(),
+        std::to_string(shared.size()) + " images that the model trained or was selected on (" +
+            join(named) + (shared.size() > named.size() ? ", ..." : "") + ")",
+        "a test set disjoint from the training data (same image id or content)",
+        "Remove them from the test set: results on them would be leakage."));
+  }
+  return checked;
+}
+
 }  // namespace
+
+std::vector<std::vector<double>> restrict_probabilities(
+    const std::vector<std::vector<double>>& probabilities, const std::vector<bool>& allowed) {
+  std::vector<std::vector<double>> out = probabilities;
+  for (auto& row : out) {
+    double total = 0;
+    for (size_t c = 0; c < row.size(); ++c) {
+      if (!allowed[c]) row[c] = 0;
+      total += row[c];
+    }
+    if (total > 0)
+      for (double& v : row) v /= total;
+  }
+  return out;
+}
 
 std::map<std::string, std::string> parse_label_map(const std::string& text) {
   std::map<std::string, std::string> map;
@@ -81,6 +151,10 @@ nlohmann::json evaluate_model(const EvaluateOptions& o) {
   const std::vector<std::string>& classes = folder.classes;
   const int64_t k = static_cast<int64_t>(classes.size());
   const std::map<std::string, std::string> map = parse_label_map(o.label_map);
+  if (o.restrict_to_mapped && map.empty()) {
+    throw ConfigError(describe_problem("--restrict-to-mapped", "no --label-map",
+                                       "a label map naming the classes to restrict to", ""));
+  }
   for (const auto& [from, to] : map) {
     if (std::find(classes.begin(), classes.end(), to) == classes.end()) {
       std::string known;
@@ -128,6 +202,7 @@ nlohmann::json evaluate_model(const EvaluateOptions& o) {
         std::to_string(model->options().image_size()) + " px like the model's training data",
         "Prepare it with --size " + std::to_string(model->options().image_size()) + "."));
   }
+  const nlohmann::json overlap = check_no_training_overlap(o.model_dir, o.data_set, set, rows);
   const torch::Tensor images = set.load_images().index_select(0, torch::tensor(rows, torch::kLong));
   const torch::Tensor probabilities =
       models::predict_probabilities(model, images, 256, o.device, o.tta).to(torch::kDouble);
@@ -139,14 +214,33 @@ nlohmann::json evaluate_model(const EvaluateOptions& o) {
   const Metrics m = compute_metrics(labels, probs, k);
   std::vector<std::string> groups;
   for (int64_t r : rows) groups.push_back(set.rows()[r].group);
-  auto ci = [&](double Metrics::*field) {
-    return interval_json(bootstrap_interval(
-        groups,
-        [&](const std::vector<int64_t>& drawn) {
-          return subset_metrics(labels, probs, k, drawn).*field;
-        },
-        o.bootstrap, o.seed));
+  auto intervals = [&](const std::vector<std::vector<double>>& p) {
+    auto ci = [&](double Metrics::*field) {
+      return interval_json(bootstrap_interval(
+          groups,
+          [&](const std::vector<int64_t>& drawn) {
+            return subset_metrics(labels, p, k, drawn).*field;
+          },
+          o.bootstrap, o.seed));
+    };
+    return nlohmann::json{{"accuracy", ci(&Metrics::accuracy)},
+                          {"balanced_accuracy", ci(&Metrics::balanced_accuracy)},
+                          {"macro_f1", ci(&Metrics::macro_f1)},
+                          {"macro_auc", ci(&Metrics::macro_auc)}};
   };
+  std::vector<std::vector<double>> restricted;
+  std::vector<std::string> mapped;
+  if (o.restrict_to_mapped) {
+    std::vector<bool> allowed(static_cast<size_t>(k), false);
+    for (const auto& [from, to] : map) {
+      const auto c =
+          static_cast<size_t>(std::find(classes.begin(), classes.end(), to) - classes.begin());
+      allowed[c] = true;
+    }
+    for (size_t c = 0; c < classes.size(); ++c)
+      if (allowed[c]) mapped.push_back(classes[c]);
+    restricted = restrict_probabilities(probs, allowed);
+  }
   nlohmann::json result = {
       {"model", fs::absolute(o.model_dir).lexically_normal().string()},
       {"data", fs::absolute(o.data_set).lexically_normal().string()},
@@ -155,21 +249,24 @@ nlohmann::json evaluate_model(const EvaluateOptions& o) {
       {"label_map", map},
       {"excluded", excluded},
       {"metrics", to_json(m, classes)},
-      {"ci95",
-       {{"accuracy", ci(&Metrics::accuracy)},
-        {"balanced_accuracy", ci(&Metrics::balanced_accuracy)},
-        {"macro_f1", ci(&Metrics::macro_f1)},
-        {"macro_auc", ci(&Metrics::macro_auc)}}},
+      {"ci95", intervals(probs)},
+      {"leakage_check", overlap},
       {"bootstrap",
        {{"resamples", o.bootstrap},
         {"unit", "lesion"},
         {"seed", o.seed},
         {"lesions", std::set<std::string>(groups.begin(), groups.end()).size()}}}};
 
+  if (o.restrict_to_mapped) {
+    result["restricted"] = {{"classes", mapped},
+                            {"metrics", to_json(compute_metrics(labels, restricted, k), classes)},
+                            {"ci95", intervals(restricted)}};
+  }
   io::remove_stale_staging(o.output);
   io::StagingDir staging(o.output);
   std::vector<std::string> header = {"id", "group", "label", "predicted"};
   for (const auto& c : classes) header.push_back("p_" + c);
+  if (o.restrict_to_mapped) header.push_back("predicted_restricted");
   std::string csv = io::csv_line(header);
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& r = set.rows()[rows[i]];
@@ -179,6 +276,10 @@ nlohmann::json evaluate_model(const EvaluateOptions& o) {
       char buffer[32];
       std::snprintf(buffer, sizeof(buffer), "%.6g", p);
       line.push_back(buffer);
+    }
+    if (o.restrict_to_mapped) {
+      const auto& r = restricted[i];
+      line.push_back(classes[std::max_element(r.begin(), r.end()) - r.begin()]);
     }
     csv += io::csv_line(line);
   }

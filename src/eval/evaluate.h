@@ -25,6 +25,11 @@ struct EvaluateOptions {
   std::filesystem::path output;
   std::string split = "test";  // test | val | train | all
   std::string label_map;       // "sk=bkl,mel=mel,nv=nv": data label = model class
+  // With a label map onto fewer classes than the model: also the figures with each prediction
+  // restricted to the mapped classes (argmax over their probabilities), metrics.json
+  // "restricted" and predictions.csv "predicted_restricted". A 7-class model that says akiec on
+  // a 3-class cohort is otherwise only counted wrong.
+  bool restrict_to_mapped = false;
   bool tta = false;
   int bootstrap = 1000;
   uint64_t seed = 1;
@@ -36,8 +41,16 @@ struct EvaluateOptions {
 };
 
 // Refuses (ConfigError, nothing written) an unknown split, a label map naming a class the model
-// lacks or malformed, no evaluable image, and an existing output without force.
+// lacks or malformed, --restrict-to-mapped without a label map, no evaluable image, an existing
+// output without force, and (DataError) a set other than the model's real set that shares images
+// (id or content hash) with the rows the model trained or was selected on: leakage, ids named
+// (a training set no longer on disk is reported in "leakage_check", not compared).
 nlohmann::json evaluate_model(const EvaluateOptions& options);
+
+// Probabilities [N][K] with the classes where allowed[c] is false set to 0 and each row
+// renormalised to sum 1 (a row with no allowed mass stays all 0).
+std::vector<std::vector<double>> restrict_probabilities(
+    const std::vector<std::vector<double>>& probabilities, const std::vector<bool>& allowed);
 
 // "a=b,c=d" -> {a: b, c: d}; ConfigError on a malformed entry.
 std::map<std::string, std::string> parse_label_map(const std::string& text);

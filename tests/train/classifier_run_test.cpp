@@ -1,6 +1,7 @@
 // Classifier: learns a tiny set, save/load, exact resume of a run, evaluate's refusals.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include <torch/torch.h>
@@ -8,6 +9,7 @@
 #include "core/error.h"
 #include "data/prepare.h"
 #include "eval/evaluate.h"
+#include "io/csv.h"
 #include "io/files.h"
 #include "models/classifier/classifier.h"
 #include "test_util.h"
@@ -143,4 +145,84 @@ TEST_F(ClassifierRunTest, EvaluateWritesMetricsAndRefusesAnUnknownMappedClass) {
   const nlohmann::json mapped = eval::evaluate_model(o);
   EXPECT_GT(mapped.at("excluded").at("bkl").get<int>(), 0);
   EXPECT_THROW(eval::parse_label_map("nv"), ConfigError);
+}
+
+TEST(Evaluate, RestrictedProbabilitiesKeepOnlyTheAllowedClassesRenormalised) {
+  const auto r =
+      eval::restrict_probabilities({{0.5, 0.3, 0.2}, {1.0, 0.0, 0.0}}, {false, true, true});
+  EXPECT_DOUBLE_EQ(r[0][0], 0.0);
+  EXPECT_DOUBLE_EQ(r[0][1], 0.6);
+  EXPECT_DOUBLE_EQ(r[0][2], 0.4);
+  EXPECT_EQ(r[1], (std::vector<double>{0.0, 0.0, 0.0}));  // no allowed mass: stays 0
+}
+
+TEST_F(ClassifierRunTest, RestrictedFiguresPredictOnlyTheMappedClasses) {
+  options_.model_dir = dir_ / "model";
+  options_.config.epochs = 1;
+  train::run_classifier_training(options_);
+  eval::EvaluateOptions o;
+  o.model_dir = dir_ / "model";
+  o.data_set = dir_ / "set";
+  o.output = dir_ / "eval";
+  o.split = "all";
+  o.bootstrap = 20;
+  o.restrict_to_mapped = true;
+  try {
+    eval::evaluate_model(o);
+    FAIL() << "accepted --restrict-to-mapped without a label map";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("--restrict-to-mapped"), std::string::npos) << e.what();
+  }
+  o.label_map = "nv=nv,mel=mel";
+  const nlohmann::json r = eval::evaluate_model(o);
+  const auto& restricted = r.at("restricted");
+  auto classes = restricted.at("classes").get<std::vector<std::string>>();
+  std::sort(classes.begin(), classes.end());
+  EXPECT_EQ(classes, (std::vector<std::string>{"mel", "nv"}));
+  EXPECT_EQ(restricted.at("metrics").at("count"), r.at("metrics").at("count"));
+  // A prediction of a mapped class stays; one of bkl moves to a mapped class: never worse.
+  EXPECT_GE(restricted.at("metrics").at("accuracy").get<double>(),
+            r.at("metrics").at("accuracy").get<double>());
+  const io::CsvTable t = io::read_csv(o.output / "predictions.csv");
+  const int column = t.require_column("predicted_restricted", "predictions.csv");
+  for (const auto& row : t.rows) EXPECT_TRUE(row[column] == "nv" || row[column] == "mel");
+}
+
+TEST_F(ClassifierRunTest, ACohortSharingTrainingImagesIsRefusedWithTheIdsNamed) {
+  options_.model_dir = dir_ / "model";
+  options_.config.epochs = 1;
+  train::run_classifier_training(options_);
+  // The same images prepared again into another folder: every id is a training image.
+  test::prepare_test_set(dir_ / "src", dir_ / "copy", 32);
+  eval::EvaluateOptions o;
+  o.model_dir = dir_ / "model";
+  o.data_set = dir_ / "copy";
+  o.output = dir_ / "leak";
+  o.split = "all";
+  o.bootstrap = 20;
+  try {
+    eval::evaluate_model(o);
+    FAIL() << "accepted a cohort that shares training images";
+  } catch (const DataError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("images that the model trained or was selected on"), std::string::npos)
+        << message;
+    EXPECT_NE(message.find("IMG_"), std::string::npos) << message;
+    EXPECT_NE(message.find("leakage"), std::string::npos) << message;
+  }
+  EXPECT_FALSE(fs::exists(o.output));
+  // A cohort of other images (other ids, other pixels) is evaluated, and says what it checked.
+  std::vector<test::TinyRow> rows = test::make_rows({"nv", "mel"}, 3, 1);
+  for (auto& r : rows) r.image = "COH" + r.image, r.lesion = "C" + r.lesion;
+  test::write_ham_set(dir_ / "cohort_src", rows, 44, 34);
+  test::prepare_test_set(dir_ / "cohort_src", dir_ / "cohort", 32);
+  o.data_set = dir_ / "cohort";
+  o.output = dir_ / "cohort_eval";
+  const nlohmann::json r = eval::evaluate_model(o);
+  EXPECT_EQ(r.at("leakage_check").at("against").size(), 1u);
+  // The model's own set is split by lesion already: not compared with itself.
+  o.data_set = dir_ / "set";
+  o.output = dir_ / "own";
+  o.split = "test";
+  EXPECT_TRUE(eval::evaluate_model(o).at("leakage_check").at("skipped").is_string());
 }
