@@ -1,6 +1,7 @@
 #include "experiment/study_config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -9,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/text.h"
+#include "eval/evaluate.h"
 #include "train/synthetic_policy.h"
 
 namespace skingan::experiment {
@@ -241,6 +243,22 @@ ClassifierArm parse_classifier_arm(const std::string& spec,
   return arm;
 }
 
+void check_test_set(const TestSetConfig& set) {
+  const bool usable =
+      !set.name.empty() && std::all_of(set.name.begin(), set.name.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
+      });
+  if (!usable) {
+    throw ConfigError(describe_problem("test_sets.name '" + set.name + "'", "not a usable name",
+                                       "letters, digits, '-' and '_' (it names folders)", ""));
+  }
+  if (set.source.empty()) {
+    throw ConfigError(describe_problem("test set '" + set.name + "'", "no source",
+                                       "the cohort's raw data folder", "Set its source."));
+  }
+  if (!set.label_map.empty()) eval::parse_label_map(set.label_map);  // ConfigError if malformed
+}
+
 void validate(const StudyConfig& c) {
   if (c.data.source.empty()) {
     throw ConfigError(describe_problem("data.source", "nothing", "the raw data set folder",
@@ -261,6 +279,14 @@ void validate(const StudyConfig& c) {
                                        std::to_string(c.classifier.seeds.size()) + " seeds, " +
                                            std::to_string(seeds.size()) + " distinct",
                                        "one or more distinct seeds", "Remove the repeated seed."));
+  }
+  std::set<std::string> cohorts;
+  for (const auto& t : c.test_sets) {
+    check_test_set(t);
+    if (!cohorts.insert(t.name).second) {
+      throw ConfigError(describe_problem("test_sets", "'" + t.name + "' twice",
+                                         "each test set name once", "Rename one of them."));
+    }
   }
   if (c.classifier.arms.empty()) {
     throw ConfigError(describe_problem("classifier.arms", "an empty list", "at least one arm",
@@ -316,6 +342,11 @@ nlohmann::json to_json(const StudyConfig& c) {
   }
   nlohmann::json arms = nlohmann::json::array();
   for (const auto& a : c.classifier.arms) arms.push_back(a.name);
+  nlohmann::json test_sets = nlohmann::json::array();
+  for (const auto& t : c.test_sets) {
+    test_sets.push_back(
+        {{"name", t.name}, {"source", t.source}, {"format", t.format}, {"label_map", t.label_map}});
+  }
   return {{"preset", c.preset},
           {"name", c.name},
           {"data",
@@ -328,6 +359,7 @@ nlohmann::json to_json(const StudyConfig& c) {
             {"split", c.data.split},
             {"split_seed", c.data.split_seed},
             {"classes", c.data.classes}}},
+          {"test_sets", test_sets},
           {"gan", gans},
           {"classifier",
            {{"model", c.classifier.model},

@@ -89,10 +89,20 @@ struct ScoreConfig {
   int64_t cas_epochs = 3;
 };
 
+// An external test cohort (`[[test_sets]]`): prepared with the study's data settings, and every
+// arm and seed is evaluated on all of its images, beside the development test split.
+struct TestSetConfig {
+  std::string name;    // letters, digits, '-' and '_': names its stages and report rows
+  std::string source;  // raw data folder (HAM10000 layout, ISIC CSV or class folders)
+  std::string format = "auto";
+  std::string label_map;  // "sk=bkl,mel=mel,nv=nv": cohort label = model class (empty: as is)
+};
+
 struct StudyConfig {
   std::string preset;
   std::string name;
   DataConfig data;
+  std::vector<TestSetConfig> test_sets;
   std::vector<GanArmConfig> gans;
   ClassifierConfig classifier;
   EvaluateConfig evaluate;
@@ -125,6 +135,9 @@ ClassifierArm parse_classifier_arm(const std::string& spec,
 StudyConfig parse_study_config(const std::string& toml_text, const std::string& origin,
                                const std::string& default_preset);
 StudyConfig load_study_config(const std::filesystem::path& path, const std::string& default_preset);
+
+// One test cohort on its own: a usable name, a source, a well-formed label map.
+void check_test_set(const TestSetConfig& set);
 
 // Checks the whole configuration (also after command-line overrides); ConfigError when refused.
 void validate(const StudyConfig& config);

@@ -264,6 +264,32 @@ void read_score(const Reader& r, const toml::table& t, ScoreConfig& s) {
   }
 }
 
+void read_test_sets(const Reader& r, const toml::node& node, std::vector<TestSetConfig>& sets) {
+  const toml::array* array = node.as_array();
+  if (!array)
+    r.fail(node, "test_sets", Reader::type_of(node), "an array of tables ([[test_sets]])");
+  sets.clear();
+  for (const auto& item : *array) {
+    const toml::table& t = r.table(item, "test_sets");
+    r.check_keys(t, "test_sets.", {"name", "source", "format", "label_map"});
+    TestSetConfig set;
+    for (auto&& [key, value] : t) {
+      const std::string k(key.str()), full = "test_sets." + k;
+      if (k == "name") set.name = r.string(value, full);
+      if (k == "source") set.source = r.string(value, full);
+      if (k == "format")
+        set.format = r.choice(value, full, {"auto", "ham10000", "isic", "folders"});
+      if (k == "label_map") set.label_map = r.string(value, full);
+    }
+    try {
+      check_test_set(set);
+    } catch (const ConfigError& e) {
+      throw ConfigError(r.where(item.source()) + ": " + e.what());
+    }
+    sets.push_back(set);
+  }
+}
+
 }  // namespace
 
 StudyConfig parse_study_config(const std::string& toml_text, const std::string& origin,
@@ -278,12 +304,14 @@ StudyConfig parse_study_config(const std::string& toml_text, const std::string& 
                       ". Fix the syntax (see docs/study.example.toml).");
   }
   const Reader r(origin);
-  r.check_keys(root, "", {"preset", "name", "data", "gan", "classifier", "evaluate", "score"});
+  r.check_keys(root, "",
+               {"preset", "name", "data", "test_sets", "gan", "classifier", "evaluate", "score"});
   std::string preset = default_preset;
   if (const toml::node* p = root.get("preset")) preset = r.choice(*p, "preset", preset_names());
   StudyConfig c = preset_config(preset);
   if (const toml::node* n = root.get("name")) c.name = r.string(*n, "name");
   if (const toml::node* n = root.get("data")) read_data(r, r.table(*n, "data"), c.data);
+  if (const toml::node* n = root.get("test_sets")) read_test_sets(r, *n, c.test_sets);
   if (const toml::node* n = root.get("gan")) read_gan(r, r.table(*n, "gan"), preset, c.gans);
   std::vector<std::string> arm_specs;
   if (const toml::node* n = root.get("classifier")) {

@@ -8,7 +8,41 @@
 namespace skingan::experiment {
 namespace fs = std::filesystem;
 
+namespace {
+
+// `prepare` of a raw folder with the study's image settings (size, crop, hair removal, colour
+// constancy, split): the development set and every test cohort look alike to the models.
+std::vector<std::string> prepare_args(const DataConfig& d, const std::string& source,
+                                      const std::string& format, const std::string& output) {
+  std::vector<std::string> args = {
+      "prepare",
+      source,
+      "-o",
+      output,
+      "--format",
+      format,
+      "--size",
+      std::to_string(d.size),
+      "--crop",
+      d.crop,
+      "--split",
+      number_text(d.split[0]) + "," + number_text(d.split[1]) + "," + number_text(d.split[2]),
+      "--seed",
+      std::to_string(d.split_seed)};
+  if (!d.hair_removal) args.push_back("--no-hair-removal");
+  if (!d.color_constancy) args.push_back("--no-color-constancy");
+  return args;
+}
+
+}  // namespace
+
 std::string prepare_stage_name() { return "prepare"; }
+
+std::string cohort_prepare_stage_name(const std::string& cohort) {
+  return "cohorts/" + cohort + "/prepare";
+}
+
+std::string cohort_evaluate_step(const std::string& cohort) { return "evaluate-" + cohort; }
 
 std::string features_stage_name() { return "features/train"; }
 
@@ -27,29 +61,21 @@ std::vector<Stage> plan_stages(const StudyConfig& c, const fs::path& study) {
 
   Stage prepare{prepare_stage_name(), "set"};
   prepare.always_run = true;
-  prepare.args = {"prepare",
-                  c.data.source,
-                  "-o",
-                  out_of(prepare),
-                  "--format",
-                  c.data.format,
-                  "--size",
-                  std::to_string(c.data.size),
-                  "--crop",
-                  c.data.crop,
-                  "--split",
-                  number_text(c.data.split[0]) + "," + number_text(c.data.split[1]) + "," +
-                      number_text(c.data.split[2]),
-                  "--seed",
-                  std::to_string(c.data.split_seed)};
-  if (!c.data.hair_removal) prepare.args.push_back("--no-hair-removal");
-  if (!c.data.color_constancy) prepare.args.push_back("--no-color-constancy");
+  prepare.args = prepare_args(c.data, c.data.source, c.data.format, out_of(prepare));
   if (!c.data.classes.empty()) {
     prepare.args.push_back("--classes");
     for (const auto& k : c.data.classes) prepare.args.push_back(k);
   }
   stages.push_back(prepare);
   const std::string real_set = out_of(prepare);
+  std::map<std::string, std::string> cohort_sets;  // cohort name -> its prepared set
+  for (const auto& t : c.test_sets) {
+    Stage cohort{cohort_prepare_stage_name(t.name), "set"};
+    cohort.always_run = true;  // like prepare: a changed source reaches its evaluations
+    cohort.args = prepare_args(c.data, t.source, t.format, out_of(cohort));
+    stages.push_back(cohort);
+    cohort_sets[t.name] = out_of(cohort);
+  }
 
   // The feature space every GAN arm is scored in: one classifier on the real training split.
   Stage features{features_stage_name(), "model"};
@@ -176,6 +202,26 @@ std::vector<Stage> plan_stages(const StudyConfig& c, const fs::path& study) {
           "--seed",   std::to_string(seed)};
       if (c.evaluate.tta) evaluate.args.push_back("--tta");
       stages.push_back(evaluate);
+
+      // Every cohort: all of its images, labels mapped onto the model's classes, with the
+      // figures restricted to the mapped classes beside the plain ones.
+      for (const auto& t : c.test_sets) {
+        Stage on{classifier_stage_name(arm.name, seed, cohort_evaluate_step(t.name)), "eval"};
+        on.inputs = {train.name, cohort_prepare_stage_name(t.name)};
+        on.args = {"evaluate",    out_of(train),
+                   "--data",      cohort_sets.at(t.name),
+                   "--split",     "all",
+                   "-o",          out_of(on),
+                   "--bootstrap", std::to_string(c.evaluate.bootstrap),
+                   "--seed",      std::to_string(seed)};
+        if (!t.label_map.empty()) {
+          for (const std::string& a :
+               {std::string("--label-map"), t.label_map, std::string("--restrict-to-mapped")})
+            on.args.push_back(a);
+        }
+        if (c.evaluate.tta) on.args.push_back("--tta");
+        stages.push_back(on);
+      }
     }
   }
   return stages;

@@ -29,6 +29,8 @@ std::string features_stage_name();  // the feature classifier of `skingan score`
 std::string gan_stage_name(const std::string& gan,
                            const std::string& step);  // step: train|generate|score
 std::string classifier_stage_name(const std::string& arm, std::uint64_t seed,
-                                  const std::string& step);  // step: train|evaluate
+                                  const std::string& step);        // step: train|evaluate|cohort's
+std::string cohort_prepare_stage_name(const std::string& cohort);  // "cohorts/NAME/prepare"
+std::string cohort_evaluate_step(const std::string& cohort);       // "evaluate-NAME"
 
 }  // namespace skingan::experiment

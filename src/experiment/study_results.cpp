@@ -80,36 +80,16 @@ fs::path sample_grid(const fs::path& run) {
   return latest;
 }
 
-}  // namespace
-
-nlohmann::json collect_results(const StudyConfig& config, const fs::path& study,
-                               const std::vector<StageTiming>& timings) {
+// One evaluation step of every arm and seed (the development test split: "evaluate"; a cohort:
+// "evaluate-NAME"): the arms with their summaries over seeds, the best arm without a GAN, the
+// test images, and each GAN arm's paired difference from that arm. Conclusions are appended to
+// `answer`, prefixed with `answer_prefix`.
+nlohmann::json summarize_step(const StudyConfig& config, const fs::path& study,
+                              const std::vector<std::uint64_t>& seeds, const std::string& step,
+                              const std::vector<std::string>& classes,
+                              const std::string& answer_prefix, std::vector<std::string>& answer) {
   const ClassifierConfig& k = config.classifier;
-  // Seeds with every arm evaluated: only those enter the tables, so every arm is summarised
-  // over the same seeds.
-  std::vector<std::uint64_t> seeds;
-  for (auto seed : k.seeds) {
-    bool all = true;
-    for (const auto& arm : k.arms) {
-      all = all && fs::exists(stage_output(study, classifier_stage_name(arm.name, seed, "evaluate"),
-                                           "eval") /
-                              "metrics.json");
-    }
-    if (all) seeds.push_back(seed);
-  }
-  if (seeds.empty()) {
-    throw DataError(describe_problem(study.string(), "no seed with every classifier arm evaluated",
-                                     "at least one complete seed",
-                                     "Run the study to the end first."));
-  }
-  nlohmann::json results;
-  results["config"] = to_json(config);
-  results["seeds_used"] = seeds;
-  results["complete"] = seeds.size() == k.seeds.size();
-  const data::PreparedSet real = data::PreparedSet::open(study / prepare_stage_name() / "set");
-  const std::vector<std::string> classes = real.classes();
-  results["classes"] = classes;
-
+  nlohmann::json out;
   std::map<std::string, std::vector<eval::PredictionTable>> predictions;
   nlohmann::json arms = nlohmann::json::array();
   for (const auto& arm : k.arms) {
@@ -121,10 +101,11 @@ nlohmann::json collect_results(const StudyConfig& config, const fs::path& study,
     std::map<std::string, std::vector<double>> values;
     for (auto seed : seeds) {
       const fs::path eval_dir =
-          stage_output(study, classifier_stage_name(arm.name, seed, "evaluate"), "eval");
+          stage_output(study, classifier_stage_name(arm.name, seed, step), "eval");
       const fs::path model_dir =
           stage_output(study, classifier_stage_name(arm.name, seed, "train"), "model");
-      const nlohmann::json m = read_json(eval_dir / "metrics.json").at("metrics");
+      const nlohmann::json evaluation = read_json(eval_dir / "metrics.json");
+      const nlohmann::json& m = evaluation.at("metrics");
       predictions[arm.name].push_back(eval::read_prediction_table(eval_dir));
       nlohmann::json s = {{"seed", seed},
                           {"eval_dir", eval_dir.string()},
@@ -136,6 +117,13 @@ nlohmann::json collect_results(const StudyConfig& config, const fs::path& study,
       for (const std::string metric : {"accuracy", "balanced_accuracy", "macro_f1", "macro_auc"}) {
         s[metric] = m.at(metric);
         values[metric].push_back(as_number(m.at(metric)));
+      }
+      if (evaluation.contains("restricted")) {  // a cohort with fewer classes than the model
+        const nlohmann::json& rm = evaluation.at("restricted").at("metrics");
+        s["restricted_balanced_accuracy"] = rm.at("balanced_accuracy");
+        values["restricted_balanced_accuracy"].push_back(as_number(rm.at("balanced_accuracy")));
+        for (const auto& [name, count] : evaluation.at("excluded").items())
+          s["excluded"][name] = count;
       }
       for (const auto& c : classes) {
         const double recall = m.at("per_class").contains(c)
@@ -149,12 +137,16 @@ nlohmann::json collect_results(const StudyConfig& config, const fs::path& study,
     for (const std::string metric : {"accuracy", "balanced_accuracy", "macro_f1", "macro_auc"}) {
       a["summary"][metric] = to_json(eval::summarize_over_seeds(values[metric]));
     }
+    if (values.count("restricted_balanced_accuracy")) {
+      a["summary"]["restricted_balanced_accuracy"] =
+          to_json(eval::summarize_over_seeds(values["restricted_balanced_accuracy"]));
+    }
     for (const auto& c : classes) {
       a["summary"]["recall"][c] = to_json(eval::summarize_over_seeds(values["recall/" + c]));
     }
     arms.push_back(a);
   }
-  results["arms"] = arms;
+  out["arms"] = arms;
 
   // The best arm without a GAN (highest mean balanced accuracy) is what each GAN must beat.
   std::string baseline;
@@ -166,17 +158,16 @@ nlohmann::json collect_results(const StudyConfig& config, const fs::path& study,
       baseline = a["name"];
     }
   }
-  results["baseline"] = baseline;
+  out["baseline"] = baseline;
   const eval::PredictionTable& test = predictions[baseline].front();
   std::set<std::string> lesions(test.groups.begin(), test.groups.end());
-  results["test"] = {{"images", test.ids.size()}, {"lesions", lesions.size()}};
+  out["test"] = {{"images", test.ids.size()}, {"lesions", lesions.size()}};
   for (size_t c = 0; c < classes.size(); ++c) {
-    results["test"]["support"][classes[c]] =
+    out["test"]["support"][classes[c]] =
         std::count(test.labels.begin(), test.labels.end(), static_cast<int64_t>(c));
   }
 
   nlohmann::json comparisons = nlohmann::json::array();
-  std::vector<std::string> answer;
   for (const auto& arm : k.arms) {
     if (arm.gan.empty()) continue;
     const eval::PairedDifference d = eval::paired_difference(
@@ -196,10 +187,63 @@ nlohmann::json collect_results(const StudyConfig& config, const fs::path& study,
       if (d.class_low[c] > 0) cmp["classes_better"].push_back(classes[c]);
       if (d.class_high[c] < 0) cmp["classes_worse"].push_back(classes[c]);
     }
-    answer.push_back(cmp["conclusion"]);
+    answer.push_back(answer_prefix + cmp["conclusion"].get<std::string>());
     comparisons.push_back(cmp);
   }
-  results["comparisons"] = comparisons;
+  out["comparisons"] = comparisons;
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json collect_results(const StudyConfig& config, const fs::path& study,
+                               const std::vector<StageTiming>& timings) {
+  const ClassifierConfig& k = config.classifier;
+  // Seeds with every arm evaluated: only those enter the tables, so every arm is summarised
+  // over the same seeds.
+  std::vector<std::uint64_t> seeds;
+  for (auto seed : k.seeds) {
+    bool all = true;
+    std::vector<std::string> steps = {"evaluate"};
+    for (const auto& t : config.test_sets) steps.push_back(cohort_evaluate_step(t.name));
+    for (const auto& arm : k.arms) {
+      for (const auto& step : steps) {
+        all = all &&
+              fs::exists(stage_output(study, classifier_stage_name(arm.name, seed, step), "eval") /
+                         "metrics.json");
+      }
+    }
+    if (all) seeds.push_back(seed);
+  }
+  if (seeds.empty()) {
+    throw DataError(describe_problem(study.string(), "no seed with every classifier arm evaluated",
+                                     "at least one complete seed",
+                                     "Run the study to the end first."));
+  }
+  nlohmann::json results;
+  results["config"] = to_json(config);
+  results["seeds_used"] = seeds;
+  results["complete"] = seeds.size() == k.seeds.size();
+  const data::PreparedSet real = data::PreparedSet::open(study / prepare_stage_name() / "set");
+  const std::vector<std::string> classes = real.classes();
+  results["classes"] = classes;
+
+  std::vector<std::string> answer;
+  nlohmann::json development =
+      summarize_step(config, study, seeds, "evaluate", classes, "", answer);
+  for (const char* key : {"arms", "baseline", "test", "comparisons"})
+    results[key] = development[key];
+  const std::string baseline = development["baseline"];
+  const nlohmann::json& comparisons = results["comparisons"];
+  results["cohorts"] = nlohmann::json::array();
+  for (const auto& t : config.test_sets) {
+    nlohmann::json cohort = summarize_step(config, study, seeds, cohort_evaluate_step(t.name),
+                                           classes, "On the cohort " + t.name + ": ", answer);
+    cohort["name"] = t.name;
+    cohort["source"] = t.source;
+    cohort["label_map"] = t.label_map;
+    results["cohorts"].push_back(cohort);
+  }
   if (comparisons.empty()) answer.push_back("No GAN arm was configured; nothing to compare.");
 
   nlohmann::json gans = nlohmann::json::array();
@@ -251,6 +295,33 @@ nlohmann::json collect_results(const StudyConfig& config, const fs::path& study,
   return results;
 }
 
+namespace {
+
+// The paired GAN-vs-baseline differences as a Markdown table (empty without GAN arms).
+std::string comparisons_markdown(const nlohmann::json& comparisons,
+                                 const nlohmann::json& baseline) {
+  if (comparisons.empty()) return "";
+  std::string md = "\nPaired differences (GAN arm minus " + baseline.get<std::string>() +
+                   ", balanced accuracy; 95% CI resampling seeds and test lesions):\n\n"
+                   "| arm | difference | 95% CI | per seed |\n| --- | ---: | --- | --- |\n";
+  for (const auto& c : comparisons) {
+    std::string per_seed;
+    for (const auto& d : c["per_seed"]) {
+      char one[32];
+      std::snprintf(one, sizeof(one), "%s%+.3f", per_seed.empty() ? "" : ", ", d.get<double>());
+      per_seed += one;
+    }
+    char buffer[256];
+    std::snprintf(buffer, sizeof(buffer), "| %s | %+.3f | %+.3f to %+.3f | %s |\n",
+                  c["arm"].get<std::string>().c_str(), c["mean"].get<double>(),
+                  c["ci95"][0].get<double>(), c["ci95"][1].get<double>(), per_seed.c_str());
+    md += buffer;
+  }
+  return md;
+}
+
+}  // namespace
+
 std::string results_markdown(const nlohmann::json& r) {
   std::string quality;
   for (const auto& g : r["gans"]) {
@@ -301,23 +372,28 @@ std::string results_markdown(const nlohmann::json& r) {
     }
     md += "\n";
   }
-  if (!r["comparisons"].empty()) {
-    md += "\nPaired differences (GAN arm minus " + r["baseline"].get<std::string>() +
-          ", balanced accuracy; 95% CI resampling seeds and test lesions):\n\n"
-          "| arm | difference | 95% CI | per seed |\n| --- | ---: | --- | --- |\n";
-    for (const auto& c : r["comparisons"]) {
-      std::string per_seed;
-      for (const auto& d : c["per_seed"]) {
-        char one[32];
-        std::snprintf(one, sizeof(one), "%s%+.3f", per_seed.empty() ? "" : ", ", d.get<double>());
-        per_seed += one;
-      }
-      char buffer[256];
-      std::snprintf(buffer, sizeof(buffer), "| %s | %+.3f | %+.3f to %+.3f | %s |\n",
-                    c["arm"].get<std::string>().c_str(), c["mean"].get<double>(),
-                    c["ci95"][0].get<double>(), c["ci95"][1].get<double>(), per_seed.c_str());
-      md += buffer;
+  md += comparisons_markdown(r["comparisons"], r["baseline"]);
+  for (const auto& cohort : r["cohorts"]) {
+    md += "\n## External test cohort: " + cohort["name"].get<std::string>() + "\n\n" +
+          cohort["source"].get<std::string>() + ", every image" +
+          (cohort["label_map"].get<std::string>().empty()
+               ? std::string()
+               : " (labels mapped " + cohort["label_map"].get<std::string>() + ")") +
+          "; " + cohort["test"]["images"].dump() + " images from " +
+          cohort["test"]["lesions"].dump() +
+          " lesions. Restricted: each prediction restricted to the mapped classes.\n\n"
+          "| arm | balanced accuracy | restricted | macro AUC | accuracy |\n"
+          "| --- | --- | --- | --- | --- |\n";
+    for (const auto& a : cohort["arms"]) {
+      const auto& summary = a["summary"];
+      md += "| " + a["name"].get<std::string>() + " | " + fmt(summary["balanced_accuracy"]) +
+            " | " +
+            (summary.contains("restricted_balanced_accuracy")
+                 ? fmt(summary["restricted_balanced_accuracy"])
+                 : std::string("-")) +
+            " | " + fmt(summary["macro_auc"]) + " | " + fmt(summary["accuracy"]) + " |\n";
     }
+    md += comparisons_markdown(cohort["comparisons"], cohort["baseline"]);
   }
   md +=
       "\nWall time per stage (seconds, all attempts):\n\n| stage | seconds | attempts |\n| --- | "

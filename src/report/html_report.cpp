@@ -125,6 +125,79 @@ std::string answer_section(const json& r) {
   return h;
 }
 
+// The paired differences of the GAN arms from `baseline` (balanced accuracy and recall of each
+// class with test images), as an h3 and a table; empty without GAN arms.
+std::string paired_table(const json& comparisons, const json& baseline, const json& classes,
+                         const std::string& where) {
+  if (comparisons.empty()) return "";
+  std::vector<std::string> shown;  // classes with a difference (a cohort may lack some)
+  for (const auto& k : classes) {
+    for (const auto& c : comparisons) {
+      if (c["per_class"][k.get<std::string>()]["mean"].is_number()) {
+        shown.push_back(k);
+        break;
+      }
+    }
+  }
+  std::string h = "<h3>Paired differences from " + esc(baseline) + where +
+                  "</h3><table><thead><tr><th>arm</th><th>balanced accuracy</th>";
+  for (const auto& k : shown) h += "<th>recall " + escape_xml(k) + "</th>";
+  h += "</tr></thead><tbody>";
+  for (const auto& c : comparisons) {
+    h += "<tr><td>" + esc(c["arm"]) + "</td>" + signed_cell(c["mean"], c["ci95"]);
+    for (const auto& k : shown) {
+      const auto& pc = c["per_class"][k];
+      h += signed_cell(pc["mean"], pc["ci95"]);
+    }
+    h += "</tr>";
+  }
+  return h + "</tbody></table><p class=\"note\">Arm minus " + esc(baseline) +
+         " on the same test images, mean over seeds, with the 95% interval below; green or red "
+         "only where the interval excludes zero.</p>";
+}
+
+// The development test split and every external cohort side by side: balanced accuracy per arm
+// (and, where a cohort has fewer classes than the model, with predictions restricted to its
+// mapped classes), then each cohort's paired differences from its own best arm without a GAN.
+std::string cohorts_section(const json& r) {
+  if (!r.contains("cohorts") || r["cohorts"].empty()) return "";
+  std::string h =
+      "<section id=\"cohorts\"><h2>Development test split and external cohorts</h2><table>"
+      "<thead><tr><th>arm</th><th>development test</th>";
+  for (const auto& c : r["cohorts"]) {
+    h += "<th>" + esc(c["name"]) + "</th>";
+    if (!c["label_map"].get<std::string>().empty())
+      h += "<th>" + esc(c["name"]) + " (restricted)</th>";
+  }
+  h += "</tr></thead><tbody>";
+  for (size_t i = 0; i < r["arms"].size(); ++i) {
+    h += "<tr><td>" + esc(r["arms"][i]["name"]) + "</td><td>" +
+         mean_sd(r["arms"][i]["summary"]["balanced_accuracy"]) + "</td>";
+    for (const auto& c : r["cohorts"]) {
+      const auto& summary = c["arms"][i]["summary"];
+      h += "<td>" + mean_sd(summary["balanced_accuracy"]) + "</td>";
+      if (!c["label_map"].get<std::string>().empty()) {
+        h += "<td>" +
+             (summary.contains("restricted_balanced_accuracy")
+                  ? mean_sd(summary["restricted_balanced_accuracy"])
+                  : std::string("-")) +
+             "</td>";
+      }
+    }
+    h += "</tr>";
+  }
+  h += "</tbody></table><p class=\"note\">Balanced accuracy, mean ± SD over seeds. Every "
+       "cohort image is a test image (the study checks that none was trained on). Restricted: "
+       "each prediction limited to the classes the cohort's labels map to.</p>";
+  for (const auto& c : r["cohorts"]) {
+    h += "<p class=\"note\">" + esc(c["name"]) + ": " + esc(c["source"]) + ", " +
+         esc(c["test"]["images"]) + " images from " + esc(c["test"]["lesions"]) +
+         " lesions; best arm without a GAN there: " + esc(c["baseline"]) + ".</p>";
+    h += paired_table(c["comparisons"], c["baseline"], r["classes"], " on " + esc(c["name"]));
+  }
+  return h + "</section>";
+}
+
 std::string summary_section(const json& r) {
   std::string h =
       "<section id=\"summary\"><h2>Arms</h2><table><thead><tr><th>arm</th><th>balanced "
@@ -143,23 +216,7 @@ std::string summary_section(const json& r) {
   h +=
       "</tbody></table><p class=\"note\">Mean ± SD over seeds; bold: the best arm without a GAN (" +
       esc(r["baseline"]) + "), which every GAN arm is compared with.</p>";
-  if (!r["comparisons"].empty()) {
-    h += "<h3>Paired differences from " + esc(r["baseline"]) +
-         "</h3><table><thead><tr><th>arm</th><th>balanced accuracy</th>";
-    for (const auto& c : r["classes"]) h += "<th>recall " + esc(c) + "</th>";
-    h += "</tr></thead><tbody>";
-    for (const auto& c : r["comparisons"]) {
-      h += "<tr><td>" + esc(c["arm"]) + "</td>" + signed_cell(c["mean"], c["ci95"]);
-      for (const auto& k : r["classes"]) {
-        const auto& pc = c["per_class"][k.get<std::string>()];
-        h += signed_cell(pc["mean"], pc["ci95"]);
-      }
-      h += "</tr>";
-    }
-    h += "</tbody></table><p class=\"note\">Arm minus " + esc(r["baseline"]) +
-         " on the same test images, mean over seeds, with the 95% interval below; green or red "
-         "only where the interval excludes zero.</p>";
-  }
+  h += paired_table(r["comparisons"], r["baseline"], r["classes"], "");
   return h + "</section>";
 }
 
@@ -378,9 +435,9 @@ std::string render_study_report(const json& r, const std::map<std::string, std::
        "href=\"#samples\">images</a><a href=\"#curves\">curves</a>"
        "<a href=\"#confusion\">confusion</a><a href=\"#stages\">time</a><a "
        "href=\"#config\">configuration</a></nav>";
-  h += answer_section(r) + summary_section(r) + recall_section(r) + gan_section(r, images) +
-       quality_section(r, images) + samples_section(r, images) + curves_section(r) +
-       confusion_section(r, images) + stages_section(r);
+  h += answer_section(r) + summary_section(r) + cohorts_section(r) + recall_section(r) +
+       gan_section(r, images) + quality_section(r, images) + samples_section(r, images) +
+       curves_section(r) + confusion_section(r, images) + stages_section(r);
   h += "<section id=\"config\"><h2>Configuration and software</h2><pre>" +
        escape_xml(r["config"].dump(2)) + "</pre><pre>" +
        escape_xml(r.value("versions", json::object()).dump(2)) + "</pre></section>";

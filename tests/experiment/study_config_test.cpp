@@ -165,6 +165,39 @@ arms = ["classic", "classic+cgan+conf0.6", "classic+cgan+ratio0.3"]
   EXPECT_FALSE(has(mixed.args, "--synthetic-filter-model"));
 }
 
+TEST(StudyConfig, TestCohortsGetAPrepareStageAndAnEvaluationPerArmAndSeed) {
+  const StudyConfig c = parse(R"(
+[data]
+source = "x"
+[[test_sets]]
+name = "isic2017"
+source = "../shared/data/isic2017-train"
+label_map = "sk=bkl,mel=mel,nv=nv"
+[classifier]
+arms = ["classic", "classic+cgan"]
+seeds = [1, 2]
+)");
+  ASSERT_EQ(c.test_sets.size(), 1u);
+  EXPECT_EQ(c.test_sets[0].format, "auto");
+  const auto stages = plan_stages(c, "/study");
+  int evaluations = 0;
+  for (const auto& s : stages) {
+    if (s.name == cohort_prepare_stage_name("isic2017")) {
+      EXPECT_EQ(s.args[1], "../shared/data/isic2017-train");
+      EXPECT_EQ(join(s.args, " ").find("--classes"), std::string::npos);
+    }
+    if (s.name.find("/evaluate-isic2017") == std::string::npos) continue;
+    ++evaluations;
+    const std::string line = join(s.args, " ");
+    EXPECT_NE(line.find("--label-map sk=bkl,mel=mel,nv=nv --restrict-to-mapped"), std::string::npos)
+        << line;
+    EXPECT_NE(line.find("--split all"), std::string::npos) << line;
+    EXPECT_EQ(s.inputs.back(), cohort_prepare_stage_name("isic2017"));
+  }
+  EXPECT_EQ(evaluations, 4);  // 2 arms x 2 seeds
+  EXPECT_EQ(to_json(c).at("test_sets")[0].at("name"), "isic2017");
+}
+
 TEST(StudyConfig, TheAnnotatedExampleParses) {
   const StudyConfig c =
       load_study_config(test::source_dir() / "docs" / "study.example.toml", "smoke");
@@ -231,6 +264,16 @@ TEST(StudyConfig, RefusalsNameThePlaceTheKeyAndTheRemedy) {
       {src + "[score]\nenabled = false\n[classifier]\narms = [\"classic\", "
              "\"classic+cgan+top0.5\"]\n",
        {"confidence filter", "score.enabled = true", ""}},
+      {src + "[[test_sets]]\nname = \"isic 2017\"\nsource = \"y\"\n",
+       {"study.toml:3", "'isic 2017'", "letters, digits"}},
+      {src + "[[test_sets]]\nname = \"isic\"\n", {"test set 'isic'", "no source", ""}},
+      {src + "[[test_sets]]\nname = \"isic\"\nsource = \"y\"\nlabel_map = \"sk\"\n",
+       {"--label-map entry 'sk'", "DATA_LABEL=MODEL_CLASS", ""}},
+      {src + "[[test_sets]]\nname = \"a\"\nsource = \"y\"\n[[test_sets]]\nname = \"a\"\nsource = "
+             "\"z\"\n",
+       {"'a' twice", "each test set name once", ""}},
+      {src + "[[test_sets]]\nname = \"a\"\nsource = \"y\"\nmap = \"x\"\n",
+       {"'test_sets.map'", "label_map", ""}},
       {src + "[evaluate]\nbootstrap = 5\n", {"evaluate.bootstrap", "from 100", ""}},
       {src + "[evaluate]\ntta = \"yes\"\n", {"evaluate.tta", "true or false", ""}},
       {"[data\nsource = 1\n", {"study.toml:1", "not valid TOML", "Fix the syntax"}},

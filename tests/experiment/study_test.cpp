@@ -26,6 +26,11 @@ name = "tiny study"
 [data]
 source = "DATA"
 size = 32
+[[test_sets]]
+name = "cohort"
+source = "COHORT"
+format = "folders"
+label_map = "mel=mel,sk=bkl,nv=nv"
 [gan]
 arms = ["cgan"]
 steps = 150
@@ -91,14 +96,21 @@ std::map<std::string, int> attempts_by_stage(const fs::path& study) {
   return out;
 }
 
-// Balanced accuracy per "arm/seed" from results.json.
+// Balanced accuracy per "arm/seed" (and "cohort/arm/seed") from results.json.
 std::map<std::string, double> scores(const fs::path& study) {
   std::map<std::string, double> out;
-  for (const auto& arm : read_json(study / "results.json")["arms"]) {
-    for (const auto& s : arm["seeds"]) {
-      out[arm["name"].get<std::string>() + "/" + s["seed"].dump()] = s["balanced_accuracy"];
+  const auto results = read_json(study / "results.json");
+  auto add = [&](const nlohmann::json& arms, const std::string& prefix) {
+    for (const auto& arm : arms) {
+      for (const auto& s : arm["seeds"]) {
+        out[prefix + arm["name"].get<std::string>() + "/" + s["seed"].dump()] =
+            s["balanced_accuracy"];
+      }
     }
-  }
+  };
+  add(results["arms"], "");
+  for (const auto& cohort : results["cohorts"])
+    add(cohort["arms"], cohort["name"].get<std::string>() + "/");
   return out;
 }
 
@@ -111,8 +123,16 @@ class Study : public testing::Test {
     demo.width = 80;
     demo.height = 60;
     data::make_demo_data(demo);
+    // An external cohort in class folders, with a class the model calls otherwise (sk = bkl).
+    for (const char* label : {"mel", "sk", "nv"}) {
+      for (int i = 0; i < 4; ++i) {
+        test::write_image(dir / "cohort" / label / ("C" + std::to_string(i) + label + ".jpg"),
+                          test::make_lesion_image(70, 50, 100 + i));
+      }
+    }
     std::string text = kConfig;
     text.replace(text.find("DATA"), 4, (dir / "data").string());
+    text.replace(text.find("COHORT"), 6, (dir / "cohort").string());
     test::write_text(dir / "study.toml", text);
   }
   test::TempDir dir;
@@ -134,8 +154,20 @@ TEST_F(Study, RunsEveryStageWritesTheReportAndSkipsOnRerun) {
   EXPECT_EQ(results["baseline"], "classic");
   ASSERT_EQ(results["comparisons"].size(), 1u);
   EXPECT_EQ(results["comparisons"][0]["per_seed"].size(), 2u);
-  // prepare, features, 3 GAN (train, generate, score), 2 arms x 2 seeds x 2
-  EXPECT_EQ(results["stages"].size(), 13u);
+  // prepare, cohort prepare, features, 3 GAN (train, generate, score), 2 arms x 2 seeds x 3
+  // (train, evaluate, evaluate on the cohort)
+  EXPECT_EQ(results["stages"].size(), 18u);
+  // The cohort: every arm and seed evaluated on all 12 images, with the restricted figure, and
+  // the GAN arm compared with the cohort's own best baseline.
+  ASSERT_EQ(results["cohorts"].size(), 1u);
+  const auto& cohort = results["cohorts"][0];
+  EXPECT_EQ(cohort["test"]["images"], 12);
+  EXPECT_EQ(cohort["arms"].size(), 2u);
+  EXPECT_TRUE(cohort["arms"][0]["summary"].contains("restricted_balanced_accuracy"));
+  EXPECT_EQ(cohort["comparisons"].size(), 1u);
+  EXPECT_NE(io::read_file(study / "report.html").find("id=\"cohorts\""), std::string::npos);
+  EXPECT_NE(io::read_file(study / "results.md").find("External test cohort: cohort"),
+            std::string::npos);
   // The GAN arm was scored (on this tiny set possibly with every class left out, said so).
   ASSERT_TRUE(results["gans"][0].contains("quality"));
   EXPECT_TRUE(results["gans"][0]["quality"].contains("left_out"));
@@ -145,9 +177,10 @@ TEST_F(Study, RunsEveryStageWritesTheReportAndSkipsOnRerun) {
   const auto before = attempts_by_stage(study);
   ASSERT_EQ(run_to_end(study_command(dir / "study.toml", study), dir / "a2.log"), 0);
   const std::string rerun = io::read_file(dir / "a2.log");
-  EXPECT_NE(rerun.find("stages run: 1, finished earlier: 12"), std::string::npos) << rerun;
+  EXPECT_NE(rerun.find("stages run: 2, finished earlier: 16"), std::string::npos) << rerun;
   auto after = attempts_by_stage(study);
   after["prepare"] = before.at("prepare");  // prepare is rechecked every time (it is cheap)
+  after["cohorts/cohort/prepare"] = before.at("cohorts/cohort/prepare");
   EXPECT_EQ(after, before);
 
   // Another preset value for a finished stage is refused without --force, and nothing changes.
@@ -208,11 +241,11 @@ TEST_F(Study, InterruptedStudyResumesWhereItStoppedWithTheSameResults) {
   const auto attempts = attempts_by_stage(cut);
   EXPECT_EQ(attempts.at(stopped), 2) << stopped;  // rerun (resumed) once
   for (const auto& name : finished_before) {
-    if (name != "prepare") {
+    if (name != "prepare" && name != "cohorts/cohort/prepare") {  // rechecked every time
       EXPECT_EQ(attempts.at(name), 1) << name << " was rerun";
     }
   }
-  EXPECT_EQ(attempts.size(), 13u);
+  EXPECT_EQ(attempts.size(), 18u);
   EXPECT_EQ(attempts.at("classifier/classic+cgan/seed-2/evaluate"), 1);
   // Exact resume: every arm and seed scores as in the uninterrupted study.
   EXPECT_EQ(scores(cut), scores(whole));
