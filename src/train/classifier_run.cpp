@@ -290,7 +290,7 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
   for (const auto& [name, r] : data.synthetic_report.items()) {
     std::string why;
     if (r.at("not_receiving").get<int64_t>() > 0) why = ", class not in --synthetic-classes";
-    if (!config.synthetic_filter_model.empty()) {
+    if (!config.synthetic_filter_model.empty() && r.at("not_receiving") != r.at("candidates")) {
       why += ", " + std::to_string(r.at("passed_filter").get<int64_t>()) + " passed the filter";
     }
     spdlog::info("synthetic {}: {} of {} images used{}", name, r.at("used").get<int64_t>(),
