@@ -16,7 +16,8 @@
 namespace skingan::experiment {
 namespace {
 
-const std::vector<std::string> kGanArchs = {"dcgan", "acgan", "cgan"};
+// Every GAN a study can train (train-gan --arch); the standard preset trains the first three.
+const std::vector<std::string> kGanArchs = {"dcgan", "acgan", "cgan", "resnet", "progan"};
 
 // The preset's classifier arms, written with "{gan}" for each GAN arm: the non-GAN baselines
 // (including the strong simple answers to imbalance), then the GAN arms.
@@ -180,7 +181,8 @@ StudyConfig preset_config(const std::string& preset) {
     c.classifier.seeds = {1, 2};
     c.score.eval_every = 250;
   } else {
-    for (const auto& name : kGanArchs) c.gans.push_back(preset_gan_arm(preset, name));
+    for (const char* name : {"dcgan", "acgan", "cgan"})
+      c.gans.push_back(preset_gan_arm(preset, name));
     c.classifier.epochs = 15;
     c.classifier.seeds = {1, 2, 3};
     c.score.feature_epochs = 10;

@@ -26,7 +26,8 @@ struct DataConfig {
   std::vector<std::string> classes;  // empty: every class
 };
 
-// One GAN arm. Names: "dcgan" (one DCGAN per class, Frid-Adar et al. 2018), "acgan", "cgan".
+// One GAN arm. Names: "dcgan" (one DCGAN per class, Frid-Adar et al. 2018), "acgan", "cgan",
+// "resnet" (SNGAN/BigGAN-style conditional ResNet), "progan" (progressive growing).
 struct GanArmConfig {
   std::string name;
   int64_t steps = 1500;  // per GAN: with dcgan, per class
@@ -114,7 +115,7 @@ struct StudyConfig {
 StudyConfig preset_config(const std::string& preset);
 std::vector<std::string> preset_names();
 
-// The GAN arm names: dcgan, acgan, cgan.
+// The GAN arm names: dcgan, acgan, cgan, resnet, progan (train-gan --arch, with its defaults).
 std::vector<std::string> gan_arm_names();
 
 // One GAN arm as `preset` (one of preset_names()) sets it; `name` one of gan_arm_names().

@@ -198,6 +198,27 @@ seeds = [1, 2]
   EXPECT_EQ(to_json(c).at("test_sets")[0].at("name"), "isic2017");
 }
 
+TEST(StudyConfig, TheResNetAndProgressiveGansAreStudyArms) {
+  const StudyConfig c = parse(R"(
+[data]
+source = "x"
+[gan]
+arms = ["resnet", "progan"]
+[classifier]
+arms = ["classic", "classic+resnet", "classic+progan+ratio0.5"]
+)");
+  for (const char* arch : {"resnet", "progan"}) {
+    bool found = false;
+    for (const auto& s : plan_stages(c, "/study")) {
+      if (s.name != gan_stage_name(arch, "train")) continue;
+      found = true;
+      EXPECT_NE(join(s.args, " ").find(std::string("--arch ") + arch), std::string::npos);
+      EXPECT_EQ(join(s.args, " ").find("--per-class"), std::string::npos);
+    }
+    EXPECT_TRUE(found) << arch;
+  }
+}
+
 TEST(StudyConfig, TheAnnotatedExampleParses) {
   const StudyConfig c =
       load_study_config(test::source_dir() / "docs" / "study.example.toml", "smoke");
