@@ -219,6 +219,14 @@ arms = ["classic", "classic+resnet", "classic+progan+ratio0.5"]
   }
 }
 
+TEST(StudyConfig, ThePolicyStudyExampleParses) {
+  const StudyConfig c =
+      load_study_config(test::source_dir() / "docs" / "study.policies.toml", "smoke");
+  EXPECT_EQ(c.preset, "quick");
+  EXPECT_EQ(c.test_sets.size(), 1u);
+  EXPECT_EQ(c.classifier.arms.size(), 8u);
+}
+
 TEST(StudyConfig, TheAnnotatedExampleParses) {
   const StudyConfig c =
       load_study_config(test::source_dir() / "docs" / "study.example.toml", "smoke");
