@@ -51,7 +51,17 @@ cv::Mat line_chart(const std::vector<Series>& series, const ChartOptions& option
   if (!std::isfinite(x0)) throw DataError("line_chart: nothing to plot.");
   if (x1 == x0) x1 = x0 + 1;
   if (y1 == y0) y1 = y0 + 1;
-  const int left = 70, right = 20, top = 36, bottom = 44;
+  // The legend follows the title on its line when both fit, else it gets a line of its own
+  // below the title (long titles, like "KID against ...: resnet", overlapped it before).
+  const int left = 70, right = 20, bottom = 44;
+  int baseline = 0;
+  const int title_width =
+      cv::getTextSize(options.title, cv::FONT_HERSHEY_SIMPLEX, 0.55, 1, &baseline).width;
+  int legend_width = 0;
+  for (const auto& s : series) legend_width += 40 + 9 * static_cast<int>(s.name.size());
+  const bool legend_beside_title = left + title_width + 24 + legend_width <= options.width - right;
+  const int top = legend_beside_title ? 36 : 56;
+  const int legend_y = legend_beside_title ? 22 : 44;
   cv::Mat image(options.height, options.width, CV_8UC3, cv::Scalar(255, 255, 255));
   const cv::Rect plot(left, top, options.width - left - right, options.height - top - bottom);
   cv::rectangle(image, plot, cv::Scalar(160, 160, 160));
@@ -69,15 +79,15 @@ cv::Mat line_chart(const std::vector<Series>& series, const ChartOptions& option
   text(number(x0), {plot.x, plot.y + plot.height + 16});
   text(number(x1), {plot.x + plot.width - 40, plot.y + plot.height + 16});
   text(options.x_label, {plot.x + plot.width / 2 - 20, plot.y + plot.height + 34});
-  int legend_x = left + 260;
+  int legend_x = legend_beside_title ? left + title_width + 24 : left;
   for (size_t k = 0; k < series.size(); ++k) {
     std::vector<cv::Point> points;
     for (size_t i = 0; i < series[k].x.size(); ++i) {
       if (std::isfinite(smoothed[k][i])) points.push_back(to_px(series[k].x[i], smoothed[k][i]));
     }
     if (points.size() > 1) cv::polylines(image, points, false, series[k].colour, 1, cv::LINE_AA);
-    cv::line(image, {legend_x, 17}, {legend_x + 20, 17}, series[k].colour, 2);
-    text(series[k].name, {legend_x + 25, 22});
+    cv::line(image, {legend_x, legend_y - 5}, {legend_x + 20, legend_y - 5}, series[k].colour, 2);
+    text(series[k].name, {legend_x + 25, legend_y});
     legend_x += 40 + 9 * static_cast<int>(series[k].name.size());
   }
   return image;

@@ -297,3 +297,26 @@ TEST(GanTrainer, ProgressiveGanRefusesOptionsItDoesNotUseWithTheReason) {
             "accepted");
   EXPECT_EQ(refusal([](GanConfig&) {}), "accepted");
 }
+
+TEST(GanTrainer, SamplesUseStandingStatisticsAndLeaveTheRunningOnesAsTheyWere) {
+  const Toy toy = toy_set(8);
+  GanTrainer trainer(tiny_config(GanArch::kCgan), toy.images, toy.labels, 2, torch::kCPU);
+  for (int i = 0; i < 3; ++i) trainer.train_step();
+  const torch::Tensor z = torch::randn({4, 16});
+  const torch::Tensor labels = torch::tensor({0, 1, 0, 1}, torch::kLong);
+  const torch::Tensor before = trainer.generate(z, labels, /*use_ema=*/false);
+  // Running statistics far from any the weights produce: evaluation-mode samples with them
+  // would change; samples with standing statistics cannot.
+  std::vector<torch::Tensor> corrupted;
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& item : trainer.generator()->named_buffers()) {
+      if (item.key().find("running_mean") != std::string::npos) item.value().fill_(5.0);
+      corrupted.push_back(item.value().clone());
+    }
+  }
+  ASSERT_FALSE(corrupted.empty());
+  EXPECT_TRUE(torch::equal(trainer.generate(z, labels, /*use_ema=*/false), before));
+  const auto buffers = trainer.generator()->buffers();
+  for (size_t i = 0; i < buffers.size(); ++i) EXPECT_TRUE(torch::equal(buffers[i], corrupted[i]));
+}
