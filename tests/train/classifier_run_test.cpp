@@ -66,6 +66,19 @@ class ClassifierRunTest : public ::testing::Test {
     options_.config.class_weights = true;
     options_.progress = false;
   }
+  // Trains a one-epoch model into dir_/model and returns evaluate options for it on `set`.
+  eval::EvaluateOptions evaluation_of_a_trained_model(const std::string& set,
+                                                      const std::string& output) {
+    options_.model_dir = dir_ / "model";
+    options_.config.epochs = 1;
+    train::run_classifier_training(options_);
+    eval::EvaluateOptions o;
+    o.model_dir = dir_ / "model";
+    o.data_set = dir_ / set;
+    o.output = dir_ / output;
+    o.bootstrap = 50;
+    return o;
+  }
   test::TempDir dir_;
   train::ClassifierRunOptions options_;
 };
@@ -116,14 +129,7 @@ TEST_F(ClassifierRunTest, ResumeAfterAPauseEqualsAnUninterruptedRun) {
 }
 
 TEST_F(ClassifierRunTest, EvaluateWritesMetricsAndRefusesAnUnknownMappedClass) {
-  options_.model_dir = dir_ / "model";
-  options_.config.epochs = 1;
-  train::run_classifier_training(options_);
-  eval::EvaluateOptions o;
-  o.model_dir = dir_ / "model";
-  o.data_set = dir_ / "set";
-  o.output = dir_ / "eval";
-  o.bootstrap = 50;
+  eval::EvaluateOptions o = evaluation_of_a_trained_model("set", "eval");
   const nlohmann::json r = eval::evaluate_model(o);
   for (const char* file : {"metrics.json", "predictions.csv", "confusion.csv"})
     EXPECT_TRUE(fs::exists(o.output / file)) << file;
@@ -157,15 +163,8 @@ TEST(Evaluate, RestrictedProbabilitiesKeepOnlyTheAllowedClassesRenormalised) {
 }
 
 TEST_F(ClassifierRunTest, RestrictedFiguresPredictOnlyTheMappedClasses) {
-  options_.model_dir = dir_ / "model";
-  options_.config.epochs = 1;
-  train::run_classifier_training(options_);
-  eval::EvaluateOptions o;
-  o.model_dir = dir_ / "model";
-  o.data_set = dir_ / "set";
-  o.output = dir_ / "eval";
+  eval::EvaluateOptions o = evaluation_of_a_trained_model("set", "eval");
   o.split = "all";
-  o.bootstrap = 20;
   o.restrict_to_mapped = true;
   try {
     eval::evaluate_model(o);
@@ -189,17 +188,10 @@ TEST_F(ClassifierRunTest, RestrictedFiguresPredictOnlyTheMappedClasses) {
 }
 
 TEST_F(ClassifierRunTest, ACohortSharingTrainingImagesIsRefusedWithTheIdsNamed) {
-  options_.model_dir = dir_ / "model";
-  options_.config.epochs = 1;
-  train::run_classifier_training(options_);
   // The same images prepared again into another folder: every id is a training image.
   test::prepare_test_set(dir_ / "src", dir_ / "copy", 32);
-  eval::EvaluateOptions o;
-  o.model_dir = dir_ / "model";
-  o.data_set = dir_ / "copy";
-  o.output = dir_ / "leak";
+  eval::EvaluateOptions o = evaluation_of_a_trained_model("copy", "leak");
   o.split = "all";
-  o.bootstrap = 20;
   try {
     eval::evaluate_model(o);
     FAIL() << "accepted a cohort that shares training images";
