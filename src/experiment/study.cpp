@@ -121,10 +121,27 @@ nlohmann::json versions(const std::vector<std::string>& global_args) {
           {"stage_options", args}};
 }
 
+// Every raw data folder must exist before any stage runs: a mistyped cohort path must not
+// surface only after the development set's stages.
+void check_sources_exist(const StudyConfig& c) {
+  std::vector<std::pair<std::string, std::string>> sources = {{"data.source", c.data.source}};
+  for (const auto& t : c.test_sets)
+    sources.push_back({"test set '" + t.name + "' source", t.source});
+  for (const auto& [what, path] : sources) {
+    if (!fs::exists(path)) {
+      throw ConfigError(describe_problem(what + " " + path, "no such file or folder",
+                                         "the raw data set folder",
+                                         "Correct the path (relative paths start at the current "
+                                         "folder)."));
+    }
+  }
+}
+
 }  // namespace
 
 StudyResult run_study(const StudyOptions& options) {
   validate(options.config);
+  if (!options.report_only) check_sources_exist(options.config);
   const auto start = std::chrono::steady_clock::now();
   const fs::path study = fs::absolute(options.output).lexically_normal();
   fs::create_directories(study);

@@ -171,4 +171,13 @@ TEST(Cli, ExperimentRefusesMissingDataUnknownPresetsAndBadConfigs) {
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find("s.toml:4:10: classifier.epochs"), std::string::npos) << bad.err;
   EXPECT_FALSE(fs::exists(dir / "out"));
+  // A mistyped cohort path is refused before any stage runs (the data folder exists).
+  test::write_text(dir / "c.toml", "[data]\nsource = \"" + dir.path().string() +
+                                       "\"\n[[test_sets]]\nname = \"isic\"\nsource = \"" +
+                                       (dir / "no-such-cohort").string() + "\"\n");
+  const Outcome cohort =
+      run({"experiment", "--config", (dir / "c.toml").string(), "-o", (dir / "out").string()});
+  EXPECT_EQ(cohort.code, 2);
+  EXPECT_NE(cohort.err.find("test set 'isic' source"), std::string::npos) << cohort.err;
+  EXPECT_FALSE(fs::exists(dir / "out"));
 }
