@@ -57,9 +57,10 @@ nlohmann::json GanEvaluator::evaluate(GanTrainer& trainer) const {
   nlohmann::json kid_per_class = nlohmann::json::object(), fid_per_class = nlohmann::json::object();
   double kid_sum = 0, kid_std_sum = 0, fid_sum = 0;
   int64_t fid_count = 0;
+  const GanTrainer::Sampler sampler(trainer, /*use_ema=*/true);  // one standing-statistics pass
   for (size_t k = 0; k < labels_.size(); ++k) {
     const torch::Tensor labels = torch::full({noise_.size(0)}, indices_[k], torch::kLong);
-    const torch::Tensor images = trainer.generate(noise_, labels, /*use_ema=*/true);  // [-1,1]
+    const torch::Tensor images = sampler.generate(noise_, labels);  // [-1,1]
     const torch::Tensor pixels =
         images.add(1).mul(127.5).round().clamp(0, 255).to(torch::kCPU, torch::kByte);
     const torch::Tensor synthetic = features_.extract(pixels);

@@ -209,29 +209,42 @@ GanStepMetrics GanTrainer::train_step() {
   return m;
 }
 
+// The sampling generator's BatchNorm running statistics lag its weights, and the EMA copy's are
+// the raw generator's (batch_norm_statistics.h). Sample grids and --eval-every scores used to
+// swing with them (KID x 1000 54 -> 21 within 52 steps of an EMA 0.999 ResNet run), so a Sampler
+// samples with standing statistics, as `skingan generate` does, recomputed once when it is made,
+// and puts the running statistics back when it ends: training, checkpoints and resume are
+// unchanged. Their draws have a fixed seed, so the weights alone decide the samples (a loaded
+// checkpoint samples as the run that saved it).
+GanTrainer::Sampler::Sampler(GanTrainer& trainer, bool use_ema)
+    : trainer_(trainer),
+      generator_(use_ema && trainer.ema_ ? trainer.ema_->model() : trainer.generator_),
+      was_training_(generator_->is_training()) {
+  torch::NoGradGuard no_grad;
+  for (const auto& b : generator_->buffers()) running_.push_back(b.clone());
+  models::recompute_batch_norm_statistics(generator_, models::kStandingBatches,
+                                          models::kStandingBatchSize, /*seed=*/1, trainer.device_);
+  generator_->eval();
+}
+
+GanTrainer::Sampler::~Sampler() {
+  torch::NoGradGuard no_grad;
+  const std::vector<torch::Tensor> buffers = generator_->buffers();
+  for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(running_[i]);
+  if (was_training_) generator_->train();
+}
+
+torch::Tensor GanTrainer::Sampler::generate(const torch::Tensor& z,
+                                            const torch::Tensor& labels) const {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor labels_on_device =
+      is_conditional(trainer_.config_) ? labels.to(trainer_.device_) : torch::Tensor();
+  return generator_->forward(z.to(trainer_.device_), labels_on_device);
+}
+
 torch::Tensor GanTrainer::generate(const torch::Tensor& z, const torch::Tensor& labels,
                                    bool use_ema) {
-  torch::NoGradGuard no_grad;
-  models::Generator& g = use_ema && ema_ ? ema_->model() : generator_;
-  const bool was_training = g->is_training();
-  // The sampling generator's BatchNorm running statistics lag its weights, and the EMA copy's
-  // are the raw generator's (batch_norm_statistics.h). Sample grids and --eval-every scores used
-  // to swing with them (KID x 1000 54 -> 21 within 52 steps of an EMA 0.999 ResNet run), so
-  // sample with standing statistics, as `skingan generate` does, and put the running statistics
-  // back: training, checkpoints and resume are unchanged. Their draws have a fixed seed, so the
-  // weights alone decide the samples (a loaded checkpoint samples as the run that saved it).
-  std::vector<torch::Tensor> running;
-  for (const auto& b : g->buffers()) running.push_back(b.clone());
-  models::recompute_batch_norm_statistics(g, models::kStandingBatches, models::kStandingBatchSize,
-                                          /*seed=*/1, device_);
-  g->eval();
-  const torch::Tensor labels_on_device =
-      is_conditional(config_) ? labels.to(device_) : torch::Tensor();
-  torch::Tensor out = g->forward(z.to(device_), labels_on_device);
-  const std::vector<torch::Tensor> buffers = g->buffers();
-  for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(running[i]);
-  if (was_training) g->train();
-  return out;
+  return Sampler(*this, use_ema).generate(z, labels);
 }
 
 void GanTrainer::save(const fs::path& path) const {

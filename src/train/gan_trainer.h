@@ -53,8 +53,27 @@ class GanTrainer {
   GanStepMetrics train_step();
   int64_t step() const { return step_; }
 
-  // Generated images in [-1,1], [N,3,S,S], from the EMA generator when use_ema and EMA is on.
-  // z: [N,latent]; labels: [N] long (conditional) or undefined. No grad, eval mode.
+  // Samples from the EMA generator when use_ema and EMA is on (else the raw one), in eval mode
+  // with standing BatchNorm statistics recomputed once when made; the generator's running
+  // statistics and mode come back when it ends. Make one per batch of calls (an evaluation
+  // over every class), not one per call.
+  class Sampler {
+   public:
+    Sampler(GanTrainer& trainer, bool use_ema);
+    ~Sampler();
+    Sampler(const Sampler&) = delete;
+    Sampler& operator=(const Sampler&) = delete;
+    // Images in [-1,1], [N,3,S,S]. z: [N,latent]; labels: [N] long (conditional) or undefined.
+    torch::Tensor generate(const torch::Tensor& z, const torch::Tensor& labels) const;
+
+   private:
+    GanTrainer& trainer_;
+    models::Generator& generator_;
+    bool was_training_;
+    std::vector<torch::Tensor> running_;  // the buffers as they were
+  };
+
+  // One Sampler's images: generated images in [-1,1], [N,3,S,S]. No grad.
   torch::Tensor generate(const torch::Tensor& z, const torch::Tensor& labels, bool use_ema);
 
   // Fixed noise and labels for sample grids: `per_row` columns per class, rows by class.
