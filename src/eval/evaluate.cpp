@@ -50,11 +50,9 @@ fs::path evaluation_dir(const fs::path& path) {
 // other evaluated set is compared, by image id and by content hash, with the train and val rows
 // of each training set named in the model's config.json. Returns what was compared and what
 // could not be (a training set no longer on disk), which the CLI prints.
-nlohmann::json check_no_training_overlap(const fs::path& model_dir, const fs::path& data_set,
+nlohmann::json check_no_training_overlap(const nlohmann::json& config, const fs::path& data_set,
                                          const data::PreparedSet& set,
                                          const std::vector<int64_t>& rows) {
-  const fs::path config_path = model_dir / "config.json";
-  const nlohmann::json config = nlohmann::json::parse(io::read_file(config_path));
   const auto train_sets = config.value("train_sets", std::vector<std::string>());
   const fs::path evaluated = fs::weakly_canonical(fs::absolute(data_set));
   nlohmann::json checked = {{"against", nlohmann::json::array()}, {"skipped", nullptr}};
@@ -202,7 +200,7 @@ nlohmann::json evaluate_model(const EvaluateOptions& o) {
         std::to_string(model->options().image_size()) + " px like the model's training data",
         "Prepare it with --size " + std::to_string(model->options().image_size()) + "."));
   }
-  const nlohmann::json overlap = check_no_training_overlap(o.model_dir, o.data_set, set, rows);
+  const nlohmann::json overlap = check_no_training_overlap(folder.config, o.data_set, set, rows);
   const torch::Tensor images = set.load_images().index_select(0, torch::tensor(rows, torch::kLong));
   const torch::Tensor probabilities =
       models::predict_probabilities(model, images, 256, o.device, o.tta).to(torch::kDouble);
