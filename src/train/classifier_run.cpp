@@ -8,15 +8,12 @@
 #include <cmath>
 #include <fstream>
 #include <map>
-#include <numeric>
 
 #include "augment/classic.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/signals.h"
 #include "core/text.h"
-#include "data/prepared_set.h"
-#include "eval/feature_model.h"
 #include "eval/metrics.h"
 #include "io/files.h"
 #include "io/image_codec.h"
@@ -25,6 +22,7 @@
 #include "report/line_chart.h"
 #include "train/synthetic_policy.h"
 #include "train/training_batches.h"
+#include "train/training_data.h"
 
 namespace fs = std::filesystem;
 
@@ -33,180 +31,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The training data: every real training image of the first set, the synthetic training rows
-// the policy keeps (receiving classes, confidence filter, cap; synthetic_policy.h) from every
-// set, and the first set's validation images.
-struct Data {
-  std::vector<std::string> classes;
-  int64_t image_size = 0;
-  torch::Tensor train_images, train_labels;  // uint8 [N,3,S,S], long [N]
-  torch::Tensor train_synthetic;             // bool [N]: the row is a synthetic image
-  torch::Tensor val_images, val_labels;
-  std::map<std::string, int64_t> synthetic_per_class;
-  // Per class: synthetic candidates, those the class choice left out, those the filter kept,
-  // those used after the cap. Written to config.json: nothing is dropped unreported.
-  nlohmann::json synthetic_report = nlohmann::json::object();
-};
-
-// One set's training rows the run may use, before the synthetic policy.
-struct Candidates {
-  torch::Tensor images;  // uint8 [M,3,S,S]
-  std::vector<int64_t> labels;
-  std::vector<bool> synthetic;
-};
-
-// The probability the filter model gives each synthetic candidate's intended class: float [M].
-torch::Tensor intended_class_confidence(const ClassifierRunOptions& o, const Data& d,
-                                        const torch::Tensor& images,
-                                        const std::vector<int64_t>& labels) {
-  const eval::FeatureModel model =
-      eval::FeatureModel::open(o.config.synthetic_filter_model, o.device);
-  model.check_compatible("--synthetic-filter-model " + o.config.synthetic_filter_model,
-                         d.image_size, d.classes);
-  torch::Tensor probabilities;
-  model.extract(images, 256, &probabilities);  // [M, K'] in the model's class order
-  std::vector<int64_t> column;
-  for (int64_t label : labels) {
-    const auto& names = model.classes();
-    column.push_back(std::find(names.begin(), names.end(), d.classes[label]) - names.begin());
-  }
-  return probabilities.gather(1, torch::tensor(column, torch::kLong).unsqueeze(1)).squeeze(1);
-}
-
-Data load_data(const ClassifierRunOptions& o) {
-  if (o.train_sets.empty()) throw ConfigError("train-classifier: give at least one --train SET.");
-  const data::PreparedSet real = data::PreparedSet::open(o.train_sets.front());
-  Data d;
-  d.classes = real.classes();
-  d.image_size = real.image_size();
-  std::vector<Candidates> sets;
-  std::vector<int64_t> val_rows, val_labels;
-  for (size_t s = 0; s < o.train_sets.size(); ++s) {
-    const data::PreparedSet set = s == 0 ? real : data::PreparedSet::open(o.train_sets[s]);
-    if (set.image_size() != d.image_size) {
-      throw ConfigError(describe_problem(
-          "training set " + o.train_sets[s].string(), std::to_string(set.image_size()) + " px",
-          std::to_string(d.image_size) + " px like the first (real) set",
-          "Prepare or generate it at the same size."));
-    }
-    std::vector<int64_t> rows;
-    Candidates c;
-    for (size_t i = 0; i < set.rows().size(); ++i) {
-      const auto& r = set.rows()[i];
-      if (!o.config.classes.empty() && !contains(o.config.classes, r.label)) continue;
-      if (s == 0 && r.split == data::Split::kValidation && r.source == "real") {
-        val_rows.push_back(static_cast<int64_t>(i));
-        val_labels.push_back(real.class_index(r.label));
-      }
-      if (r.split != data::Split::kTrain) continue;  // val/test of every set stay out
-      if (s == 0 && !o.config.real_train) continue;  // CAS: synthetic images only
-      const auto it = std::find(d.classes.begin(), d.classes.end(), r.label);
-      if (it == d.classes.end()) {
-        throw ConfigError(
-            describe_problem("class '" + r.label + "' in " + o.train_sets[s].string(),
-                             "not a class of the real set " + o.train_sets.front().string(),
-                             "synthetic sets drawn for the real set's classes", ""));
-      }
-      rows.push_back(static_cast<int64_t>(i));
-      c.labels.push_back(it - d.classes.begin());
-      c.synthetic.push_back(r.source == "synthetic");
-    }
-    if (rows.empty() && s > 0) continue;
-    const torch::Tensor all = set.load_images();  // one read of the cache per set
-    c.images = all.index_select(0, torch::tensor(rows, torch::kLong));
-    if (s == 0) d.val_images = all.index_select(0, torch::tensor(val_rows, torch::kLong));
-    sets.push_back(std::move(c));
-  }
-
-  const auto classes = static_cast<int64_t>(d.classes.size());
-  std::vector<int64_t> real_counts(static_cast<size_t>(classes), 0);
-  for (const auto& c : sets)
-    for (size_t i = 0; i < c.labels.size(); ++i)
-      if (!c.synthetic[i]) ++real_counts[static_cast<size_t>(c.labels[i])];
-  const std::vector<std::string> receiving =
-      receiving_classes(o.config.synthetic_classes, d.classes, real_counts);
-
-  // Synthetic candidates of the receiving classes, gathered over the sets, in set order.
-  std::vector<torch::Tensor> kept_images;
-  std::vector<int64_t> kept_labels;
-  std::vector<bool> kept_synthetic;
-  std::vector<torch::Tensor> candidate_images;
-  std::vector<int64_t> candidate_labels;
-  std::vector<int64_t> candidates(static_cast<size_t>(classes), 0),
-      not_receiving(static_cast<size_t>(classes), 0);
-  for (const auto& c : sets) {
-    std::vector<int64_t> real_rows, synthetic_rows;
-    for (size_t i = 0; i < c.labels.size(); ++i) {
-      const auto label = static_cast<size_t>(c.labels[i]);
-      if (!c.synthetic[i]) {
-        real_rows.push_back(static_cast<int64_t>(i));
-        continue;
-      }
-      ++candidates[label];
-      if (!contains(receiving, d.classes[label])) {
-        ++not_receiving[label];
-        continue;
-      }
-      synthetic_rows.push_back(static_cast<int64_t>(i));
-      candidate_labels.push_back(c.labels[i]);
-    }
-    if (!real_rows.empty()) {
-      kept_images.push_back(c.images.index_select(0, torch::tensor(real_rows, torch::kLong)));
-      for (int64_t i : real_rows) kept_labels.push_back(c.labels[static_cast<size_t>(i)]);
-      kept_synthetic.insert(kept_synthetic.end(), real_rows.size(), false);
-    }
-    if (!synthetic_rows.empty()) {
-      candidate_images.push_back(
-          c.images.index_select(0, torch::tensor(synthetic_rows, torch::kLong)));
-    }
-  }
-  if (!candidate_images.empty()) {
-    torch::Tensor images = torch::cat(candidate_images);
-    const torch::Tensor labels = torch::tensor(candidate_labels, torch::kLong);
-    std::vector<int64_t> passed(static_cast<size_t>(classes), 0), used(passed);
-    std::vector<int64_t> order;  // candidate indices that pass the filter, ascending
-    if (!o.config.synthetic_filter_model.empty()) {
-      order = confident_rows(intended_class_confidence(o, d, images, candidate_labels), labels,
-                             o.config.synthetic_min_confidence, o.config.synthetic_keep_top);
-    } else {
-      order.resize(candidate_labels.size());
-      std::iota(order.begin(), order.end(), 0);
-    }
-    std::vector<int64_t> take;
-    for (int64_t i : order) {
-      const auto label = static_cast<size_t>(candidate_labels[static_cast<size_t>(i)]);
-      ++passed[label];
-      const int64_t limit = synthetic_limit(o.config, real_counts[label]);
-      if (limit >= 0 && used[label] >= limit) continue;
-      ++used[label];
-      take.push_back(i);
-    }
-    if (!take.empty()) {
-      kept_images.push_back(images.index_select(0, torch::tensor(take, torch::kLong)));
-      for (int64_t i : take) kept_labels.push_back(candidate_labels[static_cast<size_t>(i)]);
-      kept_synthetic.insert(kept_synthetic.end(), take.size(), true);
-    }
-    for (size_t k = 0; k < d.classes.size(); ++k) {
-      if (candidates[k] == 0) continue;
-      d.synthetic_report[d.classes[k]] = {{"candidates", candidates[k]},
-                                          {"not_receiving", not_receiving[k]},
-                                          {"passed_filter", passed[k]},
-                                          {"used", used[k]}};
-      if (used[k] > 0) d.synthetic_per_class[d.classes[k]] = used[k];
-    }
-  }
-  if (kept_images.empty() || val_rows.empty()) {
-    throw ConfigError(describe_problem("real set " + o.train_sets.front().string(),
-                                       "no training or no validation images",
-                                       "a prepared set with train and val splits", ""));
-  }
-  d.train_images = torch::cat(kept_images);
-  d.train_labels = torch::tensor(kept_labels, torch::kLong);
-  d.train_synthetic =
-      torch::tensor(std::vector<int64_t>(kept_synthetic.begin(), kept_synthetic.end()))
-          .to(torch::kBool);
-  d.val_labels = torch::tensor(val_labels, torch::kLong);
-  return d;
+// Synthetic images used per class (classes with none left out), as config.json has always
+// listed them.
+std::map<std::string, int64_t> used_per_class(const TrainingData& data) {
+  std::map<std::string, int64_t> used;
+  for (const auto& [name, r] : data.synthetic_report.items())
+    if (r.at("used").get<int64_t>() > 0) used[name] = r.at("used").get<int64_t>();
+  return used;
 }
 
 // Inverse class frequency, normalised to mean 1 over the classes present (sklearn "balanced").
@@ -277,7 +108,7 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
     throw ConfigError(describe_problem("--backbone " + config.backbone, "no such file",
                                        "a TorchScript model file (torch.jit.save)", ""));
   }
-  Data data = load_data(options);
+  const TrainingData data = load_training_data(options);
   const int64_t classes = static_cast<int64_t>(data.classes.size());
   const int64_t synthetic_rows = data.train_synthetic.sum().item<int64_t>();
   const int64_t real_rows = data.train_synthetic.size(0) - synthetic_rows;
@@ -332,7 +163,7 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
                                      {"augment_policy", augment::describe(policy)},
                                      {"train_images", data.train_images.size(0)},
                                      {"steps_per_epoch", steps_per_epoch},
-                                     {"synthetic_per_class", data.synthetic_per_class},
+                                     {"synthetic_per_class", used_per_class(data)},
                                      {"synthetic", data.synthetic_report}};
   if (!options.resume) io::write_file_atomic(dir / "config.json", run_config.dump(2) + "\n");
 
