@@ -149,6 +149,7 @@ struct TrainClassifierArgs {
   double synthetic_ratio = -1, synthetic_weight = 1;
   int64_t finetune_real_epochs = 0;
   std::string backbone;
+  std::string precision = "auto";
   std::uint64_t seed = 1;
   bool resume = false, force = false;
 };

@@ -1,5 +1,7 @@
 #include "cli/runtime.h"
 
+#include <ATen/Context.h>
+
 #include <spdlog/spdlog.h>
 
 #include "core/device.h"
@@ -26,6 +28,9 @@ Runtime resolve_runtime(const GlobalArgs& args) {
   Runtime runtime;
   runtime.threads = configure_threads(args.threads);
   runtime.device = parse_device(args.device);
+  // cuDNN autotuning: the shapes of a run repeat every step, so the search pays for itself after
+  // the first few steps. Results already differ from the CPU by float rounding (README).
+  if (runtime.device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
   runtime.progress = !args.quiet;
   runtime.stage_args = {"--threads",   std::to_string(args.threads),
                         "--device",    args.device,

@@ -68,6 +68,10 @@ CLI::App* add_train_classifier_command(CLI::App& app, TrainClassifierArgs& args)
   cmd->add_option("--backbone", args.backbone,
                   "fine-tune this TorchScript image model (torch.jit.save) with a new head "
                   "instead of --model");
+  cmd->add_option("--precision", args.precision,
+                  "training forward pass: fp32, bf16 (autocast; CUDA only) or auto (bf16 on "
+                  "CUDA, fp32 on the CPU)")
+      ->check(CLI::IsMember({"auto", "fp32", "bf16"}));
   cmd->add_option("--seed", args.seed, "seed (weights, order, augmentation)");
   cmd->add_flag("--resume", args.resume, "continue the model folder after its last epoch");
   cmd->add_flag("--force", args.force, "start over in an existing model folder");
@@ -101,6 +105,7 @@ train::ClassifierRunOptions to_classifier_run_options(const TrainClassifierArgs&
   o.config.synthetic_ratio = a.synthetic_ratio;
   o.config.synthetic_weight = a.synthetic_weight;
   o.config.finetune_real_epochs = a.finetune_real_epochs;
+  o.config.precision = a.precision;
   o.config.seed = a.seed;
   o.resume = a.resume;
   o.force = a.force;

@@ -153,12 +153,12 @@ std::string prepare_fingerprint(const PrepareOptions& options, const SourceListi
   for (const auto& file : listing.metadata_files) hash.update(io::read_file(file));
   if (!options.split_file.empty()) hash.update(io::read_file(options.split_file));
   for (const auto& p : listing.problems) hash.update(p.file + p.reason);
-  std::error_code ec;
+  // The images' bytes, not their modification times: a copy, a fresh checkout or a re-provisioned
+  // data folder keeps the content but not the times, and must still find its finished set (a
+  // study resumed in another session). Reading is cheap next to decoding every image.
   for (const auto& r : listing.records) {
     hash.update(r.id + '\0' + r.label + '\0' + r.group + '\0' + r.image_path.string());
-    hash.update_u64(static_cast<std::uint64_t>(fs::file_size(r.image_path, ec)));
-    hash.update_u64(static_cast<std::uint64_t>(
-        fs::last_write_time(r.image_path, ec).time_since_epoch().count()));
+    hash.update(io::read_file(r.image_path));
   }
   return hash.hex();
 }

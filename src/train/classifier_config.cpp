@@ -29,7 +29,8 @@ nlohmann::json to_json(const ClassifierConfig& c) {
           {"real_train", c.real_train},
           {"classes", c.classes},
           {"steps_per_epoch", c.steps_per_epoch},
-          {"keep_last_epoch", c.keep_last_epoch}};
+          {"keep_last_epoch", c.keep_last_epoch},
+          {"precision", c.precision}};
 }
 
 ClassifierConfig classifier_config_from_json(const nlohmann::json& j) {
@@ -63,6 +64,8 @@ ClassifierConfig classifier_config_from_json(const nlohmann::json& j) {
   c.classes = j.value("classes", std::vector<std::string>());
   c.steps_per_epoch = j.value("steps_per_epoch", int64_t{0});
   c.keep_last_epoch = j.value("keep_last_epoch", false);
+  // Absent in model folders written before mixed precision: they trained in fp32.
+  c.precision = j.value("precision", std::string("fp32"));
   return c;
 }
 

@@ -44,6 +44,9 @@ struct ClassifierConfig {
   std::vector<std::string> classes;  // train and validate on these classes only (empty: all)
   int64_t steps_per_epoch = 0;       // 0: training images / batch; > 0 fixes the budget
   bool keep_last_epoch = false;      // best.pt is the last epoch, not the best on validation
+  // Training forward pass: fp32, or bf16 autocast (CUDA only). "auto" becomes bf16 on CUDA and
+  // fp32 on the CPU when the run starts; config.json keeps the resolved value.
+  std::string precision = "auto";
 };
 
 nlohmann::json to_json(const ClassifierConfig& config);

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <ATen/ATen.h>
 
 #include "core/error.h"
@@ -79,6 +81,15 @@ TEST_F(PrepareTest, SameInputsAndSettingsSkipWithoutTouchingOutput) {
   EXPECT_TRUE(again.skipped);
   EXPECT_EQ(again.images, 36);
   EXPECT_EQ(fs::last_write_time(dir_ / "out" / "meta.json"), stamp);
+}
+
+TEST_F(PrepareTest, SameBytesWithNewModificationTimesStillSkip) {
+  prepare_dataset(options_);
+  // A copied or re-provisioned data folder: every image rewritten with the same bytes, later.
+  for (const auto& entry : fs::directory_iterator(dir_ / "src" / "HAM10000_images_part_1")) {
+    fs::last_write_time(entry.path(), fs::last_write_time(entry.path()) + std::chrono::hours(5));
+  }
+  EXPECT_TRUE(prepare_dataset(options_).skipped);
 }
 
 TEST_F(PrepareTest, DifferentSettingsRefusedWithoutForceAndReplacedWithIt) {

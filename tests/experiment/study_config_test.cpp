@@ -45,8 +45,15 @@ TEST(StudyConfig, PresetsDifferAndListTheirArms) {
   EXPECT_EQ(quick.gans.size(), 1u);
   EXPECT_EQ(quick.gans[0].name, "cgan");
   EXPECT_EQ(quick.gans[0].balance_to, "800");
-  EXPECT_EQ(standard.gans.size(), 3u);
+  ASSERT_EQ(standard.gans.size(), 1u);
+  EXPECT_EQ(standard.gans[0].name, "resnet");
   EXPECT_EQ(standard.classifier.seeds.size(), 3u);
+  EXPECT_EQ(arm_names(standard), (std::vector<std::string>{
+                                     "classic", "classic+class-weights", "classic+balanced-sampler",
+                                     "classic+balanced-sampler+resnet+ratio0.25",
+                                     "classic+balanced-sampler+resnet+minority+cap1x",
+                                     "classic+balanced-sampler+resnet+conf0.5+ratio0.25",
+                                     "classic+balanced-sampler+resnet+ratio0.25+finetune3"}));
   EXPECT_EQ(arm_names(smoke), (std::vector<std::string>{"none", "classic", "classic+class-weights",
                                                         "classic+balanced-sampler", "classic+dcgan",
                                                         "classic+cgan"}));
@@ -225,6 +232,23 @@ TEST(StudyConfig, ThePolicyStudyExampleParses) {
   EXPECT_EQ(c.preset, "quick");
   EXPECT_EQ(c.test_sets.size(), 1u);
   EXPECT_EQ(c.classifier.arms.size(), 8u);
+}
+
+TEST(StudyConfig, TheStandardAndGpuStudiesParse) {
+  const StudyConfig standard =
+      load_study_config(test::source_dir() / "docs" / "study.standard.toml", "smoke");
+  EXPECT_EQ(standard.preset, "standard");
+  ASSERT_EQ(standard.test_sets.size(), 1u);
+  EXPECT_EQ(standard.test_sets[0].name, "isic2017");
+  EXPECT_EQ(standard.classifier.arms.size(), 7u);
+  // scripts/gpu_study.sh fills in the GAN's steps.
+  std::string gpu = io::read_file(test::source_dir() / "docs" / "study.gpu.toml");
+  for (size_t at; (at = gpu.find("@GAN_STEPS@")) != std::string::npos;) gpu.replace(at, 11, "9000");
+  const StudyConfig c = parse(gpu);
+  ASSERT_EQ(c.gans.size(), 1u);
+  EXPECT_EQ(c.gans[0].name, "resnet");
+  EXPECT_EQ(c.gans[0].steps, 9000);
+  EXPECT_EQ(c.classifier.seeds.size(), 3u);
 }
 
 TEST(StudyConfig, TheAnnotatedExampleParses) {

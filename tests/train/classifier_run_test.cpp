@@ -128,6 +128,24 @@ TEST_F(ClassifierRunTest, ResumeAfterAPauseEqualsAnUninterruptedRun) {
   EXPECT_THROW(train::run_classifier_training(options_), ConfigError);
 }
 
+TEST_F(ClassifierRunTest, PrecisionAutoIsFp32OnTheCpuAndBf16IsRefusedThereBeforeAnyWork) {
+  options_.model_dir = dir_ / "bf16";
+  options_.config.precision = "bf16";
+  try {
+    train::run_classifier_training(options_);
+    FAIL() << "bf16 on the CPU was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("CUDA"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(options_.model_dir / "config.json"));
+  options_.model_dir = dir_ / "auto";
+  options_.config.precision = "auto";
+  options_.config.epochs = 1;
+  train::run_classifier_training(options_);
+  const auto config = nlohmann::json::parse(io::read_file(options_.model_dir / "config.json"));
+  EXPECT_EQ(config.at("classifier").at("precision"), "fp32");
+}
+
 TEST_F(ClassifierRunTest, EvaluateWritesMetricsAndRefusesAnUnknownMappedClass) {
   eval::EvaluateOptions o = evaluation_of_a_trained_model("set", "eval");
   const nlohmann::json r = eval::evaluate_model(o);
