@@ -43,6 +43,17 @@ CsvTable parse_csv(const std::string& text, const std::string& origin) {
     const bool blank = fields.size() == 1 && fields[0].empty() && !row_has_content;
     if (!blank) {
       if (table.header.empty()) {
+        // A repeated column name would make every lookup pick one of the two silently.
+        std::map<std::string, size_t> seen;
+        for (size_t i = 0; i < fields.size(); ++i) {
+          const auto [first, inserted] = seen.emplace(fields[i], i);
+          if (!inserted) {
+            throw DataError(describe_problem(
+                origin + ":" + std::to_string(row_line) + ": duplicate column '" + fields[i] + "'",
+                "columns " + std::to_string(first->second + 1) + " and " + std::to_string(i + 1),
+                "each column name once", "Rename or remove one of the two columns."));
+          }
+        }
         table.header = std::move(fields);
       } else if (fields.size() != table.header.size()) {
         throw DataError(describe_problem(
@@ -105,7 +116,10 @@ CsvTable read_csv(const std::filesystem::path& path) {
 }
 
 std::string csv_escape(const std::string& field) {
-  if (field.find_first_of(",\"\r\n") == std::string::npos) return field;
+  // A leading byte-order mark is quoted too: at the start of a file a reader would drop it.
+  if (field.find_first_of(",\"\r\n") == std::string::npos && field.rfind("\xEF\xBB\xBF", 0) != 0) {
+    return field;
+  }
   std::string quoted = "\"";
   for (char c : field) {
     if (c == '"') quoted += '"';
@@ -115,6 +129,8 @@ std::string csv_escape(const std::string& field) {
 }
 
 std::string csv_line(const std::vector<std::string>& fields) {
+  // A row of one empty field written bare would be a blank line, which readers skip.
+  if (fields.size() == 1 && fields[0].empty()) return "\"\"\n";
   std::string line;
   for (size_t i = 0; i < fields.size(); ++i) {
     if (i) line += ',';

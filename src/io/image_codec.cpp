@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "io/files.h"
+#include "io/image_header.h"
 
 namespace skingan::io {
 namespace {
@@ -39,6 +40,14 @@ std::optional<std::string> decode_image(const std::string& bytes, cv::Mat& decod
   if (format == ImageFormat::kPng && bytes.size() >= 12 &&
       bytes.find("IEND", bytes.size() - 12) == std::string::npos) {
     return std::string("truncated PNG (no IEND chunk)");
+  }
+  if (const auto size = declared_dimensions(bytes)) {
+    const double pixels = static_cast<double>(size->width) * static_cast<double>(size->height);
+    if (pixels > static_cast<double>(kMaxImagePixels)) {
+      return "declares " + std::to_string(size->width) + " x " + std::to_string(size->height) +
+             " pixels, more than the " + std::to_string(kMaxImagePixels / 1000000) +
+             " megapixels skingan decodes (a decompression bomb, or an image to shrink first)";
+    }
   }
   const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1,
                     const_cast<char*>(bytes.data()));  // imdecode only reads
