@@ -38,7 +38,12 @@ torch::Tensor BatchSampler::next(int64_t batch, at::Generator& generator) {
         (u * counts_.index_select(0, classes).to(torch::kDouble)).to(torch::kLong);
     return by_class_.index_select(0, offsets_.index_select(0, classes) + within);
   }
-  TORCH_CHECK(batch <= n, "batch size ", batch, " is larger than the ", n, " training images");
+  if (batch > n) {
+    throw ConfigError(describe_problem("--batch-size " + std::to_string(batch),
+                                       std::to_string(n) + " training images to draw from",
+                                       "at most " + std::to_string(n) + " per batch",
+                                       "Use a smaller --batch-size, or more training images."));
+  }
   if (position_ + batch > n) {
     permutation_ = torch::randperm(n, generator, torch::kLong);
     position_ = 0;

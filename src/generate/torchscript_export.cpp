@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "generate/progressive_export.h"
 #include "generate/resnet_export.h"
+#include "io/files.h"
 #include "models/gan/gan_checkpoint.h"
 
 namespace fs = std::filesystem;
@@ -148,11 +149,12 @@ ExportResult export_generator(const ExportOptions& o) {
   top.register_attribute("image_size", c10::IntType::get(), result.image_size);
   top.define(forward.str());
   top.eval();
-  // Written next to the target, then renamed: never a half-written file under the final name.
-  const fs::path temp = o.output.string() + ".partial";
+  // Serialised in memory, then written atomically: never a half-written file under the final
+  // name, and a full disk is an IoError naming the file.
   if (o.output.has_parent_path()) fs::create_directories(o.output.parent_path());
-  top.save(temp.string());
-  fs::rename(temp, o.output);
+  std::ostringstream bytes;
+  top.save(bytes);
+  io::write_file_atomic(o.output, bytes.str());
   return result;
 }
 

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "core/text.h"
 #include "core/torch_compat.h"
 #include "eval/metrics.h"
+#include "io/archive_file.h"
 #include "io/files.h"
 #include "io/image_codec.h"
 #include "io/jsonl.h"
@@ -146,6 +148,17 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
   }
   if (config.finetune_real_epochs > 0 && real_rows == 0) {
     throw ConfigError("--finetune-real-epochs: the run has no real training images.");
+  }
+  // Epochs drawn without replacement need a full batch of rows; refused here, before the model
+  // folder is written, rather than at the first step.
+  const int64_t smallest_pool = config.finetune_real_epochs > 0
+                                    ? std::min(real_rows, data.train_synthetic.size(0))
+                                    : data.train_synthetic.size(0);
+  if (!config.balanced_sampler && config.synthetic_ratio < 0 && smallest_pool < config.batch_size) {
+    throw ConfigError(describe_problem("--batch-size " + std::to_string(config.batch_size),
+                                       std::to_string(smallest_pool) + " training images",
+                                       "at most one batch of the training images",
+                                       "Use a smaller --batch-size, or more training images."));
   }
   // With --synthetic-ratio the synthetic images take a share of each batch instead of adding
   // batches: an epoch is as long as the real images alone make it, so the arm costs what its
@@ -321,8 +334,7 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
       best_epoch = epoch;
       torch::serialize::OutputArchive archive;
       model->save(archive);
-      archive.save_to((dir / "best.pt.tmp").string());
-      fs::rename(dir / "best.pt.tmp", dir / "best.pt");
+      io::save_archive_atomic(archive, dir / "best.pt");
     }
     {
       torch::serialize::OutputArchive archive, model_part, optimizer_part;
@@ -337,8 +349,7 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
       batches.save(archive);
       // Dropout draws from the device's default generator: saved so resume is exact.
       archive.write("global_rng", at::globalContext().defaultGenerator(options.device).get_state());
-      archive.save_to((last.string() + ".tmp"));
-      fs::rename(last.string() + ".tmp", last);
+      io::save_archive_atomic(archive, last);
     }
     const nlohmann::json line = {
         {"epoch", epoch},

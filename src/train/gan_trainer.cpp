@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "io/archive_file.h"
 #include "models/gan/batch_norm_statistics.h"
 #include "models/gan/gan_checkpoint.h"
 #include "train/gan_losses.h"
@@ -267,9 +268,7 @@ void GanTrainer::save(const fs::path& path) const {
   archive.write("fixed_labels", fixed_labels_);
   archive.write("num_classes", torch::tensor({num_classes_}, torch::kLong));
   archive.write("config", c10::IValue(to_json(config_).dump()));
-  const fs::path temp = path.string() + ".tmp";
-  archive.save_to(temp.string());
-  fs::rename(temp, path);
+  io::save_archive_atomic(archive, path);
 }
 
 void GanTrainer::load(const fs::path& path) {

@@ -2,8 +2,13 @@
 // ones exit with the documented code and say why.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
+#include <cstdlib>
+
 #include "cli/commands.h"
 #include "data/prepared_set.h"
+#include "io/files.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -180,4 +185,31 @@ TEST(Cli, ExperimentRefusesMissingDataUnknownPresetsAndBadConfigs) {
   EXPECT_EQ(cohort.code, 2);
   EXPECT_NE(cohort.err.find("test set 'isic' source"), std::string::npos) << cohort.err;
   EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
+// A checkpoint write past a file-size limit (ulimit -f; a full disk fails the same way): the
+// process is not killed by SIGXFSZ but exits with the I/O code, names the file, and leaves no
+// temporary file and no half-written checkpoint behind.
+TEST(Cli, AFileSizeLimitFailsTheCheckpointWriteByNameWithoutLeftovers) {
+  test::TempDir dir;
+  test::write_ham_set(dir / "src", test::make_rows({"nv", "mel", "bkl"}, 8, 2), 40, 30);
+  test::prepare_test_set(dir / "src", dir / "set", 32);
+  const fs::path model = dir / "model", log = dir / "log.txt";
+  // 16 blocks of 512 bytes: config.json fits, the first checkpoint does not.
+  const std::string command =
+      "sh -c 'ulimit -f 16; exec \"" + test::skingan_binary().string() +
+      "\" -q train-classifier --train \"" + (dir / "set").string() + "\" -o \"" + model.string() +
+      "\" --model small_cnn --width 8 --epochs 1 --batch-size 8' >\"" + log.string() + "\" 2>&1";
+  const int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by a signal";
+  EXPECT_EQ(WEXITSTATUS(status), 4) << io::read_file(log);
+  const std::string output = io::read_file(log);
+  EXPECT_NE(output.find("cannot write " + (model / "best.pt").string()), std::string::npos)
+      << output;
+  EXPECT_NE(output.find("File too large"), std::string::npos) << output;
+  EXPECT_TRUE(fs::exists(model / "config.json"));
+  EXPECT_FALSE(fs::exists(model / "best.pt"));
+  for (const auto& entry : fs::recursive_directory_iterator(model)) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << entry.path();
+  }
 }

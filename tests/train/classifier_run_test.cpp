@@ -146,6 +146,19 @@ TEST_F(ClassifierRunTest, PrecisionAutoIsFp32OnTheCpuAndBf16IsRefusedThereBefore
   EXPECT_EQ(config.at("classifier").at("precision"), "fp32");
 }
 
+TEST_F(ClassifierRunTest, ABatchLargerThanTheTrainingSetIsRefusedBeforeAnythingIsWritten) {
+  options_.model_dir = dir_ / "big_batch";
+  options_.config.class_weights = false;
+  options_.config.batch_size = 1000;
+  try {
+    train::run_classifier_training(options_);
+    FAIL() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("--batch-size 1000"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(options_.model_dir / "config.json"));
+}
+
 TEST_F(ClassifierRunTest, EvaluateWritesMetricsAndRefusesAnUnknownMappedClass) {
   eval::EvaluateOptions o = evaluation_of_a_trained_model("set", "eval");
   const nlohmann::json r = eval::evaluate_model(o);
