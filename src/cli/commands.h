@@ -48,6 +48,7 @@ struct PrepareArgs {
   std::uint64_t seed = 42;
   std::string split_file;
   bool skip_bad = false;
+  bool allow_outside_links = false;
   bool force = false;
 };
 CLI::App* add_prepare_command(CLI::App& app, PrepareArgs& args);

@@ -57,6 +57,9 @@ CLI::App* add_prepare_command(CLI::App& app, PrepareArgs& args) {
   cmd->add_option(
       "--split-file", args.split_file,
       "reuse a split: CSV with id (or image_id) and split columns, e.g. a manifest.csv");
+  cmd->add_flag("--allow-outside-links", args.allow_outside_links,
+                "read image files that are symbolic links to places outside the data folder "
+                "(refused by default)");
   cmd->add_flag("--skip-bad", args.skip_bad,
                 "leave bad inputs out (listed in OUT/problems.csv) instead of refusing");
   cmd->add_flag("--force", args.force, "replace an existing different output");
@@ -80,6 +83,7 @@ data::PrepareOptions to_prepare_options(const PrepareArgs& args, const Runtime& 
   options.seed = args.seed;
   options.split_file = args.split_file;
   options.skip_bad = args.skip_bad;
+  options.source.allow_outside_links = args.allow_outside_links;
   options.force = args.force;
   options.threads = runtime.threads.torch_threads;
   options.progress = runtime.progress;

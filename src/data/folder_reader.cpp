@@ -68,6 +68,8 @@ SourceListing read_class_folders(const SourceSpec& spec) {
       if (!has_image_extension(file)) {
         listing.problems.push_back({file.string(), 0, "not an image file (extension)",
                                     "Remove it from the class folder."});
+      } else if (auto problem = outside_link_problem(file, spec)) {
+        listing.problems.push_back(std::move(*problem));
       } else if (auto [it, inserted] = seen.emplace(id, file); !inserted) {
         listing.problems.push_back(
             {file.string(), 0, "duplicate image id '" + id + "' (also " + it->second.string() + ")",

@@ -95,7 +95,7 @@ SourceListing read_ham10000(const SourceSpec& spec) {
     const auto& cells = table.rows[i];
     rows.push_back({cells[id_col], cells[dx_col], cells[lesion_col], table.line_numbers[i], ""});
   }
-  const ImageIndex index = index_image_dirs(listing.image_dirs, listing.problems);
+  const ImageIndex index = index_image_dirs(listing.image_dirs, spec, listing.problems);
   resolve_rows(rows, metadata.string(), index, listing.classes, listing);
   return listing;
 }

@@ -136,7 +136,7 @@ SourceListing read_isic(const SourceSpec& spec) {
   SourceSpec image_spec = spec;
   image_spec.root = root;
   listing.image_dirs = find_image_dirs(image_spec);
-  ImageIndex index = index_image_dirs(listing.image_dirs, listing.problems);
+  ImageIndex index = index_image_dirs(listing.image_dirs, image_spec, listing.problems);
   // The ISIC 2017 image folder also ships superpixel maps beside the images; they are no lesions.
   const auto superpixels =
       std::remove_if(index.files.begin(), index.files.end(), [](const auto& f) {

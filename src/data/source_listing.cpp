@@ -53,12 +53,50 @@ std::string unsafe_id_reason(const std::string& id) {
   return "";
 }
 
-ImageIndex index_image_dirs(const std::vector<fs::path>& dirs, std::vector<Problem>& problems) {
+namespace {
+
+// Whether `path` is `folder` or lies inside it (both canonical).
+bool is_within(const fs::path& path, const fs::path& folder) {
+  auto p = path.begin();
+  for (auto f = folder.begin(); f != folder.end(); ++f, ++p) {
+    if (p == path.end() || *p != *f) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<Problem> outside_link_problem(const fs::path& file, const SourceSpec& spec) {
+  std::error_code ec;
+  if (spec.allow_outside_links || !fs::is_symlink(file, ec)) return std::nullopt;
+  const std::string remedy =
+      "Copy the image into the data folder, or pass --allow-outside-links if the link is meant.";
+  const fs::path target = fs::weakly_canonical(file, ec);
+  if (ec) return Problem{file.string(), 0, "symbolic link that cannot be resolved", remedy};
+  std::vector<fs::path> roots = spec.image_dirs;
+  // The root is a folder, or (ISIC) the ground-truth CSV beside the images.
+  if (!spec.root.empty()) {
+    roots.push_back(fs::is_regular_file(spec.root, ec) ? spec.root.parent_path() : spec.root);
+  }
+  for (const auto& root : roots) {
+    const fs::path folder = fs::weakly_canonical(root, ec);
+    if (!ec && is_within(target, folder)) return std::nullopt;
+  }
+  return Problem{file.string(), 0,
+                 "symbolic link to " + target.string() + ", outside the data folder", remedy};
+}
+
+ImageIndex index_image_dirs(const std::vector<fs::path>& dirs, const SourceSpec& spec,
+                            std::vector<Problem>& problems) {
   ImageIndex index;
   for (const auto& dir : dirs) {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
       if (!entry.is_regular_file() || !has_image_extension(entry.path())) continue;
+      if (auto problem = outside_link_problem(entry.path(), spec)) {
+        problems.push_back(std::move(*problem));
+        continue;
+      }
       index.files.emplace_back(entry.path().stem().string(), entry.path());
     }
     if (ec) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,9 @@ struct SourceSpec {
   std::filesystem::path metadata;
   std::vector<std::filesystem::path> image_dirs;
   std::vector<std::string> classes;  // accepted labels; empty = the format's own class list
+  // Image files that are symbolic links to a place outside `root` and `image_dirs` are refused
+  // (a data folder from a stranger must not make skingan read other files); true reads them.
+  bool allow_outside_links = false;
 };
 
 // Detects the layout (when spec.format is kAuto) and lists the set with the matching reader.
@@ -58,8 +62,12 @@ SourceListing list_source(const SourceSpec& spec);
 struct ImageIndex {
   std::vector<std::pair<std::string, std::filesystem::path>> files;  // (stem, path), sorted
 };
-ImageIndex index_image_dirs(const std::vector<std::filesystem::path>& dirs,
+ImageIndex index_image_dirs(const std::vector<std::filesystem::path>& dirs, const SourceSpec& spec,
                             std::vector<Problem>& problems);
+// The problem of `file` when it is a symbolic link leading outside the data folder (spec.root
+// and spec.image_dirs); nullopt when it is no such link or spec.allow_outside_links is set.
+std::optional<Problem> outside_link_problem(const std::filesystem::path& file,
+                                            const SourceSpec& spec);
 bool has_image_extension(const std::filesystem::path& path);
 
 // Why `id` cannot name a file inside the image folder ("../x", "/abs", "a/b"), or "" if it can.

@@ -104,3 +104,42 @@ TEST(Readers, RefusesUnknownFormatName) {
   EXPECT_THROW(parse_source_format("coco"), ConfigError);
   EXPECT_EQ(parse_source_format("isic"), SourceFormat::kIsic);
 }
+
+// A data folder whose image files are symbolic links: inside the folder they are read; one that
+// leads outside is refused by name unless allow_outside_links; the same for class folders.
+TEST(Readers, ImageLinksLeadingOutsideTheDataFolderAreRefusedUnlessAllowed) {
+  test::TempDir dir;
+  test::write_ham_set(dir / "data", test::make_rows({"nv", "mel"}, 2, 1));
+  const fs::path images = dir / "data" / "HAM10000_images_part_1";
+  fs::path victim;
+  for (const auto& entry : fs::directory_iterator(images)) victim = entry.path();
+  ASSERT_FALSE(victim.empty());
+  // Inside: a link to another place in the data folder is fine.
+  // (Two levels down: a folder directly in the data folder would be read as an image folder.)
+  const fs::path store = dir / "data" / "store" / "originals";
+  fs::create_directories(store);
+  fs::rename(victim, store / victim.filename());
+  fs::create_symlink(store / victim.filename(), victim);
+  const SourceListing inside = list_source({dir / "data"});
+  EXPECT_TRUE(inside.problems.empty()) << inside.problems.front().reason;
+  // Outside: the same file moved out of the data folder.
+  fs::rename(store / victim.filename(), dir / "secret.jpg");
+  fs::remove(victim);
+  fs::create_symlink(dir / "secret.jpg", victim);
+  const SourceListing refused = list_source({dir / "data"});
+  ASSERT_EQ(refused.problems.size(), 2u);  // the link, and its CSV row now without an image
+  EXPECT_EQ(refused.problems[0].file, victim.string());
+  EXPECT_NE(refused.problems[0].reason.find("outside the data folder"), std::string::npos)
+      << refused.problems[0].reason;
+  EXPECT_NE(refused.problems[0].remedy.find("--allow-outside-links"), std::string::npos);
+  SourceSpec allowed{dir / "data"};
+  allowed.allow_outside_links = true;
+  EXPECT_TRUE(list_source(allowed).problems.empty());
+
+  test::write_image(dir / "folders" / "mel" / "a.jpg", test::make_lesion_image(20, 20, 1));
+  fs::create_directories(dir / "folders" / "nv");
+  fs::create_symlink(dir / "secret.jpg", dir / "folders" / "nv" / "b.jpg");
+  const SourceListing folders = list_source({dir / "folders"});
+  ASSERT_EQ(folders.problems.size(), 1u);
+  EXPECT_NE(folders.problems[0].reason.find("outside the data folder"), std::string::npos);
+}
