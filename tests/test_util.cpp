@@ -1,8 +1,7 @@
 #include "test_util.h"
 
-#include "data/prepare.h"
-#include "train/classifier_run.h"
-#include "train/gan_run.h"
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -129,6 +128,30 @@ void train_tiny_gan(const std::filesystem::path& set, const std::filesystem::pat
   o.config.steps = steps;
   o.config.sample_every = o.config.checkpoint_every = checkpoint_every;
   train::run_gan_training(o);
+}
+
+}  // namespace skingan::test
+
+namespace skingan::test {
+
+int run_to_end(const std::vector<std::string>& args, const fs::path& log) {
+  std::string line;
+  for (const auto& a : args) line += "'" + a + "' ";
+  return WEXITSTATUS(std::system((line + "> '" + log.string() + "' 2>&1").c_str()));
+}
+
+pid_t start_process(const std::vector<std::string>& args, const fs::path& log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (!freopen(log.c_str(), "w", stdout)) _exit(126);
+    dup2(fileno(stdout), STDERR_FILENO);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
 }
 
 }  // namespace skingan::test

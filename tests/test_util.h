@@ -1,6 +1,8 @@
 // Helpers shared by the tests: temporary folders and tiny data sets written on the fly.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -64,6 +66,12 @@ std::pair<torch::Tensor, torch::Tensor> two_colour_images();
 
 // The skingan executable built with the tests (for end-to-end CLI runs).
 std::filesystem::path skingan_binary();
+
+// Runs `args` (args[0] the program) to the end with stdout and stderr in `log`; its exit code.
+int run_to_end(const std::vector<std::string>& args, const std::filesystem::path& log);
+
+// Starts `args` as a child process writing stdout and stderr to `log`; its pid.
+pid_t start_process(const std::vector<std::string>& args, const std::filesystem::path& log);
 
 // The repository root (for files the tests read from it, such as docs/study.example.toml).
 std::filesystem::path source_dir();

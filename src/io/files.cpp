@@ -106,6 +106,23 @@ void StagingDir::commit(bool replace) {
   if (!old.empty()) fs::remove_all(old, ec);
 }
 
+namespace {
+
+// Whether `name` ends in `marker` + a process id of a process that no longer runs.
+bool left_by_a_dead_process(const std::string& name, const std::string& marker) {
+  const size_t at = name.rfind(marker);
+  if (at == std::string::npos) return false;
+  const std::string pid_text = name.substr(at + marker.size());
+  if (pid_text.empty() || pid_text.size() > 9 ||
+      pid_text.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+  return pid != getpid() && ::kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+}  // namespace
+
 void remove_stale_staging(const fs::path& target) {
   const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
   const std::string prefix = target.filename().string() + ".partial-";
@@ -113,13 +130,21 @@ void remove_stale_staging(const fs::path& target) {
   if (!fs::is_directory(parent, ec)) return;
   for (const auto& entry : fs::directory_iterator(parent, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind(prefix, 0) != 0) continue;
-    const std::string pid_text = name.substr(prefix.size());
-    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) {
-      continue;
+    if (name.rfind(prefix, 0) == 0 && left_by_a_dead_process(name, ".partial-")) {
+      fs::remove_all(entry.path(), ec);
     }
-    const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
-    if (pid != getpid() && ::kill(pid, 0) != 0 && errno == ESRCH) fs::remove_all(entry.path(), ec);
+  }
+}
+
+void remove_stale_temporaries(const fs::path& folder) {
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec)) return;
+  for (auto it = fs::recursive_directory_iterator(folder, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec) &&
+        left_by_a_dead_process(it->path().filename().string(), ".tmp-")) {
+      fs::remove(it->path(), ec);
+    }
   }
 }
 

@@ -43,4 +43,8 @@ class StagingDir {
 // Removes leftover "<target>.partial-<pid>" folders whose process no longer runs.
 void remove_stale_staging(const std::filesystem::path& target);
 
+// Removes the "<name>.tmp-<pid>" files of write_file_atomic under `folder` whose process no
+// longer runs (killed mid-write); a run calls it before resuming in its folder.
+void remove_stale_temporaries(const std::filesystem::path& folder);
+
 }  // namespace skingan::io

@@ -119,6 +119,7 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
                                        "a new folder",
                                        "Pass --resume to continue it or --force to start over."));
   }
+  if (options.resume) io::remove_stale_temporaries(dir);  // files of a killed earlier attempt
   if (options.resume && !fs::exists(dir / "config.json")) {
     throw ConfigError("--resume: " + dir.string() + " holds no model (no config.json).");
   }

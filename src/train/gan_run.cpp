@@ -119,6 +119,7 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
   config.image_size = set.image_size();
   const fs::path config_path = options.run_dir / "config.json";
   if (options.resume) {
+    io::remove_stale_temporaries(options.run_dir);  // files of a killed earlier attempt
     if (!fs::exists(config_path)) {
       throw ConfigError(
           describe_problem("--resume " + options.run_dir.string(), "no config.json there",

@@ -60,27 +60,6 @@ std::vector<std::string> study_command(const fs::path& config, const fs::path& o
           out.string()};
 }
 
-// Runs the command to the end; returns its exit code, its output in `log`.
-int run_to_end(const std::vector<std::string>& args, const fs::path& log) {
-  std::string line;
-  for (const auto& a : args) line += "'" + a + "' ";
-  return WEXITSTATUS(std::system((line + "> '" + log.string() + "' 2>&1").c_str()));
-}
-
-pid_t start(const std::vector<std::string>& args, const fs::path& log) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    freopen(log.c_str(), "w", stdout);
-    dup2(fileno(stdout), STDERR_FILENO);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
 nlohmann::json read_json(const fs::path& path) {
   return nlohmann::json::parse(io::read_file(path));
 }
@@ -142,7 +121,7 @@ class Study : public testing::Test {
 
 TEST_F(Study, RunsEveryStageWritesTheReportAndSkipsOnRerun) {
   const fs::path study = dir / "a";
-  ASSERT_EQ(run_to_end(study_command(dir / "study.toml", study), dir / "a.log"), 0)
+  ASSERT_EQ(test::run_to_end(study_command(dir / "study.toml", study), dir / "a.log"), 0)
       << io::read_file(dir / "a.log");
   for (const char* file : {"report.html", "results.json", "results.md", "config.json", "study.toml",
                            "figures/real_vs_synthetic_mel.png"}) {
@@ -175,7 +154,7 @@ TEST_F(Study, RunsEveryStageWritesTheReportAndSkipsOnRerun) {
   EXPECT_NE(io::read_file(study / "results.md").find("| classic+cgan |"), std::string::npos);
 
   const auto before = attempts_by_stage(study);
-  ASSERT_EQ(run_to_end(study_command(dir / "study.toml", study), dir / "a2.log"), 0);
+  ASSERT_EQ(test::run_to_end(study_command(dir / "study.toml", study), dir / "a2.log"), 0);
   const std::string rerun = io::read_file(dir / "a2.log");
   EXPECT_NE(rerun.find("stages run: 2, finished earlier: 16"), std::string::npos) << rerun;
   auto after = attempts_by_stage(study);
@@ -187,21 +166,21 @@ TEST_F(Study, RunsEveryStageWritesTheReportAndSkipsOnRerun) {
   std::string text = io::read_file(dir / "study.toml");
   text.replace(text.find("epochs = 2"), 10, "epochs = 3");
   test::write_text(dir / "changed.toml", text);
-  EXPECT_EQ(run_to_end(study_command(dir / "changed.toml", study), dir / "a3.log"), 2);
+  EXPECT_EQ(test::run_to_end(study_command(dir / "changed.toml", study), dir / "a3.log"), 2);
   EXPECT_NE(io::read_file(dir / "a3.log").find("run with other settings"), std::string::npos);
   EXPECT_EQ(attempts_by_stage(study).at("classifier/classic/seed-1/train"), 1);
 }
 
 TEST_F(Study, InterruptedStudyResumesWhereItStoppedWithTheSameResults) {
   const fs::path whole = dir / "whole", cut = dir / "cut";
-  ASSERT_EQ(run_to_end(study_command(dir / "study.toml", whole), dir / "whole.log"), 0)
+  ASSERT_EQ(test::run_to_end(study_command(dir / "study.toml", whole), dir / "whole.log"), 0)
       << io::read_file(dir / "whole.log");
 
   // Stop the second study while its GAN trains (SIGTERM to the study process only, as `kill`
   // would); the study passes it on, the stage saves what it can, the study exits with 130. On a
   // fast machine the GAN may finish between two looks: then a classifier stage is stopped, which
   // tests the same thing.
-  const pid_t pid = start(study_command(dir / "study.toml", cut), dir / "cut.log");
+  const pid_t pid = test::start_process(study_command(dir / "study.toml", cut), dir / "cut.log");
   const fs::path gan_record = cut / "gan" / "cgan" / "train" / "stage.json";
   bool ready = false;
   for (int i = 0; i < 6000 && !ready; ++i) {  // waits for a state, not a time: up to 10 min
@@ -236,7 +215,7 @@ TEST_F(Study, InterruptedStudyResumesWhereItStoppedWithTheSameResults) {
   }
   ASSERT_FALSE(stopped.empty());
 
-  ASSERT_EQ(run_to_end(study_command(dir / "study.toml", cut), dir / "cut2.log"), 0)
+  ASSERT_EQ(test::run_to_end(study_command(dir / "study.toml", cut), dir / "cut2.log"), 0)
       << io::read_file(dir / "cut2.log");
   const auto attempts = attempts_by_stage(cut);
   EXPECT_EQ(attempts.at(stopped), 2) << stopped;  // rerun (resumed) once

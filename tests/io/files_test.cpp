@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "core/error.h"
 #include "io/files.h"
 #include "test_util.h"
@@ -60,4 +63,25 @@ TEST(Files, ReadMissingFileSaysSo) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/skingan/file"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("no file"), std::string::npos);
   }
+}
+
+TEST(Files, StaleTemporariesOfDeadProcessesAreRemovedOthersKept) {
+  test::TempDir dir;
+  // A pid that is not running (fork a child that exits at once and reap it).
+  const pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  waitpid(dead, nullptr, 0);
+  const std::string dead_pid = std::to_string(dead), live_pid = std::to_string(getpid());
+  fs::create_directories(dir / "checkpoints");
+  for (const std::string& name : std::vector<std::string>{
+           "checkpoints/last.pt.tmp-" + dead_pid, "config.json.tmp-" + dead_pid,
+           "best.pt.tmp-" + live_pid, "notes.tmp-x", "best.pt"}) {
+    test::write_text(dir / name, "x");
+  }
+  io::remove_stale_temporaries(dir.path());
+  EXPECT_FALSE(fs::exists(dir / "checkpoints" / ("last.pt.tmp-" + dead_pid)));
+  EXPECT_FALSE(fs::exists(dir / ("config.json.tmp-" + dead_pid)));
+  EXPECT_TRUE(fs::exists(dir / ("best.pt.tmp-" + live_pid)));  // a running writer's file
+  EXPECT_TRUE(fs::exists(dir / "notes.tmp-x"));
+  EXPECT_TRUE(fs::exists(dir / "best.pt"));
 }
