@@ -59,59 +59,48 @@ int kill_and_resume(const std::function<std::vector<std::string>(bool)>& command
   return landed;
 }
 
+// Runs `args` + "-o OUT" once straight into DIR/straight and once into DIR/killed under random
+// kills (kill_and_resume, resuming once DIR/killed/`started` exists); the metrics must match.
+void expect_killed_run_to_match_straight(std::vector<std::string> args, const fs::path& dir,
+                                         const std::string& started, int max_ms) {
+  args.insert(args.begin(), {test::skingan_binary().string(), "--threads", "1", "-q"});
+  auto command = [&](const fs::path& out) {
+    return [args, out](bool resume) {
+      std::vector<std::string> full = args;
+      full.insert(full.end(), {"-o", out.string()});
+      if (resume) full.push_back("--resume");
+      return full;
+    };
+  };
+  ASSERT_EQ(test::run_to_end(command(dir / "straight")(false), dir / "straight.log"), 0);
+  const fs::path killed = dir / "killed";
+  const int landed =
+      kill_and_resume(command(killed), killed, killed / started, 6, max_ms, dir / "killed.log");
+  std::cout << "[ kills that landed: " << landed << " of 6 ]\n";
+  EXPECT_EQ(metrics_without_timings(killed / "metrics.jsonl"),
+            metrics_without_timings(dir / "straight" / "metrics.jsonl"));
+}
+
 }  // namespace
 
 TEST(KillResume, TrainClassifierEndsAsAnUninterruptedRunAfterRandomSigkills) {
   test::TempDir dir;
   test::write_ham_set(dir / "src", test::make_rows({"nv", "mel", "bkl"}, 8, 2), 40, 30);
   test::prepare_test_set(dir / "src", dir / "set", 32);
-  auto command = [&](const fs::path& model) {
-    return [&, model](bool resume) {
-      std::vector<std::string> args = {test::skingan_binary().string(),
-                                       "--threads",
-                                       "1",
-                                       "-q",
-                                       "train-classifier",
-                                       "--train",
-                                       (dir / "set").string(),
-                                       "-o",
-                                       model.string(),
-                                       "--model",
-                                       "small_cnn",
-                                       "--width",
-                                       "4",
-                                       "--epochs",
-                                       "4",
-                                       "--batch-size",
-                                       "8"};
-      if (resume) args.push_back("--resume");
-      return args;
-    };
-  };
-  ASSERT_EQ(test::run_to_end(command(dir / "straight")(false), dir / "straight.log"), 0);
-  const fs::path killed = dir / "killed";
-  const int landed =
-      kill_and_resume(command(killed), killed, killed / "config.json", 6, 1500, dir / "killed.log");
-  std::cout << "[ kills that landed: " << landed << " of 6 ]\n";
-  EXPECT_EQ(metrics_without_timings(killed / "metrics.jsonl"),
-            metrics_without_timings(dir / "straight" / "metrics.jsonl"));
-  EXPECT_TRUE(io::read_file(killed / "best.pt") == io::read_file(dir / "straight" / "best.pt"));
+  expect_killed_run_to_match_straight(
+      {"train-classifier", "--train", (dir / "set").string(), "--model", "small_cnn", "--width",
+       "4", "--epochs", "4", "--batch-size", "8"},
+      dir.path(), "config.json", 1500);
+  EXPECT_TRUE(io::read_file(dir / "killed" / "best.pt") ==
+              io::read_file(dir / "straight" / "best.pt"));
 }
 
 TEST(KillResume, TrainGanEndsAsAnUninterruptedRunAfterRandomSigkills) {
   test::TempDir dir;
   test::write_ham_set(dir / "src", test::make_rows({"nv", "mel"}, 6, 2), 40, 30);
   test::prepare_test_set(dir / "src", dir / "set", 32);
-  auto command = [&](const fs::path& run) {
-    return [&, run](bool resume) {
-      std::vector<std::string> args = {test::skingan_binary().string(),
-                                       "--threads",
-                                       "1",
-                                       "-q",
-                                       "train-gan",
+  expect_killed_run_to_match_straight({"train-gan",
                                        (dir / "set").string(),
-                                       "-o",
-                                       run.string(),
                                        "--arch",
                                        "cgan",
                                        "--g-channels",
@@ -129,16 +118,6 @@ TEST(KillResume, TrainGanEndsAsAnUninterruptedRunAfterRandomSigkills) {
                                        "--log-every",
                                        "5",
                                        "--sample-every",
-                                       "60"};
-      if (resume) args.push_back("--resume");
-      return args;
-    };
-  };
-  ASSERT_EQ(test::run_to_end(command(dir / "straight")(false), dir / "straight.log"), 0);
-  const fs::path killed = dir / "killed";
-  const int landed =
-      kill_and_resume(command(killed), killed, killed / "checkpoints", 6, 2500, dir / "killed.log");
-  std::cout << "[ kills that landed: " << landed << " of 6 ]\n";
-  EXPECT_EQ(metrics_without_timings(killed / "metrics.jsonl"),
-            metrics_without_timings(dir / "straight" / "metrics.jsonl"));
+                                       "60"},
+                                      dir.path(), "checkpoints", 2500);
 }
