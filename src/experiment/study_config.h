@@ -24,6 +24,7 @@ struct DataConfig {
   std::vector<double> split = {0.7, 0.15, 0.15};
   std::uint64_t split_seed = 42;
   std::vector<std::string> classes;  // empty: every class
+  bool allow_outside_links = false;  // prepare --allow-outside-links (data and cohorts)
 };
 
 // One GAN arm. Names: "dcgan" (one DCGAN per class, Frid-Adar et al. 2018), "acgan", "cgan",

@@ -117,7 +117,7 @@ class Reader {
 void read_data(const Reader& r, const toml::table& t, DataConfig& d) {
   r.check_keys(t, "data.",
                {"source", "format", "size", "crop", "hair_removal", "color_constancy", "split",
-                "split_seed", "classes"});
+                "split_seed", "classes", "allow_outside_links"});
   for (auto&& [key, node] : t) {
     const std::string k(key.str()), full = "data." + k;
     if (k == "source") d.source = r.string(node, full);
@@ -128,6 +128,7 @@ void read_data(const Reader& r, const toml::table& t, DataConfig& d) {
     if (k == "color_constancy") d.color_constancy = r.boolean(node, full);
     if (k == "split_seed") d.split_seed = r.integer(node, full, 0, INT64_MAX);
     if (k == "classes") d.classes = r.strings(node, full);
+    if (k == "allow_outside_links") d.allow_outside_links = r.boolean(node, full);
     if (k == "split") {
       const toml::array* a = node.as_array();
       if (!a || a->size() != 3)

@@ -31,6 +31,7 @@ std::vector<std::string> prepare_args(const DataConfig& d, const std::string& so
       std::to_string(d.split_seed)};
   if (!d.hair_removal) args.push_back("--no-hair-removal");
   if (!d.color_constancy) args.push_back("--no-color-constancy");
+  if (d.allow_outside_links) args.push_back("--allow-outside-links");
   return args;
 }
 

@@ -71,6 +71,7 @@ name = "mine"
 source = "/data/ham"
 size = 48
 hair_removal = false
+allow_outside_links = true
 split = [0.6, 0.2, 0.2]
 classes = ["mel", "nv"]
 [gan]
@@ -94,6 +95,13 @@ tta = true
   EXPECT_EQ(c.data.size, 48);
   EXPECT_FALSE(c.data.hair_removal);
   EXPECT_TRUE(c.data.color_constancy);  // from the preset
+  EXPECT_TRUE(c.data.allow_outside_links);
+  for (const auto& stage : plan_stages(c, "/study")) {
+    if (stage.name != prepare_stage_name()) continue;
+    EXPECT_NE(join(stage.args, " ").find("--no-hair-removal --allow-outside-links"),
+              std::string::npos)
+        << join(stage.args, " ");
+  }
   EXPECT_DOUBLE_EQ(c.data.split[0], 0.6);
   EXPECT_EQ(c.data.classes, (std::vector<std::string>{"mel", "nv"}));
   ASSERT_EQ(c.gans.size(), 2u);
