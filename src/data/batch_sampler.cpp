@@ -29,6 +29,15 @@ torch::Tensor BatchSampler::sample_labels(int64_t batch, at::Generator& generato
   return labels_.index_select(0, pick);
 }
 
+void BatchSampler::check_batch(int64_t batch) const {
+  const int64_t n = labels_.size(0);
+  if (balanced_ || batch <= n) return;
+  throw ConfigError(describe_problem("--batch-size " + std::to_string(batch),
+                                     std::to_string(n) + " training images to draw from",
+                                     "at most " + std::to_string(n) + " per batch",
+                                     "Use a smaller --batch-size, or more training images."));
+}
+
 torch::Tensor BatchSampler::next(int64_t batch, at::Generator& generator) {
   const int64_t n = labels_.size(0);
   if (balanced_) {
@@ -38,12 +47,7 @@ torch::Tensor BatchSampler::next(int64_t batch, at::Generator& generator) {
         (u * counts_.index_select(0, classes).to(torch::kDouble)).to(torch::kLong);
     return by_class_.index_select(0, offsets_.index_select(0, classes) + within);
   }
-  if (batch > n) {
-    throw ConfigError(describe_problem("--batch-size " + std::to_string(batch),
-                                       std::to_string(n) + " training images to draw from",
-                                       "at most " + std::to_string(n) + " per batch",
-                                       "Use a smaller --batch-size, or more training images."));
-  }
+  check_batch(batch);
   if (position_ + batch > n) {
     permutation_ = torch::randperm(n, generator, torch::kLong);
     position_ = 0;

@@ -20,6 +20,10 @@ class BatchSampler {
   // long [batch] image indices (CPU).
   torch::Tensor next(int64_t batch, at::Generator& generator);
 
+  // ConfigError naming --batch-size when next(batch) cannot draw it: a uniform epoch needs at
+  // least one full batch of images (balanced draws need none). Lets a caller refuse up front.
+  void check_batch(int64_t batch) const;
+
   // Draws `batch` class labels with the sampler's policy: uniform over classes when balanced,
   // else with the classes' frequencies. long [batch] (CPU).
   torch::Tensor sample_labels(int64_t batch, at::Generator& generator) const;

@@ -150,17 +150,8 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
   if (config.finetune_real_epochs > 0 && real_rows == 0) {
     throw ConfigError("--finetune-real-epochs: the run has no real training images.");
   }
-  // Epochs drawn without replacement need a full batch of rows; refused here, before the model
-  // folder is written, rather than at the first step.
-  const int64_t smallest_pool = config.finetune_real_epochs > 0
-                                    ? std::min(real_rows, data.train_synthetic.size(0))
-                                    : data.train_synthetic.size(0);
-  if (!config.balanced_sampler && config.synthetic_ratio < 0 && smallest_pool < config.batch_size) {
-    throw ConfigError(describe_problem("--batch-size " + std::to_string(config.batch_size),
-                                       std::to_string(smallest_pool) + " training images",
-                                       "at most one batch of the training images",
-                                       "Use a smaller --batch-size, or more training images."));
-  }
+  // Built before the model folder is written: a batch its samplers cannot draw is refused here.
+  TrainingBatches batches(data.train_labels, data.train_synthetic, classes, config);
   // With --synthetic-ratio the synthetic images take a share of each batch instead of adding
   // batches: an epoch is as long as the real images alone make it, so the arm costs what its
   // real-only baseline costs.
@@ -214,7 +205,6 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
         torch::optim::SGDOptions(config.lr).momentum(0.9).nesterov(true).weight_decay(
             config.weight_decay));
   }
-  TrainingBatches batches(data.train_labels, data.train_synthetic, classes, config);
   // float [N]: each row's loss weight (1 real, synthetic_weight synthetic).
   const torch::Tensor row_weight =
       torch::where(data.train_synthetic, torch::full({}, config.synthetic_weight, torch::kFloat),

@@ -16,7 +16,9 @@ TrainingBatches::TrainingBatches(const torch::Tensor& labels, const torch::Tenso
   }
   if (finetune_epochs_ > 0) {
     real_.emplace(labels.index_select(0, real_rows_), classes, config.balanced_sampler);
+    real_->check_batch(batch_size_);
   }
+  if (!mix_) pool_.check_batch(batch_size_);
 }
 
 bool TrainingBatches::real_only(int64_t epoch) const {

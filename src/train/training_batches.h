@@ -20,7 +20,8 @@ namespace skingan::train {
 
 class TrainingBatches {
  public:
-  // labels long [N], synthetic bool [N] (CPU): the run's training rows.
+  // labels long [N], synthetic bool [N] (CPU): the run's training rows. ConfigError when a
+  // sampler the run will use cannot draw config.batch_size rows (BatchSampler::check_batch).
   TrainingBatches(const torch::Tensor& labels, const torch::Tensor& synthetic, int64_t classes,
                   const ClassifierConfig& config);
 
