@@ -112,7 +112,8 @@ struct StudyConfig {
 };
 
 // "smoke" (about a minute on the demo data), "quick" (real data at 64 px within about an hour
-// on 2 cores), "standard" (longer; resumable across sessions). ConfigError for another name.
+// on 2 cores), "standard" (the ResNet GAN and the mixing policies, 3 seeds; about 8 hours on 2
+// cores, resumable across sessions). ConfigError for another name. In study_presets.cpp.
 StudyConfig preset_config(const std::string& preset);
 std::vector<std::string> preset_names();
 
