@@ -5,6 +5,7 @@
 #   scripts/setup.sh --no-build install packages only
 #   scripts/setup.sh --tests    also the packages only tests use (python3-torch: the exported
 #                               generator is loaded by stock PyTorch in a test;
+#                               snakemake: an emitted study workflow is run in a test;
 #                               chromium-headless-shell: the study report is rendered in a test)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,7 +25,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libspdlog-dev libgtest-dev libgloo-dev libtomlplusplus-dev
   python3
 )
-if ((tests)); then packages+=(python3-torch chromium-headless-shell); fi
+if ((tests)); then packages+=(python3-torch chromium-headless-shell snakemake); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,8 @@
 #include "test_util.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -140,9 +143,11 @@ int run_to_end(const std::vector<std::string>& args, const fs::path& log) {
   return WEXITSTATUS(std::system((line + "> '" + log.string() + "' 2>&1").c_str()));
 }
 
-pid_t start_process(const std::vector<std::string>& args, const fs::path& log) {
+pid_t start_process(const std::vector<std::string>& args, const fs::path& log,
+                    const std::vector<std::pair<std::string, std::string>>& env) {
   const pid_t pid = fork();
   if (pid == 0) {
+    for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
     if (!freopen(log.c_str(), "w", stdout)) _exit(126);
     dup2(fileno(stdout), STDERR_FILENO);
     std::vector<char*> argv;
@@ -152,6 +157,21 @@ pid_t start_process(const std::vector<std::string>& args, const fs::path& log) {
     _exit(127);
   }
   return pid;
+}
+
+int free_tcp_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof(address);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    throw std::runtime_error("free_tcp_port: no socket");
+  }
+  close(fd);
+  return ntohs(address.sin_port);
 }
 
 }  // namespace skingan::test

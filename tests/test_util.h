@@ -70,8 +70,13 @@ std::filesystem::path skingan_binary();
 // Runs `args` (args[0] the program) to the end with stdout and stderr in `log`; its exit code.
 int run_to_end(const std::vector<std::string>& args, const std::filesystem::path& log);
 
-// Starts `args` as a child process writing stdout and stderr to `log`; its pid.
-pid_t start_process(const std::vector<std::string>& args, const std::filesystem::path& log);
+// Starts `args` as a child process writing stdout and stderr to `log`, with `env` added to its
+// environment; its pid.
+pid_t start_process(const std::vector<std::string>& args, const std::filesystem::path& log,
+                    const std::vector<std::pair<std::string, std::string>>& env = {});
+
+// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0 and released).
+int free_tcp_port();
 
 // The repository root (for files the tests read from it, such as docs/study.example.toml).
 std::filesystem::path source_dir();

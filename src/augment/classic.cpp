@@ -71,17 +71,24 @@ std::string describe(const ClassicPolicy& p) {
   return text;
 }
 
-torch::Tensor classic_augment(const torch::Tensor& images, const ClassicPolicy& p,
-                              at::Generator& g) {
+torch::Tensor classic_augment(const torch::Tensor& images, const ClassicPolicy& p, at::Generator& g,
+                              BatchShard shard) {
   TORCH_CHECK(images.dim() == 4 && images.size(1) == 3, "classic_augment expects [N,3,S,S], got ",
               images.sizes());
   if (!p.any()) return images;
   const int64_t n = images.size(0);
+  const int64_t total = shard.total > 0 ? shard.total : n;
+  TORCH_CHECK(shard.first >= 0 && shard.first + n <= total, "classic_augment: rows [", shard.first,
+              ", ", shard.first + n, ") outside a batch of ", total);
   const auto device = images.device();
+  // [n]: this batch's rows of `total` draws.
+  auto draw = [&](double low, double high) {
+    return uniform(total, low, high, g, device).slice(0, shard.first, shard.first + n);
+  };
   torch::Tensor x = images;
   if (p.flips) {
-    const torch::Tensor h = (uniform(n, 0, 1, g, device) < 0.5).view({n, 1, 1, 1});
-    const torch::Tensor v = (uniform(n, 0, 1, g, device) < 0.5).view({n, 1, 1, 1});
+    const torch::Tensor h = (draw(0, 1) < 0.5).view({n, 1, 1, 1});
+    const torch::Tensor v = (draw(0, 1) < 0.5).view({n, 1, 1, 1});
     x = torch::where(h, x.flip({3}), x);
     x = torch::where(v, x.flip({2}), x);
   }
@@ -90,20 +97,21 @@ torch::Tensor classic_augment(const torch::Tensor& images, const ClassicPolicy& 
   if (p.rotate90 || p.max_degrees > 0 || p.min_scale < 1 || p.max_aspect > 1) {
     torch::Tensor angle = torch::zeros({n}, torch::kFloat).to(device);
     if (p.rotate90) {
-      angle = angle +
-              torch::randint(0, 4, {n}, g, torch::kLong).to(torch::kFloat).to(device) * (kPi / 2);
+      angle = angle + torch::randint(0, 4, {total}, g, torch::kLong)
+                              .slice(0, shard.first, shard.first + n)
+                              .to(torch::kFloat)
+                              .to(device) *
+                          (kPi / 2);
     }
-    if (p.max_degrees > 0)
-      angle = angle + uniform(n, -p.max_degrees, p.max_degrees, g, device) * (kPi / 180);
-    const torch::Tensor area = uniform(n, p.min_scale, 1, g, device);
-    const torch::Tensor log_aspect =
-        uniform(n, -std::log(p.max_aspect), std::log(p.max_aspect), g, device);
+    if (p.max_degrees > 0) angle = angle + draw(-p.max_degrees, p.max_degrees) * (kPi / 180);
+    const torch::Tensor area = draw(p.min_scale, 1);
+    const torch::Tensor log_aspect = draw(-std::log(p.max_aspect), std::log(p.max_aspect));
     // Crop side lengths as fractions of the image: area = sx * sy, aspect = sx / sy.
     const torch::Tensor sx = torch::sqrt(area * torch::exp(log_aspect)).clamp_max(1.0);
     const torch::Tensor sy = torch::sqrt(area / torch::exp(log_aspect)).clamp_max(1.0);
     // The crop's centre anywhere that keeps it inside the image.
-    const torch::Tensor cx = (uniform(n, -1, 1, g, device)) * (1 - sx);
-    const torch::Tensor cy = (uniform(n, -1, 1, g, device)) * (1 - sy);
+    const torch::Tensor cx = (draw(-1, 1)) * (1 - sx);
+    const torch::Tensor cy = (draw(-1, 1)) * (1 - sy);
     const torch::Tensor c = torch::cos(angle), s = torch::sin(angle);
     const torch::Tensor theta = torch::stack(
         {torch::stack({c * sx, -s * sy, cx}, 1), torch::stack({s * sx, c * sy, cy}, 1)}, 1);
@@ -114,21 +122,18 @@ torch::Tensor classic_augment(const torch::Tensor& images, const ClassicPolicy& 
                                                .padding_mode(torch::kReflection)
                                                .align_corners(false));
   }
-  if (p.brightness > 0)
-    x = x * uniform(n, 1 - p.brightness, 1 + p.brightness, g, device).view({n, 1, 1, 1});
+  if (p.brightness > 0) x = x * draw(1 - p.brightness, 1 + p.brightness).view({n, 1, 1, 1});
   if (p.contrast > 0) {
     const torch::Tensor mean = grayscale(x).mean({1, 2, 3}, true);
-    const torch::Tensor f =
-        uniform(n, 1 - p.contrast, 1 + p.contrast, g, device).view({n, 1, 1, 1});
+    const torch::Tensor f = draw(1 - p.contrast, 1 + p.contrast).view({n, 1, 1, 1});
     x = (x - mean) * f + mean;
   }
   if (p.saturation > 0) {
     const torch::Tensor grey = grayscale(x);
-    const torch::Tensor f =
-        uniform(n, 1 - p.saturation, 1 + p.saturation, g, device).view({n, 1, 1, 1});
+    const torch::Tensor f = draw(1 - p.saturation, 1 + p.saturation).view({n, 1, 1, 1});
     x = (x - grey) * f + grey;
   }
-  if (p.hue > 0) x = rotate_hue(x, uniform(n, -p.hue, p.hue, g, device));
+  if (p.hue > 0) x = rotate_hue(x, draw(-p.hue, p.hue));
   return x.clamp(0, 1);
 }
 

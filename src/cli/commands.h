@@ -152,6 +152,8 @@ struct TrainClassifierArgs {
   std::string backbone;
   std::string precision = "auto";
   std::uint64_t seed = 1;
+  int stop_after = 0;             // > 0: train at most this many epochs in this call, then pause
+  bool local_batch_norm = false;  // data parallel: BatchNorm statistics per rank
   bool resume = false, force = false;
 };
 
@@ -205,6 +207,8 @@ int run_compare(const CompareArgs& args, const Runtime& runtime);
 struct ExperimentArgs {
   std::string config, preset, data, output;
   bool force = false, report_only = false;
+  std::string stage;           // run only this stage (what an emitted Snakefile's rules run)
+  std::string emit_snakefile;  // write the study as a Snakemake workflow instead of running it
 };
 
 CLI::App* add_experiment_command(CLI::App& app, ExperimentArgs& args);

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/signals.h"
+#include "experiment/snakefile.h"
 #include "experiment/study.h"
 #include "io/files.h"
 
@@ -33,6 +34,32 @@ int run_and_report(experiment::StudyOptions o, const Runtime& runtime) {
   return 0;
 }
 
+// --emit-snakefile FILE: the workflow whose rules rerun this command with --stage.
+int emit_snakefile(const ExperimentArgs& args, experiment::StudyOptions o, const Runtime& runtime) {
+  if (!args.stage.empty() || args.report_only || args.force) {
+    throw ConfigError(
+        "--emit-snakefile runs nothing: leave out --stage, --report-only and --force.");
+  }
+  const fs::path file = args.emit_snakefile;
+  if (fs::exists(file)) {
+    throw ConfigError(describe_problem("--emit-snakefile " + file.string(), "an existing file",
+                                       "a new file", "Delete it or choose another name."));
+  }
+  o.executable = stage_executable();
+  o.global_args = runtime.stage_args;
+  std::vector<std::string> study_args = {"experiment"};
+  if (!args.config.empty())
+    study_args.insert(study_args.end(), {"--config", fs::absolute(args.config).string()});
+  if (!args.preset.empty()) study_args.insert(study_args.end(), {"--preset", args.preset});
+  if (!args.data.empty()) study_args.insert(study_args.end(), {"--data", o.config.data.source});
+  study_args.insert(study_args.end(),
+                    {"-o", fs::absolute(args.output).lexically_normal().string()});
+  io::write_file_atomic(file, experiment::study_snakefile(o, study_args));
+  std::cout << "wrote " << file.string() << ": run it with snakemake -s " << file.string()
+            << " -j 2\n";
+  return 0;
+}
+
 }  // namespace
 
 CLI::App* add_experiment_command(CLI::App& app, ExperimentArgs& args) {
@@ -48,6 +75,12 @@ CLI::App* add_experiment_command(CLI::App& app, ExperimentArgs& args) {
   cmd->add_flag("--force", args.force, "rerun stages whose settings or inputs changed");
   cmd->add_flag("--report-only", args.report_only,
                 "run nothing; write the report from the seeds already finished");
+  cmd->add_option("--stage", args.stage,
+                  "run only this stage (e.g. gan/cgan/train; its input stages must have "
+                  "finished) and write no report");
+  cmd->add_option("--emit-snakefile", args.emit_snakefile,
+                  "write the study as a Snakemake workflow to FILE (run nothing): snakemake -s "
+                  "FILE -j N runs its stages in parallel, on Slurm through a profile");
   return cmd;
 }
 
@@ -72,6 +105,19 @@ int run_experiment(const ExperimentArgs& args, const Runtime& runtime) {
   o.output = args.output;
   o.force = args.force;
   o.report_only = args.report_only;
+  o.only_stage = args.stage;
+  if (!args.emit_snakefile.empty()) return emit_snakefile(args, std::move(o), runtime);
+  if (!args.stage.empty()) {
+    o.executable = stage_executable();
+    o.global_args = runtime.stage_args;
+    install_stop_handlers();
+    const experiment::StudyResult r = experiment::run_study(o);
+    std::cout << "stage " << args.stage << ": "
+              << (r.stages_skipped ? "finished earlier, skipped"
+                                   : "done in " + format_duration(r.seconds))
+              << "\n";
+    return 0;
+  }
   return run_and_report(std::move(o), runtime);
 }
 

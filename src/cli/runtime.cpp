@@ -4,6 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "core/device.h"
 #include "core/error.h"
 
@@ -26,8 +29,22 @@ Runtime resolve_runtime(const GlobalArgs& args) {
   spdlog::set_level(level);
   spdlog::set_pattern("[%l] %v");
   Runtime runtime;
-  runtime.threads = configure_threads(args.threads);
+  runtime.rendezvous = dist::rendezvous_from_environment();
+  const dist::Rendezvous& r = runtime.rendezvous;
+  int threads = args.threads;
+  if (r.distributed()) {
+    spdlog::set_pattern("[rank " + std::to_string(r.rank) + "] [%l] %v");
+    // torchrun's LOCAL_WORLD_SIZE (ranks on this node); else assume all ranks share it.
+    const char* local = std::getenv("LOCAL_WORLD_SIZE");
+    const int local_ranks =
+        local != nullptr && std::atoi(local) > 0 ? std::atoi(local) : r.world_size;
+    if (threads == 0) threads = std::max(1, available_cores() / local_ranks);
+  }
+  runtime.threads = configure_threads(threads);
   runtime.device = parse_device(args.device);
+  if (r.distributed() && runtime.device.is_cuda() && args.device.find(':') == std::string::npos) {
+    runtime.device = parse_device("cuda:" + std::to_string(r.local_rank));
+  }
   // cuDNN autotuning: the shapes of a run repeat every step, so the search pays for itself after
   // the first few steps. Results already differ from the CPU by float rounding (README).
   if (runtime.device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
@@ -39,6 +56,20 @@ Runtime resolve_runtime(const GlobalArgs& args) {
                 runtime.threads.torch_threads, runtime.threads.opencv_threads,
                 runtime.threads.openblas_found, device_name(runtime.device));
   return runtime;
+}
+
+std::unique_ptr<dist::ProcessGroup> join_process_group(const Runtime& runtime,
+                                                       const std::string& command) {
+  const dist::Rendezvous& r = runtime.rendezvous;
+  if (!r.distributed()) return nullptr;
+  if (command != "train-classifier") {
+    throw ConfigError(
+        describe_problem(command + " under " + r.describe(), "a command that runs as one process",
+                         "train-classifier (the command that trains data-parallel)",
+                         "Run " + command + " without torchrun/srun, or with --nproc_per_node 1."));
+  }
+  spdlog::info("joining the process group as {}", r.describe());
+  return std::make_unique<dist::ProcessGroup>(r, dist::timeout_from_environment());
 }
 
 }  // namespace skingan::cli

@@ -7,6 +7,8 @@
 #include <CLI/CLI.hpp>
 
 #include "core/threads.h"
+#include "dist/process_group.h"
+#include "dist/rendezvous.h"
 
 namespace skingan::cli {
 
@@ -23,11 +25,21 @@ struct Runtime {
   bool progress = true;
   // The global options again, for the child processes a study runs (same threads and device).
   std::vector<std::string> stage_args;
+  // Where this process stands when torchrun or srun started it (world size 1 otherwise).
+  dist::Rendezvous rendezvous;
 };
 
 void add_global_options(CLI::App& app, GlobalArgs& args);
 
-// Applies threads, device and logging; ConfigError for refused values.
+// Applies threads, device and logging; ConfigError for refused values. Under torchrun/srun with
+// several ranks: log lines name the rank, --threads 0 shares the cores among the node's ranks,
+// and --device cuda/auto means the GPU of the rank's LOCAL_RANK.
 Runtime resolve_runtime(const GlobalArgs& args);
+
+// The process group of a data-parallel run, or null for one process. `command` must be one that
+// trains data-parallel (ConfigError otherwise: N copies of another command would write the same
+// files).
+std::unique_ptr<dist::ProcessGroup> join_process_group(const Runtime& runtime,
+                                                       const std::string& command);
 
 }  // namespace skingan::cli

@@ -19,7 +19,9 @@ CLI::App* add_train_classifier_command(CLI::App& app, TrainClassifierArgs& args)
   cmd->add_option("--width", args.width, "channels of the first stage (64 = ResNet-18)")
       ->check(CLI::Range(4, 512));
   cmd->add_option("--epochs", args.epochs, "epochs")->check(CLI::Range(1, 100000));
-  cmd->add_option("--batch-size", args.batch_size, "batch size")->check(CLI::Range(2, 4096));
+  cmd->add_option("--batch-size", args.batch_size,
+                  "batch size per process (under torchrun/srun the global batch is ranks x this)")
+      ->check(CLI::Range(2, 4096));
   cmd->add_option("--optimizer", args.optimizer, "adamw or sgd (momentum 0.9, Nesterov)")
       ->check(CLI::IsMember({"adamw", "sgd"}));
   cmd->add_option("--lr", args.lr, "peak learning rate (default 2e-3 adamw, 0.05 sgd)");
@@ -74,6 +76,14 @@ CLI::App* add_train_classifier_command(CLI::App& app, TrainClassifierArgs& args)
       ->check(CLI::IsMember({"auto", "fp32", "bf16"}));
   cmd->add_option("--seed", args.seed, "seed (weights, order, augmentation)");
   cmd->add_flag("--resume", args.resume, "continue the model folder after its last epoch");
+  cmd->add_option("--stop-after", args.stop_after,
+                  "train at most N epochs in this call, then stop resumably (exit 0): for "
+                  "time-limited cluster jobs")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--local-batch-norm", args.local_batch_norm,
+                "under torchrun/srun: BatchNorm statistics of each process's own batch (faster "
+                "over slow links; the default synchronises them, so N processes train what one "
+                "process with the global batch would)");
   cmd->add_flag("--force", args.force, "start over in an existing model folder");
   return cmd;
 }
@@ -109,14 +119,25 @@ train::ClassifierRunOptions to_classifier_run_options(const TrainClassifierArgs&
   o.config.seed = a.seed;
   o.resume = a.resume;
   o.force = a.force;
+  o.max_epochs_now = a.stop_after;
+  o.sync_batch_norm = !a.local_batch_norm;
   o.device = runtime.device;
   o.progress = runtime.progress;
   return o;
 }
 
 int run_train_classifier(const TrainClassifierArgs& args, const Runtime& runtime) {
-  const train::ClassifierRunResult r =
-      train::run_classifier_training(to_classifier_run_options(args, runtime));
+  const std::unique_ptr<dist::ProcessGroup> group = join_process_group(runtime, "train-classifier");
+  train::ClassifierRunOptions options = to_classifier_run_options(args, runtime);
+  options.group = group.get();
+  const train::ClassifierRunResult r = train::run_classifier_training(options);
+  const bool paused = r.interrupted && args.stop_after > 0 && r.epochs_trained >= args.stop_after;
+  if (group != nullptr && group->rank() != 0) return r.interrupted && !paused ? 130 : 0;
+  if (paused) {
+    std::printf("paused after %lld epochs as --stop-after asked; continue with --resume\n",
+                static_cast<long long>(r.epochs_trained));
+    return 0;
+  }
   if (r.interrupted) {
     std::printf("interrupted: the last finished epoch is saved; continue with --resume\n");
     return 130;

@@ -113,6 +113,22 @@ std::optional<StageOutcome> StageRunner::recorded(const Stage& stage) const {
   return outcome;
 }
 
+void StageRunner::require_finished(const Stage& stage, const std::string& reader) {
+  const nlohmann::json record = read_record(stage_dir(stage) / "stage.json");
+  const bool finished = record.is_object() && record.value("status", "") == "finished" &&
+                        record.value("fingerprint", "") == fingerprint(stage) &&
+                        fs::exists(output_dir(stage));
+  if (!finished) {
+    throw ConfigError(describe_problem(
+        "stage '" + reader + "' in " + study_dir_.string(),
+        "its input stage '" + stage.name + "' has not finished under this configuration",
+        "every input stage finished first",
+        "Run the whole study, or --stage " + stage.name +
+            " first (a Snakemake workflow from --emit-snakefile orders the stages for you)."));
+  }
+  output_ids_[stage.name] = record.value("output_id", record.value("fingerprint", ""));
+}
+
 StageOutcome StageRunner::run(const Stage& stage) {
   const fs::path dir = stage_dir(stage), out = output_dir(stage);
   const fs::path record_path = dir / "stage.json", log = dir / "log.txt";

@@ -66,6 +66,10 @@ class StageRunner {
               std::vector<std::string> global_args, bool force);
 
   StageOutcome run(const Stage& stage);
+  // For a single-stage run: `stage`, which `reader` reads, must have finished under its current
+  // fingerprint (its own inputs checked before it); its output identity is taken from its record.
+  // ConfigError naming both stages otherwise.
+  void require_finished(const Stage& stage, const std::string& reader);
   // What stage.json says of an earlier run (skipped = true), without running anything; nullopt
   // when the stage has no readable record.
   std::optional<StageOutcome> recorded(const Stage& stage) const;

@@ -4,7 +4,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <set>
 
 #include <spdlog/spdlog.h>
 #include <torch/version.h>
@@ -29,13 +31,15 @@ namespace {
 constexpr int kGridColumns = 8;
 
 // Held for the whole study: a second `skingan experiment` on the same folder is refused rather
-// than racing on the same stage folders. The kernel drops the lock when the process dies.
+// than racing on the same stage folders. Single-stage runs (--stage, what a Snakemake workflow
+// runs, several at once) share the lock among themselves and exclude a whole-study run. The
+// kernel drops the lock when the process dies.
 class StudyLock {
  public:
-  explicit StudyLock(const fs::path& dir) {
+  StudyLock(const fs::path& dir, bool shared) {
     const fs::path path = dir / ".lock";
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT, 0644);
-    if (fd_ < 0 || ::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (fd_ < 0 || ::flock(fd_, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
       if (fd_ >= 0) ::close(fd_);
       throw ConfigError(describe_problem(
           "study folder " + dir.string(), "another skingan experiment running in it",
@@ -137,6 +141,28 @@ void check_sources_exist(const StudyConfig& c) {
   }
 }
 
+// --stage NAME: every stage it reads from (transitively) must have finished under this
+// configuration; then NAME runs (or is skipped) exactly as in a whole-study run.
+StageOutcome run_one_stage(const std::vector<Stage>& stages, const std::string& name,
+                           StageRunner& runner) {
+  const auto target =
+      std::find_if(stages.begin(), stages.end(), [&](const Stage& s) { return s.name == name; });
+  if (target == stages.end()) {
+    std::string names;
+    for (const auto& s : stages) names += (names.empty() ? "" : ", ") + s.name;
+    throw ConfigError(
+        describe_problem("--stage " + name, "no such stage in this study", "one of: " + names, ""));
+  }
+  std::set<std::string> needed(target->inputs.begin(), target->inputs.end());
+  for (auto it = std::make_reverse_iterator(target); it != stages.rend(); ++it) {
+    if (needed.count(it->name)) needed.insert(it->inputs.begin(), it->inputs.end());
+  }
+  for (auto it = stages.begin(); it != target; ++it) {
+    if (needed.count(it->name)) runner.require_finished(*it, name);
+  }
+  return runner.run(*target);
+}
+
 }  // namespace
 
 StudyResult run_study(const StudyOptions& options) {
@@ -145,11 +171,17 @@ StudyResult run_study(const StudyOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const fs::path study = fs::absolute(options.output).lexically_normal();
   fs::create_directories(study);
-  StudyLock lock(study);
+  StudyLock lock(study, !options.only_stage.empty());
 
   const std::vector<Stage> stages = plan_stages(options.config, study);
   StageRunner runner(study, options.executable, options.global_args, options.force);
   StudyResult result;
+  if (!options.only_stage.empty()) {
+    const StageOutcome o = run_one_stage(stages, options.only_stage, runner);
+    (o.skipped ? result.stages_skipped : result.stages_run) = 1;
+    result.seconds = o.seconds;
+    return result;
+  }
   std::vector<StageTiming> timings;
   if (!options.report_only) {
     spdlog::info("study {}: {} stages; each stage's output and log.txt under its folder",

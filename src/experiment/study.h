@@ -20,6 +20,9 @@ struct StudyOptions {
   std::string config_text;               // the TOML as given ("" with a preset only)
   bool force = false;                    // rerun stages whose settings changed
   bool report_only = false;              // no stage runs: report the seeds already finished
+  // Run this one stage (its inputs must have finished) and write no report: what each rule of
+  // an emitted Snakemake workflow runs (experiment/snakefile.h).
+  std::string only_stage;
 };
 
 struct StudyResult {

@@ -16,11 +16,13 @@
 #include "core/signals.h"
 #include "core/text.h"
 #include "core/torch_compat.h"
+#include "dist/gradient_sync.h"
 #include "eval/metrics.h"
 #include "io/archive_file.h"
 #include "io/files.h"
 #include "io/image_codec.h"
 #include "io/jsonl.h"
+#include "models/distributed_layers.h"
 #include "models/gan/layers.h"
 #include "report/line_chart.h"
 #include "train/synthetic_policy.h"
@@ -95,6 +97,24 @@ std::string resolve_precision(const std::string& precision, const torch::Device&
   return precision;
 }
 
+// A resumed run must draw the same global batches: under another number of ranks the batch per
+// process changes so that ranks x batch stays what the run started with.
+void check_resumed_batch(const fs::path& dir, int64_t global_batch, int64_t ranks) {
+  const nlohmann::json saved = nlohmann::json::parse(io::read_file(dir / "config.json"));
+  const int64_t started = saved.at("classifier").at("batch_size").get<int64_t>();
+  if (started == global_batch) return;
+  const std::string hint =
+      started % ranks == 0
+          ? "Resume with --batch-size " + std::to_string(started / ranks) + " under " +
+                std::to_string(ranks) + " process(es)."
+          : "Resume under a number of processes that divides " + std::to_string(started) + ".";
+  throw ConfigError(describe_problem("--resume of " + dir.string(),
+                                     "a global batch of " + std::to_string(global_batch) + " (" +
+                                         std::to_string(ranks) + " process(es) x --batch-size " +
+                                         std::to_string(global_batch / ranks) + ")",
+                                     "the run's global batch of " + std::to_string(started), hint));
+}
+
 }  // namespace
 
 ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options) {
@@ -110,6 +130,14 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
     throw ConfigError("train-classifier: --epochs must be >= 1 and --batch-size >= 2.");
   }
   check_synthetic_policy(config);
+  // Data parallel (dist/): --batch-size is per process, as in torch DDP. The samplers draw the
+  // global batch of ranks x batch rows and each rank trains on its slice of it.
+  dist::ProcessGroup* group = options.group;
+  const int64_t ranks = group != nullptr ? group->size() : 1;
+  const int64_t rank = group != nullptr ? group->rank() : 0;
+  const bool writer = rank == 0;  // rank 0 alone writes the model folder
+  const int64_t local_batch = config.batch_size;
+  config.batch_size *= ranks;
   config.precision = resolve_precision(config.precision, options.device);
   const augment::ClassicPolicy policy = augment::parse_classic_policy(config.augment);
   const fs::path& dir = options.model_dir;
@@ -119,10 +147,11 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
                                        "a new folder",
                                        "Pass --resume to continue it or --force to start over."));
   }
-  if (options.resume) io::remove_stale_temporaries(dir);  // files of a killed earlier attempt
+  if (options.resume && writer) io::remove_stale_temporaries(dir);  // of a killed attempt
   if (options.resume && !fs::exists(dir / "config.json")) {
     throw ConfigError("--resume: " + dir.string() + " holds no model (no config.json).");
   }
+  if (options.resume) check_resumed_batch(dir, config.batch_size, ranks);
   const bool with_backbone = config.arch == models::ClassifierArch::kBackbone;
   if (with_backbone && !options.resume && !fs::is_regular_file(config.backbone)) {
     throw ConfigError(describe_problem("--backbone " + config.backbone, "no such file",
@@ -159,10 +188,12 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
   const int64_t steps_per_epoch = config.steps_per_epoch > 0
                                       ? config.steps_per_epoch
                                       : std::max<int64_t>(1, epoch_rows / config.batch_size);
-  if (options.force && !options.resume && fs::exists(dir)) fs::remove_all(dir);
-  fs::create_directories(dir / "checkpoints");
+  // Every rank has checked the folder before rank 0 writes to it.
+  if (group != nullptr) group->barrier("model folder checks");
+  if (writer && options.force && !options.resume && fs::exists(dir)) fs::remove_all(dir);
+  if (writer) fs::create_directories(dir / "checkpoints");
   const fs::path backbone_copy = dir / "backbone.pt";
-  if (with_backbone && !options.resume) {
+  if (writer && with_backbone && !options.resume) {
     io::write_file_atomic(backbone_copy, io::read_file(config.backbone));
   }
 
@@ -178,16 +209,23 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
   std::vector<std::string> sets;
   for (const auto& s : options.train_sets)
     sets.push_back(fs::absolute(s).lexically_normal().string());
-  const nlohmann::json run_config = {{"classifier", to_json(config)},
-                                     {"model", model_json},
-                                     {"classes", data.classes},
-                                     {"train_sets", sets},
-                                     {"augment_policy", augment::describe(policy)},
-                                     {"train_images", data.train_images.size(0)},
-                                     {"steps_per_epoch", steps_per_epoch},
-                                     {"synthetic_per_class", used_per_class(data)},
-                                     {"synthetic", data.synthetic_report}};
-  if (!options.resume) io::write_file_atomic(dir / "config.json", run_config.dump(2) + "\n");
+  const nlohmann::json run_config = {
+      {"classifier", to_json(config)},
+      {"model", model_json},
+      {"classes", data.classes},
+      {"train_sets", sets},
+      {"augment_policy", augment::describe(policy)},
+      {"train_images", data.train_images.size(0)},
+      {"steps_per_epoch", steps_per_epoch},
+      {"world_size", ranks},
+      {"batch_size_per_process", local_batch},
+      {"batch_norm", ranks == 1 || options.sync_batch_norm ? "global batch" : "per rank"},
+      {"synthetic_per_class", used_per_class(data)},
+      {"synthetic", data.synthetic_report}};
+  if (writer && !options.resume) {
+    io::write_file_atomic(dir / "config.json", run_config.dump(2) + "\n");
+  }
+  if (group != nullptr) group->barrier("model folder written");  // the backbone copy is read next
 
   torch::manual_seed(config.seed);
   models::Classifier model(model_options);
@@ -248,13 +286,24 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
     rng.set_state(rng_state.to(torch::kCPU));
     batches.load(archive);
   }
-  io::keep_jsonl_up_to(dir / "metrics.jsonl", "epoch", epoch);
+  // Identical weights on every rank whatever each one's seed or file did (optimiser state and
+  // generators are identical by construction: same seed, same draws, or the same checkpoint).
+  if (group != nullptr) dist::broadcast_module(*group, *model);
+  if (group != nullptr && with_backbone) {
+    spdlog::warn(
+        "--backbone under {} ranks: the TorchScript backbone's BatchNorm uses each "
+        "rank's own batch statistics (only skingan's layers synchronise them)",
+        ranks);
+  }
+  if (writer) io::keep_jsonl_up_to(dir / "metrics.jsonl", "epoch", epoch);
 
   install_stop_handlers();
+  dist::ActiveGroup active_group(group, options.sync_batch_norm);
   ClassifierRunResult result;
-  ProgressBar bar("train-classifier", total_steps, "step", options.progress);
+  ProgressBar bar("train-classifier", total_steps, "step", options.progress && writer);
   bar.advance(epoch * steps_per_epoch);
-  std::ofstream metrics(dir / "metrics.jsonl", std::ios::app);
+  std::ofstream metrics;
+  if (writer) metrics.open(dir / "metrics.jsonl", std::ios::app);
   int64_t images_seen = 0;
   const auto train_start = Clock::now();
   while (epoch < config.epochs) {
@@ -263,7 +312,8 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
     torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions(options.device));
     const auto epoch_start = Clock::now();
     for (int64_t s = 0; s < steps_per_epoch; ++s) {
-      if (stop_requested()) {
+      // With several ranks the stop travels with the gradients, so all stop after one step.
+      if (group == nullptr && stop_requested()) {
         result.interrupted = true;
         break;
       }
@@ -276,11 +326,15 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
           static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
         }
       }
-      const torch::Tensor indices = batches.next(epoch, rng).to(options.device);  // long [B]
+      // long [B]: this rank's rows of the global batch (all of it with one process).
+      const torch::Tensor indices = batches.next(epoch, rng)
+                                        .slice(0, rank * local_batch, (rank + 1) * local_batch)
+                                        .to(options.device);
       torch::Tensor x = train_images.index_select(0, indices)
                             .to(torch::kFloat)
                             .div_(255.0);  // [B,3,S,S] in [0,1]
-      x = models::normalize_images(augment::classic_augment(x, policy, rng));
+      x = models::normalize_images(
+          augment::classic_augment(x, policy, rng, {config.batch_size, rank * local_batch}));
       if (channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
       const torch::Tensor y = train_labels.index_select(0, indices);
       torch::Tensor logits;  // float [B,classes]
@@ -293,19 +347,36 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
                                  row_weight.index_select(0, indices), config.label_smoothing);
       optimizer->zero_grad();
       loss.backward();
+      const bool stop_all = group != nullptr &&
+                            dist::average_gradients(*group, model->parameters(), stop_requested());
       optimizer->step();
       loss_sum += loss.detach();
       images_seen += config.batch_size;
       bar.advance();
+      if (stop_all) {
+        result.interrupted = true;
+        break;
+      }
     }
     if (result.interrupted) break;
-    const double epoch_loss = loss_sum.item<double>();
+    // The mean of the ranks' losses: the global batch's loss, the same on every rank.
+    if (group != nullptr) group->all_reduce_sum(loss_sum, "the epoch's loss");
+    const double epoch_loss = loss_sum.item<double>() / static_cast<double>(ranks);
     if (!std::isfinite(epoch_loss)) {
       throw Error("the classifier loss became " + std::to_string(epoch_loss) + " in epoch " +
                   std::to_string(epoch + 1) +
                   "; the last checkpoint is the last good state. Lower --lr and resume.");
     }
     ++epoch;
+    if (!writer) {  // validation, checkpoints and metrics are rank 0's
+      ++result.epochs_trained;
+      if (options.max_epochs_now > 0 && result.epochs_trained >= options.max_epochs_now &&
+          epoch < config.epochs) {
+        result.interrupted = true;
+        break;
+      }
+      continue;
+    }
     // Validation on real images only.
     const torch::Tensor probabilities =
         models::predict_probabilities(model, data.val_images, 256, options.device);

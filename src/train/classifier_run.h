@@ -20,6 +20,10 @@
 
 #include "train/classifier_config.h"
 
+namespace skingan::dist {
+class ProcessGroup;
+}
+
 namespace skingan::train {
 
 struct ClassifierRunOptions {
@@ -30,6 +34,13 @@ struct ClassifierRunOptions {
   int64_t max_epochs_now = 0;  // > 0: stop (resumably) after this many epochs in this call
   c10::Device device{c10::kCPU};
   bool progress = true;
+  // Data-parallel training over this group (dist/process_group.h): null for one process.
+  // --batch-size is per process; rank 0 alone writes MODEL_DIR, which every rank must see
+  // (a shared file system) for --resume.
+  dist::ProcessGroup* group = nullptr;
+  // With a group: BatchNorm statistics over the global batch (the result does not depend on the
+  // number of ranks), or per rank (faster where small all-reduces are slow; --local-batch-norm).
+  bool sync_batch_norm = true;
 };
 
 struct ClassifierRunResult {

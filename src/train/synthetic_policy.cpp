@@ -8,6 +8,8 @@
 
 #include "core/error.h"
 #include "core/text.h"
+#include "dist/process_group.h"
+#include "models/distributed_layers.h"
 
 namespace skingan::train {
 
@@ -113,6 +115,14 @@ torch::Tensor weighted_cross_entropy(const torch::Tensor& logits, const torch::T
       class_weights.defined()
           ? class_weights.index_select(0, targets).sum()
           : torch::full({}, static_cast<double>(targets.size(0)), per_image.options());
+  // Data parallel with class weights: divide by the rank's share of the global batch's weight
+  // sum, so the mean of the ranks' losses (what gradient averaging takes) is the global batch's
+  // weighted mean. Without class weights every rank's norm is its batch size, equal already.
+  if (dist::ProcessGroup* group = dist::active_group();
+      group != nullptr && class_weights.defined()) {
+    return (per_image * sample_weights).sum() /
+           (models::all_reduce_sum(norm.detach()) / static_cast<double>(group->size()));
+  }
   return (per_image * sample_weights).sum() / norm;
 }
 

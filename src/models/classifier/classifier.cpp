@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "models/distributed_layers.h"
 
 namespace skingan::models {
 namespace {
@@ -18,16 +19,16 @@ class BasicBlockImpl : public nn::Module {
  public:
   BasicBlockImpl(int64_t in, int64_t out, int64_t stride) {
     conv1_ = register_module("conv1", conv3x3(in, out, stride));
-    bn1_ = register_module("bn1", nn::BatchNorm2d(out));
+    bn1_ = register_module("bn1", SyncBatchNorm2d(out));
     conv2_ = register_module("conv2", conv3x3(out, out, 1));
-    bn2_ = register_module("bn2", nn::BatchNorm2d(out));
+    bn2_ = register_module("bn2", SyncBatchNorm2d(out));
     // Zero-init the last BN scale: each block starts as the identity (Goyal et al. 2017).
     nn::init::zeros_(bn2_->weight);
     if (stride != 1 || in != out) {
       shortcut_ = register_module(
           "shortcut",
           nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)),
-                         nn::BatchNorm2d(out)));
+                         SyncBatchNorm2d(out)));
     }
   }
   torch::Tensor forward(const torch::Tensor& x) {
@@ -38,14 +39,14 @@ class BasicBlockImpl : public nn::Module {
 
  private:
   nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
-  nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr};
+  SyncBatchNorm2d bn1_{nullptr}, bn2_{nullptr};
   nn::Sequential shortcut_{nullptr};
 };
 TORCH_MODULE(BasicBlock);
 
 void add_conv_bn_relu(nn::Sequential& seq, int64_t in, int64_t out, int64_t stride) {
   seq->push_back(conv3x3(in, out, stride));
-  seq->push_back(nn::BatchNorm2d(out));
+  seq->push_back(SyncBatchNorm2d(out));
   seq->push_back(nn::ReLU(nn::ReLUOptions(true)));
 }
 
@@ -129,7 +130,6 @@ ClassifierImpl::ClassifierImpl(const ClassifierOptions& o) : options_(o) {
   }
   if (o.arch() == ClassifierArch::kBackbone) {
     const int64_t features = load_backbone(o.backbone());
-    dropout_ = register_module("dropout", nn::Dropout(o.dropout()));
     head_ = register_module("head", nn::Linear(features, o.num_classes()));
     return;
   }
@@ -162,7 +162,6 @@ ClassifierImpl::ClassifierImpl(const ClassifierOptions& o) : options_(o) {
     channels = 8 * w;
   }
   register_module("features", features_);
-  dropout_ = register_module("dropout", nn::Dropout(o.dropout()));
   head_ = register_module("head", nn::Linear(channels, o.num_classes()));
   for (auto& m : modules(false)) {
     if (auto* conv = m->as<nn::Conv2d>()) {
@@ -181,7 +180,8 @@ torch::Tensor ClassifierImpl::features(const torch::Tensor& x) {
 }
 
 torch::Tensor ClassifierImpl::classify(const torch::Tensor& features) {
-  return head_->forward(dropout_->forward(features));  // [N,F] -> [N,K]
+  return head_->forward(
+      sharded_dropout(features, options_.dropout(), is_training()));  // [N,F] -> [N,K]
 }
 
 torch::Tensor normalize_images(const torch::Tensor& images) {

@@ -16,7 +16,6 @@
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>
-#include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 #include <torch/script.h>
@@ -60,7 +59,6 @@ class ClassifierImpl : public torch::nn::Module {
   ClassifierOptions options_;
   std::shared_ptr<torch::jit::Module> backbone_;
   torch::nn::Sequential features_{nullptr};
-  torch::nn::Dropout dropout_{nullptr};
   torch::nn::Linear head_{nullptr};
 };
 TORCH_MODULE(Classifier);
