@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
@@ -145,6 +146,7 @@ int run_to_end(const std::vector<std::string>& args, const fs::path& log) {
 
 pid_t start_process(const std::vector<std::string>& args, const fs::path& log,
                     const std::vector<std::pair<std::string, std::string>>& env) {
+  std::fflush(stdout);  // else the child's freopen flushes a copy of what is still buffered
   const pid_t pid = fork();
   if (pid == 0) {
     for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
