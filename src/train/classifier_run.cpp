@@ -24,7 +24,8 @@
 #include "io/jsonl.h"
 #include "models/distributed_layers.h"
 #include "models/gan/layers.h"
-#include "report/line_chart.h"
+#include "train/classifier_curves.h"
+#include "train/classifier_settings.h"
 #include "train/synthetic_policy.h"
 #include "train/training_batches.h"
 #include "train/training_data.h"
@@ -43,76 +44,6 @@ std::map<std::string, int64_t> used_per_class(const TrainingData& data) {
   for (const auto& [name, r] : data.synthetic_report.items())
     if (r.at("used").get<int64_t>() > 0) used[name] = r.at("used").get<int64_t>();
   return used;
-}
-
-// Inverse class frequency, normalised to mean 1 over the classes present (sklearn "balanced").
-torch::Tensor class_weights(const torch::Tensor& labels, int64_t classes) {
-  const torch::Tensor counts = torch::bincount(labels, {}, classes).to(torch::kFloat);
-  const torch::Tensor present = counts > 0;
-  torch::Tensor w = torch::where(present, counts.sum() / (present.sum() * counts.clamp_min(1)),
-                                 torch::zeros_like(counts));
-  return w;
-}
-
-// Linear warm-up to the base rate, then cosine decay to 0 (Loshchilov & Hutter; Goyal et al.).
-double learning_rate(double base, int64_t step, int64_t warmup, int64_t total) {
-  if (step < warmup) return base * static_cast<double>(step + 1) / static_cast<double>(warmup);
-  const double progress = static_cast<double>(step - warmup) /
-                          static_cast<double>(std::max<int64_t>(1, total - warmup));
-  return base * 0.5 * (1 + std::cos(3.14159265358979323846 * std::min(1.0, progress)));
-}
-
-void write_curves(const fs::path& dir) {
-  report::Series loss{"train loss", {}, {}, cv::Scalar(200, 80, 30)},
-      val{"val balanced accuracy", {}, {}, cv::Scalar(40, 160, 40)};
-  std::ifstream in(dir / "metrics.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto j = nlohmann::json::parse(line);
-    const double epoch = j.at("epoch").get<double>();
-    loss.x.push_back(epoch);
-    loss.y.push_back(j.at("train_loss").get<double>());
-    val.x.push_back(epoch);
-    val.y.push_back(j.at("val_balanced_accuracy").get<double>());
-  }
-  if (loss.x.empty()) return;
-  report::ChartOptions chart;
-  chart.title = "classifier: train loss and validation balanced accuracy";
-  chart.x_label = "epoch";
-  io::write_file_atomic(dir / "curves.png", io::encode_png(report::line_chart({loss, val}, chart)));
-}
-
-// "auto" -> bf16 on CUDA, fp32 elsewhere; bf16 on the CPU is refused (autocast is CUDA-only here).
-std::string resolve_precision(const std::string& precision, const torch::Device& device) {
-  if (precision == "auto") return device.is_cuda() ? "bf16" : "fp32";
-  if (precision != "fp32" && precision != "bf16") {
-    throw ConfigError(
-        describe_problem("--precision", "'" + precision + "'", "auto, fp32 or bf16", ""));
-  }
-  if (precision == "bf16" && !device.is_cuda()) {
-    throw ConfigError(describe_problem("--precision bf16", "device " + device.str(),
-                                       "a CUDA device (bf16 autocast runs on CUDA only)",
-                                       "Use --precision fp32 (or auto) on the CPU."));
-  }
-  return precision;
-}
-
-// A resumed run must draw the same global batches: under another number of ranks the batch per
-// process changes so that ranks x batch stays what the run started with.
-void check_resumed_batch(const fs::path& dir, int64_t global_batch, int64_t ranks) {
-  const nlohmann::json saved = nlohmann::json::parse(io::read_file(dir / "config.json"));
-  const int64_t started = saved.at("classifier").at("batch_size").get<int64_t>();
-  if (started == global_batch) return;
-  const std::string hint =
-      started % ranks == 0
-          ? "Resume with --batch-size " + std::to_string(started / ranks) + " under " +
-                std::to_string(ranks) + " process(es)."
-          : "Resume under a number of processes that divides " + std::to_string(started) + ".";
-  throw ConfigError(describe_problem("--resume of " + dir.string(),
-                                     "a global batch of " + std::to_string(global_batch) + " (" +
-                                         std::to_string(ranks) + " process(es) x --batch-size " +
-                                         std::to_string(global_batch / ranks) + ")",
-                                     "the run's global batch of " + std::to_string(started), hint));
 }
 
 }  // namespace
@@ -368,10 +299,14 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
                   "; the last checkpoint is the last good state. Lower --lr and resume.");
     }
     ++epoch;
+    // A planned pause (--stop-after): --resume continues after this epoch.
+    const auto pause_now = [&] {
+      return options.max_epochs_now > 0 && result.epochs_trained >= options.max_epochs_now &&
+             epoch < config.epochs;
+    };
     if (!writer) {  // validation, checkpoints and metrics are rank 0's
       ++result.epochs_trained;
-      if (options.max_epochs_now > 0 && result.epochs_trained >= options.max_epochs_now &&
-          epoch < config.epochs) {
+      if (pause_now()) {
         result.interrupted = true;
         break;
       }
@@ -430,9 +365,8 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
                                                        .dump(2) +
                                                    "\n");
     ++result.epochs_trained;
-    if (options.max_epochs_now > 0 && result.epochs_trained >= options.max_epochs_now &&
-        epoch < config.epochs) {
-      result.interrupted = true;  // a planned pause: --resume continues
+    if (pause_now()) {
+      result.interrupted = true;
       break;
     }
     spdlog::info("epoch {}/{}: train loss {:.4f}, val balanced accuracy {:.4f} (best {:.4f} at {})",
