@@ -11,4 +11,13 @@ bool stop_requested();
 void request_stop();
 void clear_stop_request();
 
+// The environment variable through which `skingan experiment` tells the stage processes it
+// starts its own pid.
+inline constexpr const char* kStageParentVariable = "SKINGAN_STAGE_PARENT";
+
+// In a stage process (kStageParentVariable set): the kernel sends it SIGKILL when the study
+// process dies, even by SIGKILL, so no orphan keeps writing into the study folder while a rerun
+// starts. Exits at once (status 137) when that parent is already gone. No-op otherwise.
+void die_with_stage_parent();
+
 }  // namespace skingan

@@ -215,8 +215,18 @@ int StageRunner::spawn_and_wait(const std::vector<std::string>& args, const fs::
   std::vector<char*> c_args;
   for (const auto& a : args) c_args.push_back(const_cast<char*>(a.c_str()));
   c_args.push_back(nullptr);
+  // Our environment plus the study's pid, so the stage dies with the study (die_with_stage_parent).
+  const std::string parent = std::string(kStageParentVariable) + "=" + std::to_string(::getpid());
+  std::vector<char*> c_env;
+  const std::string prefix = std::string(kStageParentVariable) + "=";
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, prefix.c_str(), prefix.size()) != 0) c_env.push_back(*e);
+  }
+  c_env.push_back(const_cast<char*>(parent.c_str()));
+  c_env.push_back(nullptr);
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, executable_.c_str(), &actions, nullptr, c_args.data(), environ);
+  const int rc =
+      posix_spawn(&pid, executable_.c_str(), &actions, nullptr, c_args.data(), c_env.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     throw IoError(describe_problem("starting " + executable_.string(), std::strerror(rc),

@@ -33,12 +33,13 @@ constexpr int kGridColumns = 8;
 // Held for the whole study: a second `skingan experiment` on the same folder is refused rather
 // than racing on the same stage folders. Single-stage runs (--stage, what a Snakemake workflow
 // runs, several at once) share the lock among themselves and exclude a whole-study run. The
-// kernel drops the lock when the process dies.
+// kernel drops the lock when the process dies; O_CLOEXEC keeps the stage processes from
+// inheriting it (an orphan would otherwise hold it after the study died).
 class StudyLock {
  public:
   StudyLock(const fs::path& dir, bool shared) {
     const fs::path path = dir / ".lock";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT, 0644);
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0 || ::flock(fd_, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
       if (fd_ >= 0) ::close(fd_);
       throw ConfigError(describe_problem(
@@ -172,6 +173,9 @@ StudyResult run_study(const StudyOptions& options) {
   const fs::path study = fs::absolute(options.output).lexically_normal();
   fs::create_directories(study);
   StudyLock lock(study, !options.only_stage.empty());
+  // Files of atomic writes cut short by a kill (stage records, results) whose writer is dead;
+  // those of stage processes still running beside a --stage run are kept.
+  io::remove_stale_temporaries(study);
 
   const std::vector<Stage> stages = plan_stages(options.config, study);
   StageRunner runner(study, options.executable, options.global_args, options.force);
