@@ -55,6 +55,19 @@ struct Processed {
   std::vector<std::uint8_t> pixels;  // RGB CHW, 3*S*S
 };
 
+}  // namespace
+
+std::optional<std::string> prepare_image_bytes(const std::string& bytes,
+                                               const preprocess::PreprocessOptions& options,
+                                               cv::Mat& image) {
+  cv::Mat decoded;
+  if (auto problem = io::decode_image(bytes, decoded)) return problem;
+  image = preprocess::preprocess_image(decoded, options);
+  return std::nullopt;
+}
+
+namespace {
+
 std::vector<Processed> process_images(const std::vector<SourceRecord>& records,
                                       const PrepareOptions& options, const fs::path& image_dir) {
   const int size = options.preprocess.size;
@@ -75,10 +88,9 @@ std::vector<Processed> process_images(const std::vector<SourceRecord>& records,
           return;
         }
         p.content_hash = hash_hex(bytes);
-        cv::Mat decoded;
-        p.problem = io::decode_image(bytes, decoded);
+        cv::Mat image;
+        p.problem = prepare_image_bytes(bytes, options.preprocess, image);
         if (!p.problem) {
-          const cv::Mat image = preprocess::preprocess_image(decoded, options.preprocess);
           p.pixels.resize(static_cast<size_t>(3 * size * size));
           io::bgr_to_rgb_chw(image, p.pixels.data());
           io::write_file_in_staging(image_dir / (record.id + ".png"), io::encode_png(image));

@@ -8,8 +8,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <opencv2/core.hpp>
 
 #include "data/prepared_set.h"
 #include "data/source_listing.h"
@@ -43,6 +46,13 @@ struct PrepareResult {
 // Throws ConfigError for bad options or an existing different OUT without force, DataError with
 // every problem when the source has any and skip_bad is off. Nothing is written then.
 PrepareResult prepare_dataset(const PrepareOptions& options);
+
+// What prepare does with one image file's bytes: decode (refusing foreign, truncated and
+// oversized images) and preprocess to options.size. Returns why the file is unusable, or nullopt
+// with the BGR uint8 result in `image`. Never throws for bad bytes.
+std::optional<std::string> prepare_image_bytes(const std::string& bytes,
+                                               const preprocess::PreprocessOptions& options,
+                                               cv::Mat& image);
 
 // The fingerprint recorded in meta.json: settings + metadata bytes + split file bytes + each
 // image's id, label, group, path, size and modification time. Equal fingerprints mean a rerun

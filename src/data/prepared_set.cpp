@@ -6,6 +6,7 @@
 #include "io/csv.h"
 #include "io/files.h"
 #include "io/image_cache.h"
+#include "io/json_fields.h"
 
 namespace fs = std::filesystem;
 
@@ -71,6 +72,36 @@ nlohmann::json to_json(const CountTable& counts) {
   return j;
 }
 
+nlohmann::json parse_prepared_meta(const std::string& text, const fs::path& path) {
+  const std::string fix = "Re-run `skingan prepare` with this version of skingan.";
+  nlohmann::json meta = io::parse_json_object<DataError>(text, path.string(), fix);
+  io::read_json_fields<DataError>(path.string(), fix, [&] {
+    const std::string format = meta.value("format", std::string("?"));
+    const int version = meta.value("version", 0);
+    if (format != kPreparedSetFormat || version != kPreparedSetVersion) {
+      throw DataError(describe_problem(
+          path.string(), "format '" + format + "' version " + std::to_string(version),
+          std::string(kPreparedSetFormat) + " version " + std::to_string(kPreparedSetVersion),
+          fix));
+    }
+    const auto size = meta.at("size").get<std::int64_t>();
+    const auto classes = meta.at("classes").get<std::vector<std::string>>();
+    std::vector<std::string> sorted = classes;
+    std::sort(sorted.begin(), sorted.end());
+    const bool distinct = std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
+    const bool named = std::none_of(classes.begin(), classes.end(),
+                                    [](const std::string& c) { return c.empty(); });
+    if (size < 1 || size > 8192 || classes.empty() || !distinct || !named) {
+      throw DataError(describe_problem(
+          path.string(),
+          "size " + std::to_string(size) + " and " + std::to_string(classes.size()) + " classes",
+          "a size of 1..8192 px and distinct, non-empty class names", fix));
+    }
+    return 0;
+  });
+  return meta;
+}
+
 PreparedSet PreparedSet::open(const fs::path& dir) {
   const fs::path meta_path = dir / "meta.json";
   if (!fs::exists(meta_path)) {
@@ -83,29 +114,18 @@ PreparedSet PreparedSet::open(const fs::path& dir) {
   }
   PreparedSet set;
   set.dir_ = dir;
-  try {
-    set.meta_ = nlohmann::json::parse(io::read_file(meta_path));
-  } catch (const nlohmann::json::exception& e) {
-    throw DataError(meta_path.string() + " is not valid JSON (" + e.what() +
-                    "). Re-run `skingan prepare`.");
-  }
-  if (set.meta_.value("format", "") != kPreparedSetFormat ||
-      set.meta_.value("version", 0) != kPreparedSetVersion) {
-    throw DataError(describe_problem(
-        meta_path.string(),
-        "format '" + set.meta_.value("format", "?") + "' version " +
-            std::to_string(set.meta_.value("version", 0)),
-        std::string(kPreparedSetFormat) + " version " + std::to_string(kPreparedSetVersion),
-        "Re-run `skingan prepare` with this version of skingan."));
-  }
+  set.meta_ = parse_prepared_meta(io::read_file(meta_path), meta_path);
   set.classes_ = set.meta_.at("classes").get<std::vector<std::string>>();
   set.rows_ = read_manifest(dir / "manifest.csv");
   const auto shape = io::read_image_cache_shape(dir / "images.cache");
-  if (shape.count != static_cast<std::int64_t>(set.rows_.size())) {
-    throw DataError(describe_problem(dir.string() + ": manifest and image cache disagree",
-                                     std::to_string(set.rows_.size()) + " rows and " +
-                                         std::to_string(shape.count) + " cached images",
-                                     "the same count", "Re-run `skingan prepare`."));
+  if (shape.count != static_cast<std::int64_t>(set.rows_.size()) ||
+      shape.height != set.image_size() || shape.width != set.image_size()) {
+    throw DataError(describe_problem(
+        dir.string() + ": manifest, meta.json and image cache disagree",
+        std::to_string(set.rows_.size()) + " rows of " + std::to_string(set.image_size()) +
+            " px and " + std::to_string(shape.count) + " cached images of " +
+            std::to_string(shape.height) + "x" + std::to_string(shape.width) + " px",
+        "the same count and size", "Re-run `skingan prepare`."));
   }
   return set;
 }

@@ -54,6 +54,11 @@ CountTable count_by_class_and_split(const std::vector<ManifestRow>& rows,
                                     const std::vector<std::string>& classes);
 nlohmann::json to_json(const CountTable& counts);
 
+// Parses and checks the text of a meta.json (read from `path`): a JSON object of this format and
+// version whose "size" is 1..8192 px and whose "classes" are distinct non-empty names. DataError
+// naming the path and the field otherwise. PreparedSet::open reads meta.json through it.
+nlohmann::json parse_prepared_meta(const std::string& text, const std::filesystem::path& path);
+
 // A finished prepared set opened for reading; images load on request.
 class PreparedSet {
  public:

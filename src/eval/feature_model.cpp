@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/text.h"
 #include "models/classifier/classifier_folder.h"
+#include "models/torchscript_check.h"
 
 namespace fs = std::filesystem;
 
@@ -71,22 +72,30 @@ FeatureModel FeatureModel::open(const fs::path& path, c10::Device device) {
         "a model saved with torch.jit.save(torch.jit.script(model)) or a skingan model folder",
         "Export the model from Python with torch.jit.script or torch.jit.trace."));
   }
+  const std::string what = "--features " + path.string();
+  models::check_image_model_interface(*s->script, what);
   s->script->eval();
-  if (s->script->hasattr("image_size")) s->image_size = s->script->attr("image_size").toInt();
+  s->image_size = models::image_model_int_attribute(*s->script, "image_size", 16, 1024, what);
   FeatureModel model(std::move(s));
-  // The feature width from a probe; image_size -1 probes at 64 px.
-  const int64_t probe_size = model.image_size() > 0 ? model.image_size() : 64;
-  int64_t width = 0;
+  // The feature width from a probe (a fixed ramp of pixel values, not a blank image: a model may
+  // normalise by the image's spread); image_size -1 probes at 64 px.
+  const int64_t side = model.image_size() > 0 ? model.image_size() : 64;
+  torch::Tensor probe;
   try {
-    width = model.extract(torch::zeros({2, 3, probe_size, probe_size}, torch::kByte)).size(1);
-  } catch (const c10::Error& e) {
+    probe = model.raw_output(torch::arange(2 * 3 * side * side)
+                                 .remainder(256)
+                                 .to(torch::kByte)
+                                 .reshape({2, 3, side, side}));
+  } catch (const std::exception& e) {
     throw ConfigError(describe_problem(
-        "--features " + path.string(),
-        std::string("a model that fails on [2,3,") + std::to_string(probe_size) + "," +
-            std::to_string(probe_size) + "] images (" + e.what_without_backtrace() + ")",
+        what,
+        std::string("a model that fails on [2,3,") + std::to_string(side) + "," +
+            std::to_string(side) + "] images (" + e.what() + ")",
         "forward(images [N,3,S,S] in [0,1]) -> [N,F] or [N,C,h,w]",
         "Export a model that takes one image batch, or give it an `image_size` attribute."));
   }
+  models::check_image_model_output(probe, 2, what);
+  const int64_t width = probe.size(1);
   State& st = *model.state_;
   st.description =
       "TorchScript model " + st.path + ": output, " + std::to_string(width) + "-d" +
@@ -126,6 +135,20 @@ void FeatureModel::check_compatible(const std::string& what, int64_t size,
   }
 }
 
+at::Tensor FeatureModel::raw_output(const at::Tensor& images) const {
+  State& s = *state_;
+  torch::Tensor x = images.to(s.device).to(torch::kFloat).div(255.0);  // [n,3,S,S] in [0,1]
+  if (s.image_size > 0 && s.image_size != x.size(2)) {
+    namespace F = torch::nn::functional;
+    x = F::interpolate(x, F::InterpolateFuncOptions()
+                              .size(std::vector<int64_t>{s.image_size, s.image_size})
+                              .mode(torch::kBilinear)
+                              .align_corners(false)
+                              .antialias(x.size(2) > s.image_size));
+  }
+  return s.script->forward({x}).toTensor();
+}
+
 at::Tensor FeatureModel::extract(const at::Tensor& images, int64_t batch,
                                  at::Tensor* probabilities) const {
   TORCH_CHECK(images.dim() == 4 && images.size(1) == 3, "images should be [N,3,S,S], got ",
@@ -147,16 +170,7 @@ at::Tensor FeatureModel::extract(const at::Tensor& images, int64_t batch,
       }
       continue;
     }
-    torch::Tensor x = chunk.to(torch::kFloat).div(255.0);  // [n,3,S,S] in [0,1]
-    if (s.image_size > 0 && s.image_size != x.size(2)) {
-      namespace F = torch::nn::functional;
-      x = F::interpolate(x, F::InterpolateFuncOptions()
-                                .size(std::vector<int64_t>{s.image_size, s.image_size})
-                                .mode(torch::kBilinear)
-                                .align_corners(false)
-                                .antialias(x.size(2) > s.image_size));
-    }
-    torch::Tensor f = s.script->forward({x}).toTensor();
+    torch::Tensor f = raw_output(chunk);
     if (f.dim() == 4) f = f.mean({2, 3});  // [n,C,h,w] -> [n,C]
     TORCH_CHECK(f.dim() == 2, "the TorchScript feature model returned ", f.sizes(),
                 "; expected [N,F] or [N,C,h,w]");

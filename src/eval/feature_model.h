@@ -55,6 +55,9 @@ class FeatureModel {
  private:
   struct State;
   explicit FeatureModel(std::unique_ptr<State> state);
+  // A TorchScript model's output for uint8 images [n,3,S,S]: scaled to [0,1], resized to its
+  // image_size, on its device; [n,F] or [n,C,h,w] as the module returns it.
+  at::Tensor raw_output(const at::Tensor& images) const;
   std::unique_ptr<State> state_;
 };
 

@@ -11,6 +11,7 @@
 #include "eval/study_statistics.h"
 #include "experiment/study_plan.h"
 #include "io/files.h"
+#include "io/json_fields.h"
 
 namespace skingan::experiment {
 namespace fs = std::filesystem;
@@ -19,13 +20,8 @@ namespace {
 constexpr int kMaxCurvePoints = 300;
 
 nlohmann::json read_json(const fs::path& path) {
-  try {
-    return nlohmann::json::parse(io::read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw DataError(describe_problem(path.string(),
-                                     std::string("unreadable JSON (") + e.what() + ")",
-                                     "the file skingan wrote", "Rerun the study with --force."));
-  }
+  return io::parse_json_object<DataError>(io::read_file(path), path.string(),
+                                          "Rerun the study with --force.");
 }
 
 nlohmann::json number_or_null(double v) {
@@ -266,7 +262,7 @@ nlohmann::json collect_results(const StudyConfig& config, const fs::path& study,
     }
     const fs::path scores = stage_output(study, gan_stage_name(g.name, "score"), "scores");
     if (fs::exists(scores / "scores.json")) {
-      j["quality"] = nlohmann::json::parse(io::read_file(scores / "scores.json"));
+      j["quality"] = read_json(scores / "scores.json");
       j["quality_pairs_png"] = (scores / "nearest_pairs.png").string();
     }
     if (fs::exists(syn / "manifest.csv")) {

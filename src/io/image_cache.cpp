@@ -31,7 +31,10 @@ T get(const char* at) {
   return value;
 }
 
-ImageCacheShape parse_header(const char* header, std::int64_t file_size, const fs::path& path) {
+}  // namespace
+
+ImageCacheShape parse_image_cache_header(const char* header, std::int64_t file_size,
+                                         const fs::path& path) {
   if (std::memcmp(header, kMagic, sizeof(kMagic)) != 0) {
     throw DataError(describe_problem(path.string() + ": not a skingan image cache",
                                      "another file type", "a file starting with SKGCACHE",
@@ -44,20 +47,36 @@ ImageCacheShape parse_header(const char* header, std::int64_t file_size, const f
   }
   ImageCacheShape shape;
   shape.channels = get<std::uint32_t>(header + 12);
-  shape.count = static_cast<std::int64_t>(get<std::uint64_t>(header + 16));
+  const std::uint64_t count = get<std::uint64_t>(header + 16);
   shape.height = get<std::uint32_t>(header + 24);
   shape.width = get<std::uint32_t>(header + 28);
-  const std::int64_t expected = kImageCacheHeaderBytes + shape.count * shape.image_bytes();
-  if (file_size != expected) {
+  if (shape.channels != 3 || shape.height < 1 || shape.width < 1 ||
+      shape.height > kMaxImageCacheSide || shape.width > kMaxImageCacheSide) {
+    throw DataError(describe_problem(
+        path.string() + ": image cache header",
+        std::to_string(shape.channels) + " channels of " + std::to_string(shape.height) + "x" +
+            std::to_string(shape.width) + " px",
+        "3 channels and sides of 1.." + std::to_string(kMaxImageCacheSide) + " px",
+        "The file is damaged or not from skingan; re-run `skingan prepare`."));
+  }
+  // image_bytes() <= 3 * 8192^2 < 2^28, so the division cannot overflow and the product
+  // below stays under the file size.
+  const std::uint64_t pixels_available =
+      file_size > kImageCacheHeaderBytes
+          ? static_cast<std::uint64_t>(file_size - kImageCacheHeaderBytes)
+          : 0;
+  const auto image_bytes = static_cast<std::uint64_t>(shape.image_bytes());
+  if (file_size < kImageCacheHeaderBytes || count > pixels_available / image_bytes ||
+      count * image_bytes != pixels_available) {
     throw DataError(describe_problem(
         path.string() + ": image cache has the wrong size", std::to_string(file_size) + " bytes",
-        std::to_string(expected) + " bytes for its header",
+        std::to_string(count) + " images of " + std::to_string(image_bytes) +
+            " bytes after a 64-byte header",
         "The file is truncated or damaged; re-run `skingan prepare`."));
   }
+  shape.count = static_cast<std::int64_t>(count);
   return shape;
 }
-
-}  // namespace
 
 ImageCacheWriter::ImageCacheWriter(fs::path path, const ImageCacheShape& shape)
     : path_(std::move(path)), shape_(shape) {
@@ -125,7 +144,7 @@ ImageCacheShape read_image_cache_shape(const fs::path& path) {
   if (in.gcount() != kImageCacheHeaderBytes) {
     throw DataError(path.string() + ": image cache is shorter than its header. Re-run prepare.");
   }
-  return parse_header(header, static_cast<std::int64_t>(fs::file_size(path)), path);
+  return parse_image_cache_header(header, static_cast<std::int64_t>(fs::file_size(path)), path);
 }
 
 at::Tensor read_image_cache(const fs::path& path) {

@@ -47,6 +47,13 @@ class ImageCacheWriter {
 void write_image_cache(const std::filesystem::path& path, const ImageCacheShape& shape,
                        const std::uint8_t* pixels);
 
+// Checks the 64-byte header of a cache file of `file_size` bytes: magic, version, 3 channels,
+// sides of 1..kMaxImageCacheSide, and a pixel count that matches the file size exactly (without
+// integer overflow for any header). DataError naming `path` otherwise.
+inline constexpr std::int64_t kMaxImageCacheSide = 8192;
+ImageCacheShape parse_image_cache_header(const char* header, std::int64_t file_size,
+                                         const std::filesystem::path& path);
+
 // Reads just the header (DataError on a foreign or inconsistent file).
 ImageCacheShape read_image_cache_shape(const std::filesystem::path& path);
 

@@ -19,7 +19,13 @@ void write_curves(const fs::path& dir) {
   std::ifstream in(dir / "metrics.jsonl");
   std::string line;
   while (std::getline(in, line)) {
-    const auto j = nlohmann::json::parse(line);
+    // A run killed while appending leaves a partial last line: not a point of the curve.
+    const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || !j.contains("epoch") || !j.contains("train_loss") ||
+        !j.contains("val_balanced_accuracy") || !j["epoch"].is_number() ||
+        !j["train_loss"].is_number() || !j["val_balanced_accuracy"].is_number()) {
+      continue;
+    }
     const double epoch = j.at("epoch").get<double>();
     loss.x.push_back(epoch);
     loss.y.push_back(j.at("train_loss").get<double>());

@@ -194,28 +194,39 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
   int64_t epoch = 0, best_epoch = 0;
   double best = -1;
   if (options.resume && fs::exists(last)) {
-    torch::serialize::InputArchive archive;
-    archive.load_from(last.string(), options.device);
-    torch::serialize::InputArchive part;
-    archive.read("model", part);
-    model->load(part);
-    torch::serialize::InputArchive optimizer_part;
-    archive.read("optimizer", optimizer_part);
-    optimizer->load(optimizer_part);
-    torch::Tensor epoch_t, best_t, best_epoch_t, rng_state;
-    archive.read("epoch", epoch_t);
-    archive.read("best", best_t);
-    archive.read("best_epoch", best_epoch_t);
-    archive.read("rng", rng_state);
-    torch::Tensor global_state;
-    archive.read("global_rng", global_state);
-    at::Generator global = at::globalContext().defaultGenerator(options.device);
-    global.set_state(global_state.to(torch::kCPU));
-    epoch = epoch_t.item<int64_t>();
-    best = best_t.item<double>();
-    best_epoch = best_epoch_t.item<int64_t>();
-    rng.set_state(rng_state.to(torch::kCPU));
-    batches.load(archive);
+    // A damaged or foreign last.pt (LibTorch's own errors, wrong shapes, counts out of range)
+    // ends as one CheckpointError naming the file.
+    try {
+      torch::serialize::InputArchive archive;
+      archive.load_from(last.string(), options.device);
+      torch::serialize::InputArchive part;
+      archive.read("model", part);
+      model->load(part);
+      torch::serialize::InputArchive optimizer_part;
+      archive.read("optimizer", optimizer_part);
+      optimizer->load(optimizer_part);
+      torch::Tensor epoch_t, best_t, best_epoch_t, rng_state;
+      archive.read("epoch", epoch_t);
+      archive.read("best", best_t);
+      archive.read("best_epoch", best_epoch_t);
+      archive.read("rng", rng_state);
+      torch::Tensor global_state;
+      archive.read("global_rng", global_state);
+      epoch = epoch_t.item<int64_t>();
+      best = best_t.item<double>();
+      best_epoch = best_epoch_t.item<int64_t>();
+      TORCH_CHECK(epoch >= 0 && best_epoch >= 0 && best_epoch <= epoch, "epoch ", epoch,
+                  " and best epoch ", best_epoch, " are not a run's counts");
+      at::Generator global = at::globalContext().defaultGenerator(options.device);
+      global.set_state(global_state.to(torch::kCPU));
+      rng.set_state(rng_state.to(torch::kCPU));
+      batches.load(archive);
+    } catch (const c10::Error& e) {
+      throw CheckpointError(describe_problem(
+          last.string(), std::string("a damaged checkpoint (") + e.what_without_backtrace() + ")",
+          "the last checkpoint of this run",
+          "Delete it to restart from epoch 0, or restore the folder from a copy."));
+    }
   }
   // Identical weights on every rank whatever each one's seed or file did (optimiser state and
   // generators are identical by construction: same seed, same draws, or the same checkpoint).

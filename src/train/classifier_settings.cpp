@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "io/files.h"
+#include "io/json_fields.h"
 
 namespace fs = std::filesystem;
 
@@ -43,8 +44,12 @@ std::string resolve_precision(const std::string& precision, const c10::Device& d
 }
 
 void check_resumed_batch(const fs::path& dir, int64_t global_batch, int64_t ranks) {
-  const nlohmann::json saved = nlohmann::json::parse(io::read_file(dir / "config.json"));
-  const int64_t started = saved.at("classifier").at("batch_size").get<int64_t>();
+  const std::string path = (dir / "config.json").string();
+  const std::string fix = "Start the run again without --resume, or restore its config.json.";
+  const nlohmann::json saved =
+      io::parse_json_object<ConfigError>(io::read_file(dir / "config.json"), path, fix);
+  const int64_t started = io::read_json_fields<ConfigError>(
+      path, fix, [&] { return saved.at("classifier").at("batch_size").get<int64_t>(); });
   if (started == global_batch) return;
   const std::string hint =
       started % ranks == 0

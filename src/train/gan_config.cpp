@@ -106,7 +106,10 @@ void validate(const GanConfig& c) {
         "image size", std::to_string(c.image_size),
         "32, 64 or 128 (a power of two the architectures support; prepare the set with --size 64)");
   }
-  if (c.latent_dim < 1) refuse("--latent-dim", std::to_string(c.latent_dim), "a positive size");
+  if (c.latent_dim < 1 || c.latent_dim > models::kMaxGanWidth) {
+    refuse("--latent-dim", std::to_string(c.latent_dim),
+           "1.." + std::to_string(models::kMaxGanWidth));
+  }
   if (c.g_channels < 1 || c.g_channels > 1024)
     refuse("--g-channels", std::to_string(c.g_channels), "1..1024");
   if (c.d_channels < 1 || c.d_channels > 1024)

@@ -19,6 +19,7 @@
 #include "eval/feature_model.h"
 #include "io/files.h"
 #include "io/image_codec.h"
+#include "io/json_fields.h"
 #include "io/jsonl.h"
 #include "io/tensor_image.h"
 #include "models/gan/gan_checkpoint.h"
@@ -125,8 +126,11 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
           describe_problem("--resume " + options.run_dir.string(), "no config.json there",
                            "a run folder written by train-gan", "Start the run without --resume."));
     }
-    const auto saved_json = nlohmann::json::parse(io::read_file(config_path));
-    const GanConfig saved = gan_config_from_json(saved_json.at("gan"));
+    const std::string fix = "Start the run again without --resume, or restore its config.json.";
+    const auto saved_json =
+        io::parse_json_object<ConfigError>(io::read_file(config_path), config_path.string(), fix);
+    const GanConfig saved = io::read_json_fields<ConfigError>(
+        config_path.string(), fix, [&] { return gan_config_from_json(saved_json.at("gan")); });
     if (saved.arch != config.arch) {
       throw ConfigError(describe_problem("--resume with --arch " + gan_arch_name(config.arch),
                                          "a run of architecture " + gan_arch_name(saved.arch),
@@ -269,7 +273,11 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
                                          config.eval_images, unit.seed + 77, config.latent_dim);
       const fs::path best_json = unit.dir / "best" / "best.json";
       if (options.resume && fs::exists(best_json)) {
-        best_kid = nlohmann::json::parse(io::read_file(best_json)).at("kid").get<double>();
+        const std::string fix = "Delete " + best_json.string() + " to start the best anew.";
+        const auto best = io::parse_json_object<CheckpointError>(io::read_file(best_json),
+                                                                 best_json.string(), fix);
+        best_kid = io::read_json_fields<CheckpointError>(
+            best_json.string(), fix, [&] { return best.at("kid").get<double>(); });
       }
     }
     bar.advance(std::min(trainer.step(), unit.steps));

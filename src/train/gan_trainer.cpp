@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "io/archive_file.h"
+#include "io/json_fields.h"
 #include "models/gan/batch_norm_statistics.h"
 #include "models/gan/gan_checkpoint.h"
 #include "train/gan_losses.h"
@@ -284,7 +285,11 @@ void GanTrainer::load(const fs::path& path) {
   if (!archive.try_read("config", config_value) || !config_value.isString()) {
     throw CheckpointError(path.string() + " is not a skingan GAN checkpoint (no config).");
   }
-  const GanConfig saved = gan_config_from_json(nlohmann::json::parse(config_value.toStringRef()));
+  const std::string fix = "The file is damaged; resume from an earlier checkpoint.";
+  const auto saved_json =
+      io::parse_json_object<CheckpointError>(config_value.toStringRef(), path.string(), fix);
+  const GanConfig saved = io::read_json_fields<CheckpointError>(
+      path.string(), fix, [&] { return gan_config_from_json(saved_json); });
   torch::Tensor classes;
   archive.read("num_classes", classes);
   auto differs = [&](const std::string& what, const std::string& found,

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "eval/evaluate.h"
+#include "eval/feature_model.h"
 #include "models/classifier/classifier.h"
 #include "test_util.h"
 #include "train/classifier_run.h"
@@ -93,8 +94,7 @@ TEST(Backbone, RefusesFilesThatAreNotUsableModels) {
     models::Classifier model(options_for(dir / "flat.pt"));
     FAIL();
   } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("[N,F] features or [N,C,h,w] feature maps"),
-              std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("[N,F] or [N,C,h,w] feature maps"), std::string::npos);
   }
 }
 
@@ -138,4 +138,66 @@ TEST(Backbone, TrainClassifierCopiesTheFileAndEvaluatesFromTheModelFolderAlone) 
     EXPECT_NE(std::string(e.what()).find("no such file"), std::string::npos);
   }
   EXPECT_FALSE(fs::exists(dir / "model2"));
+}
+
+namespace {
+
+// A TorchScript module with `source` (the whole forward definition) saved to `path`.
+void write_script(const fs::path& path, const std::string& source,
+                  c10::optional<c10::IValue> image_size = c10::nullopt) {
+  torch::jit::Module m("UserModel");
+  if (image_size) m.register_attribute("image_size", image_size->type(), *image_size);
+  m.define(source);
+  m.save(path.string());
+}
+
+}  // namespace
+
+// Hostile or mistaken TorchScript files for --backbone and --features: the interface is checked
+// from the compiled schema and the output from a probe, each refused with what was found.
+TEST(Backbone, InterfaceAndProbeOutputAreValidatedBeforeUse) {
+  test::TempDir dir;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"def forward(self, x, y):\n    return x + y\n", "forward(self, x: Tensor) -> Tensor"},
+      {"def forward(self, x):\n    return (x.mean([2, 3]), x)\n", "(Tensor, Tensor)"},
+      {"def forward(self, x):\n    return x.mean([0, 2, 3])\n", "shape [3]"},
+      {"def forward(self, x):\n    return x[0:1].mean([2, 3])\n", "shape [1, 3] for 2 images"},
+      {"def forward(self, x):\n    return torch.log(x.mean([2, 3]) - 10.0)\n", "NaN"},
+      {"def forward(self, x):\n    return (x.mean([2, 3]) > 0).long()\n", "Long"},
+  };
+  for (const auto& [source, expected] : cases) {
+    write_script(dir / "m.pt", source);
+    for (const bool as_features : {false, true}) {
+      std::string message;
+      try {
+        if (as_features) {
+          eval::FeatureModel::open(dir / "m.pt", torch::kCPU);
+        } else {
+          models::Classifier model(options_for(dir / "m.pt"));
+        }
+      } catch (const ConfigError& e) {
+        message = e.what();
+      }
+      EXPECT_NE(message.find(as_features ? "--features" : "--backbone"), std::string::npos)
+          << source << " -> " << message;
+      EXPECT_NE(message.find(expected), std::string::npos) << source << " -> " << message;
+    }
+  }
+  // A model that divides by the image's spread is accepted: the probe is not a blank image.
+  write_script(dir / "spread.pt", "def forward(self, x):\n    return x.mean([2, 3]) / x.std()\n");
+  EXPECT_EQ(eval::FeatureModel::open(dir / "spread.pt", torch::kCPU).image_size(), -1);
+  models::Classifier accepted(options_for(dir / "spread.pt"));
+  // The feature model's image_size attribute must be a plausible side.
+  const std::string pooled = "def forward(self, x):\n    return x.mean([2, 3])\n";
+  for (const auto& [value, expected] : std::vector<std::pair<c10::IValue, std::string>>{
+           {c10::IValue(int64_t{5}), "image_size = Int 5"},
+           {c10::IValue(std::string("big")), "image_size = String"}}) {
+    write_script(dir / "attr.pt", pooled, value);
+    try {
+      eval::FeatureModel::open(dir / "attr.pt", torch::kCPU);
+      ADD_FAILURE() << expected;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+  }
 }

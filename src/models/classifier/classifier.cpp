@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "models/distributed_layers.h"
+#include "models/torchscript_check.h"
 
 namespace skingan::models {
 namespace {
@@ -81,6 +82,8 @@ int64_t ClassifierImpl::load_backbone(const std::string& path) {
         "a file written by torch.jit.save (torch.jit.script or torch.jit.trace of an image model)",
         "In Python: torch.jit.script(model).save('backbone.pt')."));
   }
+  const std::string what = "--backbone " + path;
+  check_image_model_interface(*backbone_, what);
   // Registered under flattened names: nn::Module names may not contain dots.
   auto flat = [](std::string name) {
     std::replace(name.begin(), name.end(), '.', '_');
@@ -92,28 +95,25 @@ int64_t ClassifierImpl::load_backbone(const std::string& path) {
   for (const auto& b : backbone_->named_buffers(/*recurse=*/true))
     register_buffer(flat(b.name), b.value);
   // Feature width from a probe in eval mode (BatchNorm with batch statistics would not matter,
-  // but some models refuse batch 1 in training mode).
+  // but some models refuse batch 1 in training mode). The probe is a fixed ramp, not zeros: a
+  // model may normalise by the image's spread, and must not be refused for a blank image.
   torch::NoGradGuard no_grad;
   backbone_->eval();
+  const int64_t side = options_.image_size();
   torch::Tensor out;
   try {
-    out = backbone_->forward({torch::zeros({2, 3, options_.image_size(), options_.image_size()})})
+    out = backbone_
+              ->forward({torch::linspace(-1, 1, 2 * 3 * side * side).reshape({2, 3, side, side})})
               .toTensor();
   } catch (const std::exception& e) {
     throw ConfigError(describe_problem(
-        "--backbone " + path,
-        std::string("a model that fails on [2,3,") + std::to_string(options_.image_size()) + "," +
-            std::to_string(options_.image_size()) + "] images (" + e.what() + ")",
+        what,
+        std::string("a model that fails on [2,3,") + std::to_string(side) + "," +
+            std::to_string(side) + "] images (" + e.what() + ")",
         "forward(images) -> tensor", "Export a model that takes one image batch."));
   }
   backbone_->train();
-  if (out.dim() != 2 && out.dim() != 4) {
-    throw ConfigError(
-        describe_problem("--backbone " + path, "an output of shape " + c10::str(out.sizes()),
-                         "[N,F] features or [N,C,h,w] feature maps",
-                         "Export the network without its classifier head, or with it: "
-                         "its outputs then serve as features."));
-  }
+  check_image_model_output(out, 2, what);
   return out.size(1);
 }
 
@@ -123,10 +123,12 @@ void ClassifierImpl::train(bool on) {
 }
 
 ClassifierImpl::ClassifierImpl(const ClassifierOptions& o) : options_(o) {
-  if (o.image_size() < 32 || o.image_size() > 512 || o.num_classes() < 2 || o.width() < 4) {
-    throw ConfigError("classifier: image size must be 32..512, classes >= 2, width >= 4 (got " +
-                      std::to_string(o.image_size()) + ", " + std::to_string(o.num_classes()) +
-                      ", " + std::to_string(o.width()) + ").");
+  if (o.image_size() < 32 || o.image_size() > 512 || o.num_classes() < 2 ||
+      o.num_classes() > 1000 || o.width() < 4 || o.width() > 1024) {
+    throw ConfigError(
+        "classifier: image size must be 32..512, classes 2..1000, width 4..1024 (got " +
+        std::to_string(o.image_size()) + ", " + std::to_string(o.num_classes()) + ", " +
+        std::to_string(o.width()) + ").");
   }
   if (o.arch() == ClassifierArch::kBackbone) {
     const int64_t features = load_backbone(o.backbone());
@@ -226,13 +228,27 @@ nlohmann::json to_json(const ClassifierOptions& o) {
 }
 
 ClassifierOptions classifier_options_from_json(const nlohmann::json& j) {
-  return ClassifierOptions()
-      .arch(parse_classifier_arch(j.at("arch").get<std::string>()))
-      .num_classes(j.at("num_classes").get<int64_t>())
-      .image_size(j.at("image_size").get<int64_t>())
-      .width(j.at("width").get<int64_t>())
-      .dropout(j.at("dropout").get<double>())
-      .backbone(j.value("backbone", std::string()));
+  const ClassifierOptions o = ClassifierOptions()
+                                  .arch(parse_classifier_arch(j.at("arch").get<std::string>()))
+                                  .num_classes(j.at("num_classes").get<int64_t>())
+                                  .image_size(j.at("image_size").get<int64_t>())
+                                  .width(j.at("width").get<int64_t>())
+                                  .dropout(j.at("dropout").get<double>())
+                                  .backbone(j.value("backbone", std::string()));
+  // The same ranges the constructor checks, here before anything is allocated, and bounds on
+  // what a damaged file could make the reader allocate.
+  if (o.image_size() < 32 || o.image_size() > 512 || o.num_classes() < 2 ||
+      o.num_classes() > 1000 || o.width() < 4 || o.width() > 1024 ||
+      !(o.dropout() >= 0 && o.dropout() < 1)) {
+    throw ConfigError(
+        describe_problem("classifier model settings",
+                         "image size " + std::to_string(o.image_size()) + ", " +
+                             std::to_string(o.num_classes()) + " classes, width " +
+                             std::to_string(o.width()) + ", dropout " + std::to_string(o.dropout()),
+                         "image size 32..512, 2..1000 classes, width 4..1024, dropout in [0,1)",
+                         "The file is damaged or not from skingan."));
+  }
+  return o;
 }
 
 }  // namespace skingan::models

@@ -1,14 +1,42 @@
 #include "models/classifier/classifier_folder.h"
 
+#include <algorithm>
+
 #include <torch/serialize/input-archive.h>
 #include <torch/torch.h>
 
 #include "core/error.h"
 #include "io/files.h"
+#include "io/json_fields.h"
 
 namespace fs = std::filesystem;
 
 namespace skingan::models {
+
+std::tuple<nlohmann::json, std::vector<std::string>, ClassifierOptions> parse_classifier_config(
+    const std::string& text, const fs::path& path) {
+  const std::string fix = "Train the classifier again, or restore its folder.";
+  nlohmann::json config = io::parse_json_object<ConfigError>(text, path.string(), fix);
+  auto [classes, options] = io::read_json_fields<ConfigError>(path.string(), fix, [&] {
+    try {
+      return std::make_pair(config.at("classes").get<std::vector<std::string>>(),
+                            classifier_options_from_json(config.at("model")));
+    } catch (const ConfigError& e) {
+      throw ConfigError(path.string() + ": " + e.what());
+    }
+  });
+  std::vector<std::string> sorted = classes;
+  std::sort(sorted.begin(), sorted.end());
+  if (static_cast<int64_t>(classes.size()) != options.num_classes() ||
+      std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end() || sorted.front().empty()) {
+    throw ConfigError(describe_problem(path.string(),
+                                       std::to_string(classes.size()) +
+                                           " class names for a model of " +
+                                           std::to_string(options.num_classes()) + " outputs",
+                                       "one distinct, non-empty name per output", fix));
+  }
+  return {std::move(config), std::move(classes), std::move(options)};
+}
 
 ClassifierFolder load_classifier_folder(const fs::path& dir, c10::Device device) {
   const fs::path config_path = dir / "config.json";
@@ -18,9 +46,9 @@ ClassifierFolder load_classifier_folder(const fs::path& dir, c10::Device device)
                                        "Train it first, or check the path."));
   }
   ClassifierFolder out;
-  out.config = nlohmann::json::parse(io::read_file(config_path));
-  out.classes = out.config.at("classes").get<std::vector<std::string>>();
-  ClassifierOptions options = classifier_options_from_json(out.config.at("model"));
+  ClassifierOptions options;
+  std::tie(out.config, out.classes, options) =
+      parse_classifier_config(io::read_file(config_path), config_path);
   if (!options.backbone().empty() && fs::path(options.backbone()).is_relative()) {
     options.backbone((dir / options.backbone()).string());
   }

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <c10/core/Device.h>
@@ -18,6 +19,12 @@ struct ClassifierFolder {
   std::vector<std::string> classes;  // its output order
   nlohmann::json config;             // the folder's config.json
 };
+
+// The parts of a model folder's config.json (the text of `path`): the whole JSON, the class
+// names and the model's options. ConfigError naming the file for invalid JSON, missing or mistyped
+// fields, options out of range, or class names that do not name each output once.
+std::tuple<nlohmann::json, std::vector<std::string>, ClassifierOptions> parse_classifier_config(
+    const std::string& text, const std::filesystem::path& path);
 
 // ConfigError (saying what to do) when DIR has no config.json or best.pt; CheckpointError when
 // best.pt does not fit the configured model.

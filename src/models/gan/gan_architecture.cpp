@@ -1,6 +1,7 @@
 #include "models/gan/gan_architecture.h"
 
 #include "core/error.h"
+#include "models/gan/layers.h"
 
 namespace skingan::models {
 
@@ -46,6 +47,17 @@ GanModelConfig gan_model_config_from_json(const nlohmann::json& j) {
   } catch (const nlohmann::json::exception& e) {
     throw ConfigError(std::string("a GAN configuration without a valid model field (") + e.what() +
                       "): written by another program, or damaged.");
+  }
+  // The sizes bound what a damaged or hostile file could make the reader allocate.
+  check_gan_image_size(c.image_size);
+  for (const auto& [name, value] : {std::pair<const char*, int64_t>{"latent_dim", c.latent_dim},
+                                    {"g_channels", c.g_channels},
+                                    {"d_channels", c.d_channels}}) {
+    if (value < 1 || value > kMaxGanWidth) {
+      throw ConfigError(describe_problem(
+          std::string("GAN configuration field ") + name, std::to_string(value),
+          "1.." + std::to_string(kMaxGanWidth), "The file is damaged or not from skingan."));
+    }
   }
   return c;
 }

@@ -37,6 +37,9 @@ struct GanModelConfig {
 // The model fields of a stored train-gan configuration (config.json's "gan", or a checkpoint's
 // "config"); ConfigError naming the field when one is missing or invalid. Runs written before
 // resize upsampling existed read back as transposed.
+// ConfigError for a missing or mistyped field, an unsupported image size, or a latent size or
+// width outside 1..kMaxGanWidth.
+inline constexpr int64_t kMaxGanWidth = 4096;
 GanModelConfig gan_model_config_from_json(const nlohmann::json& j);
 
 // Whether one network draws every class (acgan, cgan, progan and resnet without per_class).

@@ -1,6 +1,7 @@
 #include "models/gan/gan_checkpoint.h"
 
 #include <algorithm>
+#include <limits>
 
 #include <torch/serialize/input-archive.h>
 #include <torch/torch.h>
@@ -8,6 +9,7 @@
 
 #include "core/error.h"
 #include "io/files.h"
+#include "io/json_fields.h"
 #include "models/gan/batch_norm_statistics.h"
 
 namespace fs = std::filesystem;
@@ -36,21 +38,36 @@ GanRun read_gan_run(const fs::path& run_dir) {
                                        "a folder written by `skingan train-gan`",
                                        "Check the path, or train one with `skingan train-gan`."));
   }
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(io::read_file(config_path));
-  } catch (const nlohmann::json::exception& e) {
-    throw ConfigError(config_path.string() + " is not valid JSON (" + e.what() + ").");
-  }
+  return parse_gan_run_config(io::read_file(config_path), run_dir);
+}
+
+GanRun parse_gan_run_config(const std::string& text, const fs::path& run_dir) {
+  const std::string path = (run_dir / "config.json").string();
+  const std::string fix = "Train the GAN again, or restore its folder.";
+  const nlohmann::json j = io::parse_json_object<ConfigError>(text, path, fix);
   if (!j.contains("gan") || !j.contains("classes")) {
-    throw ConfigError(config_path.string() +
-                      " is not a skingan GAN run's config (no \"gan\" or \"classes\").");
+    throw ConfigError(path + " is not a skingan GAN run's config (no \"gan\" or \"classes\").");
   }
   GanRun run;
   run.dir = run_dir;
-  run.config = gan_model_config_from_json(j.at("gan"));
-  run.classes = j.at("classes").get<std::vector<std::string>>();
-  run.set_dir = j.value("set", "");
+  try {
+    run.config = gan_model_config_from_json(j.at("gan"));
+  } catch (const ConfigError& e) {
+    throw ConfigError(path + ": " + e.what());
+  }
+  io::read_json_fields<ConfigError>(path, fix, [&] {
+    run.classes = j.at("classes").get<std::vector<std::string>>();
+    run.set_dir = j.value("set", "");
+    return 0;
+  });
+  std::vector<std::string> sorted = run.classes;
+  std::sort(sorted.begin(), sorted.end());
+  if (run.classes.empty() || run.classes.size() > kMaxGanClasses ||
+      std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end() || sorted.front().empty()) {
+    throw ConfigError(describe_problem(
+        path, std::to_string(run.classes.size()) + " class names",
+        "1.." + std::to_string(kMaxGanClasses) + " distinct, non-empty class names", fix));
+  }
   return run;
 }
 
@@ -91,6 +108,52 @@ fs::path find_checkpoint(const GanUnit& unit, int64_t step) {
                        "one of the kept steps: " + steps, ""));
 }
 
+namespace {
+
+// The one integer a checkpoint stores under `key`: a one-element integer tensor within
+// [low, high]; CheckpointError naming the file otherwise.
+int64_t read_count(torch::serialize::InputArchive& archive, const char* key, int64_t low,
+                   int64_t high, const fs::path& path) {
+  torch::Tensor value;
+  if (!archive.try_read(key, value) || !value.defined() || value.numel() != 1 ||
+      at::isFloatingType(value.scalar_type()) || value.scalar_type() == at::kBool ||
+      at::isComplexType(value.scalar_type())) {
+    throw CheckpointError(describe_problem(path.string(), std::string("no integer \"") + key + "\"",
+                                           "a skingan GAN checkpoint",
+                                           "Use an earlier checkpoint (--checkpoint STEP)."));
+  }
+  const int64_t n = value.to(torch::kCPU).item<int64_t>();
+  if (n < low || n > high) {
+    throw CheckpointError(describe_problem(
+        path.string(), std::string(key) + " = " + std::to_string(n),
+        std::to_string(low) + ".." + std::to_string(high), "The file is damaged."));
+  }
+  return n;
+}
+
+}  // namespace
+
+GanCheckpointHeader read_gan_checkpoint_header(torch::serialize::InputArchive& archive,
+                                               const fs::path& path) {
+  c10::IValue config_value;
+  if (!archive.try_read("config", config_value) || !config_value.isString()) {
+    throw CheckpointError(path.string() + " is not a skingan GAN checkpoint (no config).");
+  }
+  const nlohmann::json config = nlohmann::json::parse(config_value.toStringRef(), nullptr, false);
+  if (!config.is_object()) {
+    throw CheckpointError(path.string() + " is damaged: its config is not a JSON object.");
+  }
+  GanCheckpointHeader header;
+  try {
+    header.config = gan_model_config_from_json(config);
+  } catch (const ConfigError& e) {
+    throw CheckpointError(path.string() + " is damaged: " + e.what());
+  }
+  header.num_classes = read_count(archive, "num_classes", 0, kMaxGanClasses, path);
+  header.step = read_count(archive, "step", 0, std::numeric_limits<int64_t>::max(), path);
+  return header;
+}
+
 GanCheckpoint load_gan_checkpoint(const fs::path& path, c10::Device device) {
   torch::serialize::InputArchive archive;
   try {
@@ -100,32 +163,36 @@ GanCheckpoint load_gan_checkpoint(const fs::path& path, c10::Device device) {
                                            "a skingan GAN checkpoint",
                                            "Use an earlier checkpoint (--checkpoint STEP)."));
   }
-  c10::IValue config_value;
-  if (!archive.try_read("config", config_value) || !config_value.isString()) {
-    throw CheckpointError(path.string() + " is not a skingan GAN checkpoint (no config).");
-  }
+  const GanCheckpointHeader header = read_gan_checkpoint_header(archive, path);
   GanCheckpoint c;
-  c.config = gan_model_config_from_json(nlohmann::json::parse(config_value.toStringRef()));
-  torch::Tensor classes, step;
-  archive.read("num_classes", classes);
-  archive.read("step", step);
-  c.num_classes = classes.item<int64_t>();
-  c.step = step.item<int64_t>();
+  c.config = header.config;
+  c.num_classes = header.num_classes;
+  c.step = header.step;
   auto load_into = [&](const char* key, torch::nn::Module& module) {
     torch::serialize::InputArchive part;
-    archive.read(key, part);
-    module.load(part);
+    try {
+      archive.read(key, part);
+      module.load(part);
+    } catch (const c10::Error& e) {
+      throw CheckpointError(describe_problem(
+          path.string(),
+          std::string("a ") + key + " that does not fit its config (" + e.what_without_backtrace() +
+              ")",
+          "the weights of the networks its config describes", "The file is damaged."));
+    }
     module.to(device);
     module.eval();
   };
-  c.generator = Generator(generator_options(c.config, c.num_classes));
-  load_into("generator", *c.generator);
-  c.discriminator = Discriminator(discriminator_options(c.config, c.num_classes));
-  load_into("discriminator", *c.discriminator);
-  if (c.config.has_ema) {
-    c.generator_ema = Generator(generator_options(c.config, c.num_classes));
-    load_into("generator_ema", *c.generator_ema);
+  try {
+    c.generator = Generator(generator_options(c.config, c.num_classes));
+    c.discriminator = Discriminator(discriminator_options(c.config, c.num_classes));
+    if (c.config.has_ema) c.generator_ema = Generator(generator_options(c.config, c.num_classes));
+  } catch (const ConfigError& e) {
+    throw CheckpointError(path.string() + " is damaged: " + e.what());
   }
+  load_into("generator", *c.generator);
+  load_into("discriminator", *c.discriminator);
+  if (c.config.has_ema) load_into("generator_ema", *c.generator_ema);
   return c;
 }
 

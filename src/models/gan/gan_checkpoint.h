@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <c10/core/Device.h>
+#include <torch/serialize/input-archive.h>
 
 #include "models/gan/discriminator.h"
 #include "models/gan/gan_architecture.h"
@@ -35,6 +36,11 @@ struct GanRun {
 
 // Reads RUN_DIR/config.json. ConfigError when RUN_DIR is not a skingan GAN run.
 GanRun read_gan_run(const std::filesystem::path& run_dir);
+// The same from the file's text: ConfigError naming the file for invalid JSON, a missing or
+// mistyped field, a model field out of range, or class names that are not 1..kMaxGanClasses
+// distinct non-empty strings.
+inline constexpr int64_t kMaxGanClasses = 1000;
+GanRun parse_gan_run_config(const std::string& text, const std::filesystem::path& run_dir);
 
 // "step_0001500.pt": the file name of the checkpoint after `step` steps, under UNIT/checkpoints.
 std::string checkpoint_file_name(int64_t step);
@@ -57,7 +63,20 @@ struct GanCheckpoint {
   Generator generator_ema{nullptr};
   Discriminator discriminator{nullptr};
 };
+// CheckpointError naming `path` for any file that is not a whole checkpoint of a valid
+// configuration (unreadable archive, bad header, weights that do not fit the config).
 GanCheckpoint load_gan_checkpoint(const std::filesystem::path& path, c10::Device device);
+
+// What a checkpoint says about itself before any weight is read: its configuration (checked as
+// in config.json), number of classes (0..kMaxGanClasses) and step (>= 0). CheckpointError
+// naming `path` otherwise.
+struct GanCheckpointHeader {
+  GanModelConfig config;
+  int64_t num_classes = 0;
+  int64_t step = 0;
+};
+GanCheckpointHeader read_gan_checkpoint_header(torch::serialize::InputArchive& archive,
+                                               const std::filesystem::path& path);
 
 // The generator that samples: the EMA one when `use_ema` and the run kept one, else the raw one.
 Generator& sampling_generator(GanCheckpoint& c, bool use_ema);
