@@ -1,8 +1,19 @@
 #include "dist/gradient_sync.h"
 
+#include <ATen/ATen.h>
 #include <torch/torch.h>
 
 namespace skingan::dist {
+namespace {
+
+// Copies the values of `flat` (as ATen's flatten_dense_tensors laid them out) back into
+// `tensors`, whatever their memory format.
+void copy_from_flat(const torch::Tensor& flat, const std::vector<torch::Tensor>& tensors) {
+  const std::vector<torch::Tensor> views = at::unflatten_dense_tensors(flat, tensors);
+  for (size_t k = 0; k < tensors.size(); ++k) tensors[k].copy_(views[k]);
+}
+
+}  // namespace
 
 void broadcast_module(ProcessGroup& group, torch::nn::Module& module) {
   torch::NoGradGuard no_grad;
@@ -17,15 +28,9 @@ void broadcast_module(ProcessGroup& group, torch::nn::Module& module) {
     for (auto& t : tensors) {
       (t.dtype() == options.dtype() && t.device() == options.device() ? same : rest).push_back(t);
     }
-    std::vector<torch::Tensor> flat_parts;
-    for (const auto& t : same) flat_parts.push_back(t.reshape(-1));
-    torch::Tensor flat = torch::cat(flat_parts);
+    torch::Tensor flat = at::flatten_dense_tensors(same);
     group.broadcast({flat}, "the initial weights");
-    int64_t offset = 0;
-    for (auto& t : same) {
-      t.copy_(flat.slice(0, offset, offset + t.numel()).view(t.sizes()));
-      offset += t.numel();
-    }
+    copy_from_flat(flat, same);
     tensors = std::move(rest);
   }
 }
@@ -54,12 +59,11 @@ bool average_gradients(ProcessGroup& group, const std::vector<torch::Tensor>& pa
       bucket.push_back(g);
       bytes += more;
     }
-    std::vector<torch::Tensor> parts;
-    for (const auto& g : bucket) parts.push_back(g.reshape(-1));
+    std::vector<torch::Tensor> parts = bucket;
     const bool carry_flag = !flag_sent && grads[i].is_floating_point();
     if (carry_flag)
       parts.push_back(torch::full({1}, stop_requested ? 1.0 : 0.0, grads[i].options()));
-    torch::Tensor flat = torch::cat(parts);  // [sum of numel (+1)]
+    torch::Tensor flat = at::flatten_dense_tensors(parts);  // [sum of numel (+1)]
     group.all_reduce_sum(flat, "gradients");
     if (carry_flag) {
       stop_sum = flat[-1].item<double>();
@@ -67,11 +71,7 @@ bool average_gradients(ProcessGroup& group, const std::vector<torch::Tensor>& pa
       flag_sent = true;
     }
     flat.mul_(inverse_world);
-    int64_t offset = 0;
-    for (auto& g : bucket) {
-      g.copy_(flat.slice(0, offset, offset + g.numel()).view(g.sizes()));
-      offset += g.numel();
-    }
+    copy_from_flat(flat, bucket);
     i = j;
   }
   if (!flag_sent) {
