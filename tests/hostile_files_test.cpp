@@ -109,7 +109,12 @@ TEST(HostileFiles, MetaJsonWithMistypedOrInconsistentFieldsIsRefused) {
             "distinct, non-empty class names"},
            {R"({"format":"skingan-prepared-set","version":1,"size":0,"classes":["a"]})",
             "size of 1..8192"},
-           {R"({"format":"skingan-prepared-set","version":1,"classes":["a"]})", "size"}}) {
+           {R"({"format":"skingan-prepared-set","version":1,"classes":["a"]})", "size"},
+           // Found by fuzz_run_json: a literal beyond int64 is a double in nlohmann, and reading
+           // it into an integer was undefined behaviour.
+           {R"({"format":"skingan-prepared-set","version":1,"size":2222222222222222222222222232,)"
+            R"("classes":["a"]})",
+            "the number 2.222222222222222e+27"}}) {
     const std::string message =
         refusal<DataError>([&] { data::parse_prepared_meta(text, "set/meta.json"); });
     EXPECT_NE(message.find("set/meta.json"), std::string::npos) << text;
@@ -147,7 +152,11 @@ TEST(HostileFiles, GanCheckpointHeadersAreCheckedBeforeTheirWeights) {
   EXPECT_EQ(models::read_gan_checkpoint_header(archive, "c.pt").step, 5);
   for (const auto& [config, classes, step, expected] :
        std::vector<std::tuple<std::string, torch::Tensor, torch::Tensor, std::string>>{
-           {"{not json", torch::tensor(int64_t{0}), torch::tensor(1), "not a JSON object"},
+           {"{not json", torch::tensor(int64_t{0}), torch::tensor(1), "not valid JSON"},
+           // Found by fuzz_gan_checkpoint: image_size 7.7e34 (a double) read into an integer.
+           {std::string(kGanModel).replace(std::string(kGanModel).find("\"image_size\":32"), 15,
+                                           "\"image_size\":77777777777777777777777777777777747"),
+            torch::tensor(int64_t{0}), torch::tensor(1), "7.777777777777778e+34"},
            {kGanModel, torch::tensor(-3), torch::tensor(1), "num_classes = -3"},
            {kGanModel, torch::tensor(int64_t{1} << 40), torch::tensor(1), "0..1000"},
            {kGanModel, torch::tensor(2.5), torch::tensor(1), "no integer \"num_classes\""},

@@ -12,8 +12,25 @@
 
 namespace skingan::io {
 
+// The first number in `j` that no 64-bit integer can hold (nlohmann parses such literals as
+// doubles, and reading one into an integer field is undefined behaviour: found by fuzzing), or
+// nullptr. No value skingan writes comes near 2^63.
+inline const nlohmann::json* find_number_beyond_int64(const nlohmann::json& j) {
+  if (j.is_number_float()) {
+    const double v = j.get<double>();
+    return v > -9.2e18 && v < 9.2e18 ? nullptr : &j;
+  }
+  if (j.is_structured()) {
+    for (const auto& value : j) {
+      if (const nlohmann::json* found = find_number_beyond_int64(value)) return found;
+    }
+  }
+  return nullptr;
+}
+
 // Parses `text` (the content of `path`) as one JSON object; Error (DataError, ConfigError, ...)
-// when it is not valid JSON or not an object, with `fix` as the advice.
+// when it is not valid JSON, not an object, or holds a number beyond the 64-bit integer range,
+// with `fix` as the advice.
 template <typename Error>
 nlohmann::json parse_json_object(const std::string& text, const std::string& path,
                                  const std::string& fix) {
@@ -21,6 +38,10 @@ nlohmann::json parse_json_object(const std::string& text, const std::string& pat
   if (j.is_discarded() || !j.is_object()) {
     throw Error(describe_problem(path, j.is_discarded() ? "not valid JSON" : "not a JSON object",
                                  "the JSON object skingan wrote there", fix));
+  }
+  if (const nlohmann::json* number = find_number_beyond_int64(j)) {
+    throw Error(describe_problem(path, "the number " + number->dump(),
+                                 "numbers within the 64-bit integer range", fix));
   }
   return j;
 }

@@ -139,10 +139,8 @@ GanCheckpointHeader read_gan_checkpoint_header(torch::serialize::InputArchive& a
   if (!archive.try_read("config", config_value) || !config_value.isString()) {
     throw CheckpointError(path.string() + " is not a skingan GAN checkpoint (no config).");
   }
-  const nlohmann::json config = nlohmann::json::parse(config_value.toStringRef(), nullptr, false);
-  if (!config.is_object()) {
-    throw CheckpointError(path.string() + " is damaged: its config is not a JSON object.");
-  }
+  const nlohmann::json config = io::parse_json_object<CheckpointError>(
+      config_value.toStringRef(), path.string() + " (its config)", "The file is damaged.");
   GanCheckpointHeader header;
   try {
     header.config = gan_model_config_from_json(config);
