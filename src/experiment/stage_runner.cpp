@@ -18,6 +18,7 @@
 #include "core/hash.h"
 #include "core/signals.h"
 #include "io/files.h"
+#include "io/json_fields.h"
 
 extern char** environ;
 
@@ -29,7 +30,9 @@ nlohmann::json read_record(const fs::path& path) {
   if (!fs::exists(path)) return nullptr;
   auto j = nlohmann::json::parse(io::read_file(path), nullptr, false);
   // A damaged record is treated as an unfinished stage: the stage reruns, nothing is trusted.
-  return j.is_discarded() || !j.is_object() ? nlohmann::json(nullptr) : j;
+  return j.is_discarded() || !j.is_object() || io::find_number_beyond_int64(j) != nullptr
+             ? nlohmann::json(nullptr)
+             : j;
 }
 
 std::string replace_all(std::string text, const std::string& from, const std::string& to) {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/files.h"
+#include "io/json_fields.h"
 
 namespace skingan::io {
 
@@ -15,7 +16,9 @@ void keep_jsonl_up_to(const std::filesystem::path& path, const std::string& key,
   while (std::getline(in, line)) {
     if (line.empty()) continue;
     try {
-      if (nlohmann::json::parse(line).at(key).get<int64_t>() <= last) kept += line + "\n";
+      const auto j = nlohmann::json::parse(line);
+      if (find_number_beyond_int64(j) == nullptr && j.at(key).get<int64_t>() <= last)
+        kept += line + "\n";
     } catch (const std::exception&) {
       // A line cut off by a kill: drop it.
     }

@@ -21,10 +21,11 @@ std::vector<report::Series> read_series(const fs::path& unit_dir,
   std::ifstream in(unit_dir / "metrics.jsonl");
   std::string line;
   while (std::getline(in, line)) {
+    // A run killed while appending leaves a partial last line: not a point of the curve.
     const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded()) continue;
+    if (!j.is_object() || !j.contains("step") || !j["step"].is_number()) continue;
     for (size_t i = 0; i < fields.size(); ++i) {
-      if (!j.contains(fields[i])) continue;
+      if (!j.contains(fields[i]) || !j[fields[i]].is_number()) continue;
       series[i].x.push_back(j.at("step"));
       series[i].y.push_back(j.at(fields[i]));
     }
