@@ -4,10 +4,10 @@
 # (default 60), then prints a table of executions and crashes per target.
 #   scripts/fuzz.sh [SECONDS] [DATA_DIR] [TARGET...]
 # Targets (default all): csv image_header image_cache run_json study_toml gan_checkpoint
-# prepare_decode. Seeds: fuzz/corpus/<target>/ (hand-written files and tiny self-drawn images),
+# classifier_folder prepare_decode. Seeds: fuzz/corpus/<target>/ (hand-written files and tiny self-drawn images),
 # docs/*.toml for the study reader, a few JPEGs of DATA_DIR (default
 # ../shared/data/ham10000/images) copied into build-fuzz/ only, and, when build/skingan exists,
-# a real GAN checkpoint of a 2-step run on demo data. Corpora grow in build-fuzz/corpus/, so a
+# a real GAN checkpoint (2 steps) and classifier folder (1 epoch) trained on demo data. Corpora grow in build-fuzz/corpus/, so a
 # second run continues where the first stopped. A crash leaves its input as
 # build-fuzz/crash-*: add it to tests/hostile_files_test.cpp (or the parser's own test) before
 # fixing the parser.
@@ -18,7 +18,8 @@ data="${2:-$here/../shared/data/ham10000/images}"
 shift $(($# > 2 ? 2 : $#))
 targets=("$@")
 ((${#targets[@]})) ||
-  targets=(csv image_header image_cache run_json study_toml gan_checkpoint prepare_decode)
+  targets=(csv image_header image_cache run_json study_toml gan_checkpoint classifier_folder
+    prepare_decode)
 build="$here/build-fuzz"
 flags="-O1 -g1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined"
 flags+=" -fno-sanitize-recover=undefined"
@@ -55,19 +56,31 @@ if [[ -d "$corpus/image_cache" ]]; then
     > "$corpus/image_cache/header"
 fi
 [[ -d "$corpus/study_toml" ]] && cp "$here/docs/"*.toml "$corpus/study_toml/"
-if [[ -d "$corpus/gan_checkpoint" && -x "$here/build/skingan" &&
-  ! -f "$corpus/gan_checkpoint/real.pt" ]]; then
+skingan="$here/build/skingan"
+if [[ -x "$skingan" && ((-d "$corpus/gan_checkpoint" && ! -f "$corpus/gan_checkpoint/real.pt") ||
+  (-d "$corpus/classifier_folder" && ! -f "$corpus/classifier_folder/real")) ]]; then
   work="$(mktemp -d)"
-  "$here/build/skingan" -q make-demo-data -o "$work/raw" --lesions 24 > /dev/null
-  "$here/build/skingan" -q prepare "$work/raw" -o "$work/set" --size 32 > /dev/null
-  "$here/build/skingan" -q train-gan "$work/set" -o "$work/run" --arch cgan --steps 2 \
-    --g-channels 8 --d-channels 8 --batch-size 4 > /dev/null
-  { printf '\0'; cat "$(find "$work/run" -name 'step_*.pt' | sort | tail -1)"; } \
-    > "$corpus/gan_checkpoint/real.pt"
+  "$skingan" -q make-demo-data -o "$work/raw" --lesions 24 > /dev/null
+  "$skingan" -q prepare "$work/raw" -o "$work/set" --size 32 > /dev/null
+  if [[ -d "$corpus/gan_checkpoint" ]]; then
+    "$skingan" -q train-gan "$work/set" -o "$work/run" --arch cgan --steps 2 \
+      --g-channels 8 --d-channels 8 --batch-size 4 > /dev/null
+    { printf '\0'; cat "$(find "$work/run" -name 'step_*.pt' | sort | tail -1)"; } \
+      > "$corpus/gan_checkpoint/real.pt"
+  fi
+  if [[ -d "$corpus/classifier_folder" ]]; then
+    "$skingan" -q train-classifier --train "$work/set" -o "$work/model" --model small_cnn \
+      --width 4 --epochs 1 --batch-size 8 > /dev/null
+    # [u32 length of config.json, little-endian][config.json][best.pt]
+    length="$(stat -c %s "$work/model/config.json")"
+    { printf "\\x$(printf %02x $((length & 255)))\\x$(printf %02x $((length >> 8 & 255)))\\0\\0"
+      cat "$work/model/config.json" "$work/model/best.pt"; } > "$corpus/classifier_folder/real"
+  fi
   rm -rf "$work"
 fi
 
-declare -A max_len=([study_toml]=8192 [gan_checkpoint]=1300000 [prepare_decode]=16384)
+declare -A max_len=([study_toml]=8192 [gan_checkpoint]=1300000 [classifier_folder]=400000
+  [prepare_decode]=16384)
 # Uninstrumented LibTorch/OpenCV fill std containers our code reads (container-overflow false
 # positives) and keep process-lifetime allocations (not leaks of ours).
 export ASAN_OPTIONS="detect_container_overflow=0:detect_leaks=0"
