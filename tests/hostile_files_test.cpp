@@ -173,6 +173,26 @@ TEST(HostileFiles, GanCheckpointHeadersAreCheckedBeforeTheirWeights) {
   }
 }
 
+// Found by fuzz_gan_checkpoint: a damaged TorchScript part of the archive makes LibTorch throw
+// torch::jit::ErrorReport, which is not a c10::Error and escaped the reader.
+TEST(HostileFiles, AnArchiveWhoseTorchScriptPartIsDamagedIsACheckpointError) {
+  torch::serialize::OutputArchive out;
+  out.write("config", c10::IValue(std::string(kGanModel)));
+  out.write("num_classes", torch::tensor(int64_t{0}));
+  std::ostringstream bytes;
+  out.save_to(bytes);
+  std::string damaged = bytes.str();
+  const size_t first = damaged.find("torch"), second = damaged.find("torch", first + 1);
+  ASSERT_NE(second, std::string::npos);
+  damaged[second + 1] = 'Q';  // "tQrch": a name the TorchScript compiler does not know
+  test::TempDir dir;
+  test::write_text(dir / "damaged.pt", damaged);
+  const std::string message = refusal<CheckpointError>(
+      [&] { models::load_gan_checkpoint(dir / "damaged.pt", torch::kCPU); });
+  EXPECT_NE(message.find("damaged.pt"), std::string::npos) << message;
+  EXPECT_NE(message.find("unreadable"), std::string::npos) << message;
+}
+
 TEST(HostileFiles, ClassifierConfigsThatDoNotDescribeTheirModelAreRefused) {
   auto config = [](const std::string& classes, const std::string& model) {
     return R"({"classes":)" + classes + R"(,"model":)" + model + "}";

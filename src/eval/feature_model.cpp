@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "core/exception_message.h"
 #include "core/text.h"
 #include "models/classifier/classifier_folder.h"
 #include "models/torchscript_check.h"
@@ -66,7 +67,7 @@ FeatureModel FeatureModel::open(const fs::path& path, c10::Device device) {
   }
   try {
     s->script = std::make_shared<torch::jit::Module>(torch::jit::load(path.string(), device));
-  } catch (const c10::Error& e) {
+  } catch (const std::exception& e) {
     throw ConfigError(describe_problem(
         "--features " + path.string(), "not a TorchScript file (torch::jit::load failed)",
         "a model saved with torch.jit.save(torch.jit.script(model)) or a skingan model folder",

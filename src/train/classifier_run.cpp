@@ -12,6 +12,7 @@
 
 #include "augment/classic.h"
 #include "core/error.h"
+#include "core/exception_message.h"
 #include "core/progress.h"
 #include "core/signals.h"
 #include "core/text.h"
@@ -221,9 +222,11 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
       global.set_state(global_state.to(torch::kCPU));
       rng.set_state(rng_state.to(torch::kCPU));
       batches.load(archive);
-    } catch (const c10::Error& e) {
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {
       throw CheckpointError(describe_problem(
-          last.string(), std::string("a damaged checkpoint (") + e.what_without_backtrace() + ")",
+          last.string(), std::string("a damaged checkpoint (") + short_message(e) + ")",
           "the last checkpoint of this run",
           "Delete it to restart from epoch 0, or restore the folder from a copy."));
     }

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "core/exception_message.h"
 #include "io/archive_file.h"
 #include "io/json_fields.h"
 #include "models/gan/batch_norm_statistics.h"
@@ -276,7 +277,7 @@ void GanTrainer::load(const fs::path& path) {
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path.string(), device_);
-  } catch (const c10::Error& e) {
+  } catch (const std::exception& e) {
     throw CheckpointError(describe_problem(
         "checkpoint " + path.string(), "an unreadable file", "a skingan GAN checkpoint",
         "The file is damaged; resume from an earlier checkpoint."));

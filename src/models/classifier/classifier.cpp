@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "core/exception_message.h"
 #include "models/distributed_layers.h"
 #include "models/torchscript_check.h"
 
@@ -75,10 +76,10 @@ std::string classifier_arch_name(ClassifierArch arch) {
 int64_t ClassifierImpl::load_backbone(const std::string& path) {
   try {
     backbone_ = std::make_shared<torch::jit::Module>(torch::jit::load(path, torch::kCPU));
-  } catch (const c10::Error& e) {
+  } catch (const std::exception& e) {
     throw ConfigError(describe_problem(
         "--backbone " + path,
-        std::string("not a loadable TorchScript module (") + e.what_without_backtrace() + ")",
+        std::string("not a loadable TorchScript module (") + short_message(e) + ")",
         "a file written by torch.jit.save (torch.jit.script or torch.jit.trace of an image model)",
         "In Python: torch.jit.script(model).save('backbone.pt')."));
   }

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "core/exception_message.h"
 #include "io/files.h"
 #include "io/json_fields.h"
 
@@ -57,9 +58,9 @@ ClassifierFolder load_classifier_folder(const fs::path& dir, c10::Device device)
     torch::serialize::InputArchive archive;
     archive.load_from((dir / "best.pt").string(), device);
     out.model->load(archive);
-  } catch (const c10::Error& e) {
+  } catch (const std::exception& e) {
     throw CheckpointError(describe_problem(
-        (dir / "best.pt").string(), std::string("unreadable (") + e.what_without_backtrace() + ")",
+        (dir / "best.pt").string(), std::string("unreadable (") + short_message(e) + ")",
         "the weights of the model in config.json", "Retrain the model, or restore the folder."));
   }
   out.model->to(device);

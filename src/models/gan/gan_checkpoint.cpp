@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/exception_message.h"
 #include "io/files.h"
 #include "io/json_fields.h"
 #include "models/gan/batch_norm_statistics.h"
@@ -156,7 +157,7 @@ GanCheckpoint load_gan_checkpoint(const fs::path& path, c10::Device device) {
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path.string(), device);
-  } catch (const c10::Error&) {
+  } catch (const std::exception&) {
     throw CheckpointError(describe_problem("checkpoint " + path.string(), "an unreadable file",
                                            "a skingan GAN checkpoint",
                                            "Use an earlier checkpoint (--checkpoint STEP)."));
@@ -171,11 +172,10 @@ GanCheckpoint load_gan_checkpoint(const fs::path& path, c10::Device device) {
     try {
       archive.read(key, part);
       module.load(part);
-    } catch (const c10::Error& e) {
+    } catch (const std::exception& e) {
       throw CheckpointError(describe_problem(
           path.string(),
-          std::string("a ") + key + " that does not fit its config (" + e.what_without_backtrace() +
-              ")",
+          std::string("a ") + key + " that does not fit its config (" + short_message(e) + ")",
           "the weights of the networks its config describes", "The file is damaged."));
     }
     module.to(device);
