@@ -51,11 +51,14 @@ void parse_synthetic_cap(const std::string& text, ClassifierConfig& config) {
     used = 0;
   }
   const bool whole = used == number.size() && !number.empty();
-  if (!whole || value < 0 || !std::isfinite(value) || (!relative && value != std::floor(value))) {
+  // The bounds keep the count and the multiple times any class size inside int64 (a cap of
+  // 1e27 was undefined behaviour when converted: found by fuzz_study_toml).
+  if (!whole || value < 0 || !std::isfinite(value) || (!relative && value != std::floor(value)) ||
+      value > (relative ? kMaxSyntheticCapRatio : kMaxSyntheticCap)) {
     throw ConfigError(describe_problem(
         "--synthetic-cap " + text, "not a count or a multiple",
-        "a whole number of images per class (e.g. 500) or a multiple of the class's real "
-        "training images (e.g. 1x, 0.5x)",
+        "a whole number of images per class up to 10^12 (e.g. 500) or a multiple of the class's "
+        "real training images up to 1000x (e.g. 1x, 0.5x)",
         ""));
   }
   if (relative) {

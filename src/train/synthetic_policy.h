@@ -21,6 +21,7 @@ std::vector<std::string> receiving_classes(const std::vector<std::string>& spec,
                                            const std::vector<std::string>& classes,
                                            const std::vector<int64_t>& real_counts);
 
+inline constexpr double kMaxSyntheticCap = 1e12, kMaxSyntheticCapRatio = 1000;
 // `--synthetic-cap` text: "N" (images per class) or "Fx" (F times the class's real training
 // images). Sets config.synthetic_cap or config.synthetic_cap_ratio; ConfigError otherwise.
 void parse_synthetic_cap(const std::string& text, ClassifierConfig& config);
