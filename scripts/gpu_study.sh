@@ -9,15 +9,21 @@
 #                                 train-classifier, evaluate, the smoke study), then HAM10000
 #                                 prepared at 64 px and the throughput of skingan beside its
 #                                 Python peers (.gpu/peers/dcgan_main.py, bench/reference_resnet18.py)
+#   scripts/gpu_study.sh speed    the GAN step's throughput with the device read on every step
+#                                 (--log-every 1, as every step was before it was measured only
+#                                 when logged) against --log-every 100, same run otherwise
 #   scripts/gpu_study.sh study    the real study (docs/study.gpu.toml) on HAM10000's development
-#                                 images; GAN steps from SKINGAN_GPU_GAN_STEPS (default 6000)
+#                                 images; GAN steps from SKINGAN_GPU_GAN_STEPS (default 6000); with
+#                                 SKINGAN_GPU_STUDY_SECONDS the study is interrupted (SIGINT) after
+#                                 that long and what finished is still reported
+# Several modes run in order: `scripts/gpu_study.sh speed study`.
 # Each step prints its wall time. Results go to $OUT (the device tool's folder; default
 # build-cuda/out): log.txt, the study's results.md/results.json/report.html, grids, the
 # generator checkpoint (so a CPU machine can `skingan generate` from it).
 set -euo pipefail
 export PATH="${SKINGAN_GPU_PYTHON_DIR:+$SKINGAN_GPU_PYTHON_DIR:}$PATH"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-mode="${1:?usage: gpu_study.sh build|check|study}"
+(($# > 0)) || { echo "usage: gpu_study.sh build|check|speed|study..." >&2; exit 2; }
 # SKINGAN_GPU_BUILD: an existing build to use instead (a dry run of the script on the CPU, with
 # SKINGAN_GPU_DEVICE=cpu SKINGAN_GPU_BENCH_STEPS=4 SKINGAN_GPU_SMOKE=0).
 build="${SKINGAN_GPU_BUILD:-$here/build-cuda}"
@@ -146,12 +152,36 @@ PY
   tee -a "$log" <"$work/peer_resnet18.log"
 }
 
+# Images/s of the GAN steps when every step reads its metrics from the GPU (--log-every 1) and when
+# only every 100th does: the difference is what the host waiting for the device costs.
+do_speed() {
+  prepare_ham
+  local S=("$build/skingan" --device "$device") d="$work/speed" arch every
+  rm -rf "$d" && mkdir -p "$d"
+  for arch in resnet cgan; do
+    for every in 1 100; do
+      timed "speed_${arch}_log${every}" "${S[@]}" -q train-gan "$work/ham64" -o "$d/${arch}_$every" \
+        --arch "$arch" --g-channels 32 --d-channels 32 --steps "$bench_steps" --log-every "$every" \
+        --sample-every "$bench_steps" --checkpoint-every "$bench_steps"
+      python3 - "$d/${arch}_$every" "$arch" "$every" <<'PY' 2>&1 | tee -a "$log"
+import json, pathlib, sys
+run, arch, every = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+rows = [json.loads(l) for f in run.rglob("metrics.jsonl") for l in open(f)]
+rates = [r["images_per_second"] for r in rows if "images_per_second" in r][1:]  # first: warm-up
+print(f"{arch} w32 --log-every {every}: {sum(rates) / max(len(rates), 1):.0f} images/s "
+      f"(mean of {len(rates)} logged intervals after the first)")
+PY
+    done
+  done
+}
+
 do_study() {
   unpack_ham
   local steps="${SKINGAN_GPU_GAN_STEPS:-6000}" cfg="$work/study.gpu.toml"
+  local cap=(); [[ -n "${SKINGAN_GPU_STUDY_SECONDS:-}" ]] && cap=(timeout -s INT -k 60 "$SKINGAN_GPU_STUDY_SECONDS")
   sed "s/@GAN_STEPS@/$steps/" "$here/docs/study.gpu.toml" >"$cfg"
-  timed study "$build/skingan" -q --device "$device" experiment --config "$cfg" \
-    --data "$work/ham10000" -o "$work/study" || say "the study failed: what finished is below"
+  timed study "${cap[@]}" "$build/skingan" -q --device "$device" experiment --config "$cfg" \
+    --data "$work/ham10000" -o "$work/study" || say "the study did not finish: what finished is below"
   local s="$work/study"
   # Wall time of every stage, from the study's own stage records.
   # shellcheck disable=SC2046  # one argument per stage record
@@ -166,6 +196,7 @@ PY
   # The generator run without its sample grids and with its last checkpoint only, in pieces the
   # device tool hands back (16 MiB each): `cat gan_run.tgz.part* | tar -xz` on the CPU machine.
   local run="$s/gan/resnet/train/run" keep
+  [[ -d "$run/checkpoints" ]] || { say "no generator checkpoint to take back"; return 0; }
   keep="$(find "$run/checkpoints" -name '*.pt' -printf '%f\n' | sort | tail -1)"
   tar -cf "$work/gan_run.tar" -C "$run" --exclude=./samples --exclude=./checkpoints .
   tar -rf "$work/gan_run.tar" -C "$run" "checkpoints/$keep"
@@ -174,10 +205,13 @@ PY
 }
 
 do_build
-case "$mode" in
-  build) ;;
-  check) do_check ;;
-  study) do_study ;;
-  *) echo "unknown mode $mode (build, check, study)" >&2; exit 2 ;;
-esac
+for mode in "$@"; do
+  case "$mode" in
+    build) ;;
+    check) do_check ;;
+    speed) do_speed ;;
+    study) do_study ;;
+    *) echo "unknown mode $mode (build, check, speed, study)" >&2; exit 2 ;;
+  esac
+done
 say "done"

@@ -5,15 +5,17 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "core/host_to_device.h"
 
 namespace skingan::augment {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-// Uniform [N] in [low, high) from the CPU generator, moved to `device`.
+// Uniform [N] in [low, high) from the CPU generator (the same draws on every device), moved to
+// `device` without waiting for it.
 torch::Tensor uniform(int64_t n, double low, double high, at::Generator& g, torch::Device device) {
-  return (torch::rand({n}, g, torch::kFloat) * (high - low) + low).to(device);
+  return to_device(torch::rand({n}, g, torch::kFloat) * (high - low) + low, device);
 }
 
 torch::Tensor grayscale(const torch::Tensor& x) {  // [N,3,S,S] -> [N,1,S,S] (ITU-R 601 luma)
@@ -95,12 +97,12 @@ torch::Tensor classic_augment(const torch::Tensor& images, const ClassicPolicy& 
   // Rotation (k * 90 + small angle) and random resized crop as one affine map of the sampling
   // grid: output pixel p samples input at A p, A = R(angle) * diag(sx, sy) (normalised coords).
   if (p.rotate90 || p.max_degrees > 0 || p.min_scale < 1 || p.max_aspect > 1) {
-    torch::Tensor angle = torch::zeros({n}, torch::kFloat).to(device);
+    torch::Tensor angle = torch::zeros({n}, torch::TensorOptions(torch::kFloat).device(device));
     if (p.rotate90) {
-      angle = angle + torch::randint(0, 4, {total}, g, torch::kLong)
-                              .slice(0, shard.first, shard.first + n)
-                              .to(torch::kFloat)
-                              .to(device) *
+      angle = angle + to_device(torch::randint(0, 4, {total}, g, torch::kLong)
+                                    .slice(0, shard.first, shard.first + n)
+                                    .to(torch::kFloat),
+                                device) *
                           (kPi / 2);
     }
     if (p.max_degrees > 0) angle = angle + draw(-p.max_degrees, p.max_degrees) * (kPi / 180);

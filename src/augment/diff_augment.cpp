@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "core/host_to_device.h"
 
 namespace skingan::augment {
 
@@ -40,10 +41,11 @@ std::string to_string(const DiffAugmentPolicy& policy) {
 
 namespace {
 
-// Uniform [0,1) of shape [N,1,1,1] drawn on the CPU, moved to x's device and dtype.
+// Uniform [0,1) of shape [N,1,1,1] drawn on the CPU (the same draws on every device), moved to
+// x's device and dtype.
 torch::Tensor per_sample_uniform(const torch::Tensor& x, at::Generator& generator) {
-  return torch::rand({x.size(0), 1, 1, 1}, generator, torch::kFloat)
-      .to(x.device(), x.scalar_type());
+  return to_device(torch::rand({x.size(0), 1, 1, 1}, generator, torch::kFloat).to(x.scalar_type()),
+                   x.device());
 }
 
 torch::Tensor color(const torch::Tensor& x, at::Generator& generator) {
@@ -61,9 +63,9 @@ torch::Tensor translation(const torch::Tensor& x, double ratio, at::Generator& g
   const auto long_cpu = torch::TensorOptions().dtype(torch::kLong);
   const auto device = torch::TensorOptions().dtype(torch::kLong).device(x.device());
   const torch::Tensor shift_y =
-      torch::randint(-sh, sh + 1, {n, 1, 1}, generator, long_cpu).to(x.device());
+      to_device(torch::randint(-sh, sh + 1, {n, 1, 1}, generator, long_cpu), x.device());
   const torch::Tensor shift_x =
-      torch::randint(-sw, sw + 1, {n, 1, 1}, generator, long_cpu).to(x.device());
+      to_device(torch::randint(-sw, sw + 1, {n, 1, 1}, generator, long_cpu), x.device());
   // Source row/column of every output pixel in a 1-pixel zero-padded copy: [N,H,W] each.
   const torch::Tensor rows =
       (torch::arange(h, device).view({1, h, 1}) + shift_y + 1).clamp(0, h + 1).expand({n, h, w});
@@ -83,9 +85,11 @@ torch::Tensor cutout(const torch::Tensor& x, double ratio, at::Generator& genera
   const auto device = torch::TensorOptions().dtype(torch::kLong).device(x.device());
   // Square centres anywhere such that the square may hang over the border (as in the paper).
   const torch::Tensor top =
-      torch::randint(0, h + (1 - ch % 2), {n, 1, 1}, generator, long_cpu).to(x.device()) - ch / 2;
+      to_device(torch::randint(0, h + (1 - ch % 2), {n, 1, 1}, generator, long_cpu), x.device()) -
+      ch / 2;
   const torch::Tensor left =
-      torch::randint(0, w + (1 - cw % 2), {n, 1, 1}, generator, long_cpu).to(x.device()) - cw / 2;
+      to_device(torch::randint(0, w + (1 - cw % 2), {n, 1, 1}, generator, long_cpu), x.device()) -
+      cw / 2;
   const torch::Tensor ys = torch::arange(h, device).view({1, h, 1});
   const torch::Tensor xs = torch::arange(w, device).view({1, 1, w});
   const torch::Tensor inside =

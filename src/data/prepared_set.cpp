@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/names.h"
 #include "io/csv.h"
 #include "io/files.h"
 #include "io/image_cache.h"
@@ -86,12 +87,7 @@ nlohmann::json parse_prepared_meta(const std::string& text, const fs::path& path
     }
     const auto size = meta.at("size").get<std::int64_t>();
     const auto classes = meta.at("classes").get<std::vector<std::string>>();
-    std::vector<std::string> sorted = classes;
-    std::sort(sorted.begin(), sorted.end());
-    const bool distinct = std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
-    const bool named = std::none_of(classes.begin(), classes.end(),
-                                    [](const std::string& c) { return c.empty(); });
-    if (size < 1 || size > 8192 || classes.empty() || !distinct || !named) {
+    if (size < 1 || size > 8192 || !distinct_nonempty_names(classes)) {
       throw DataError(describe_problem(
           path.string(),
           "size " + std::to_string(size) + " and " + std::to_string(classes.size()) + " classes",

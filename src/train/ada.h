@@ -23,6 +23,9 @@ class AdaController {
   // One training step: the sum of sign(D(x)) over its `count` (augmented) real images (the
   // trainer has it already for r_t).
   void observe(double sign_sum, int64_t count);
+  // The same with the sum still on the device (a scalar tensor): the interval's sums add up
+  // there and are read once per interval, so the steps in between never wait for the device.
+  void observe(const torch::Tensor& sign_sum, int64_t count);
   double p() const { return p_; }
   // r_t of the last completed interval (0 before the first).
   double last_r_t() const { return last_r_t_; }
@@ -35,8 +38,14 @@ class AdaController {
  private:
   double target_, step_size_;
   int64_t interval_;
+  // Ends an interval when it is complete.
+  void advance(int64_t count);
+  // The interval's sign sum so far: sign_sum_ plus what is still on the device.
+  double interval_sign_sum() const;
+
   double p_ = 0, sign_sum_ = 0, last_r_t_ = 0;
   int64_t count_ = 0, steps_ = 0;
+  torch::Tensor pending_;  // double scalar on the device, or undefined
 };
 
 }  // namespace skingan::train

@@ -13,12 +13,14 @@
 #include "augment/classic.h"
 #include "core/error.h"
 #include "core/exception_message.h"
+#include "core/host_to_device.h"
 #include "core/progress.h"
 #include "core/signals.h"
 #include "core/text.h"
 #include "core/torch_compat.h"
 #include "dist/gradient_sync.h"
 #include "eval/metrics.h"
+#include "io/archive_code.h"
 #include "io/archive_file.h"
 #include "io/files.h"
 #include "io/image_codec.h"
@@ -45,6 +47,56 @@ std::map<std::string, int64_t> used_per_class(const TrainingData& data) {
   for (const auto& [name, r] : data.synthetic_report.items())
     if (r.at("used").get<int64_t>() > 0) used[name] = r.at("used").get<int64_t>();
   return used;
+}
+
+// Where a run resumed from its last.pt stands.
+struct ResumedCounts {
+  int64_t epoch = 0, best_epoch = 0;
+  double best = -1;
+};
+
+// Loads last.pt into the model, optimizer, sampling generator, the global generator and the
+// batch order. A damaged or foreign file (LibTorch's own errors, wrong shapes, counts out of
+// range) ends as one CheckpointError naming it.
+ResumedCounts load_last_checkpoint(const fs::path& last, torch::Device device,
+                                   torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                                   at::Generator& rng, TrainingBatches& batches) {
+  try {
+    torch::serialize::InputArchive archive;
+    io::load_archive(archive, last, device);
+    torch::serialize::InputArchive part;
+    archive.read("model", part);
+    model.load(part);
+    torch::serialize::InputArchive optimizer_part;
+    archive.read("optimizer", optimizer_part);
+    optimizer.load(optimizer_part);
+    torch::Tensor epoch_t, best_t, best_epoch_t, rng_state;
+    archive.read("epoch", epoch_t);
+    archive.read("best", best_t);
+    archive.read("best_epoch", best_epoch_t);
+    archive.read("rng", rng_state);
+    torch::Tensor global_state;
+    archive.read("global_rng", global_state);
+    ResumedCounts counts;
+    counts.epoch = epoch_t.item<int64_t>();
+    counts.best = best_t.item<double>();
+    counts.best_epoch = best_epoch_t.item<int64_t>();
+    TORCH_CHECK(counts.epoch >= 0 && counts.best_epoch >= 0 && counts.best_epoch <= counts.epoch,
+                "epoch ", counts.epoch, " and best epoch ", counts.best_epoch,
+                " are not a run's counts");
+    at::Generator global = at::globalContext().defaultGenerator(device);
+    global.set_state(global_state.to(torch::kCPU));
+    rng.set_state(rng_state.to(torch::kCPU));
+    batches.load(archive);
+    return counts;
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw CheckpointError(describe_problem(
+        last.string(), std::string("a damaged checkpoint (") + short_message(e) + ")",
+        "the last checkpoint of this run",
+        "Delete it to restart from epoch 0, or restore the folder from a copy."));
+  }
 }
 
 }  // namespace
@@ -195,41 +247,11 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
   int64_t epoch = 0, best_epoch = 0;
   double best = -1;
   if (options.resume && fs::exists(last)) {
-    // A damaged or foreign last.pt (LibTorch's own errors, wrong shapes, counts out of range)
-    // ends as one CheckpointError naming the file.
-    try {
-      torch::serialize::InputArchive archive;
-      archive.load_from(last.string(), options.device);
-      torch::serialize::InputArchive part;
-      archive.read("model", part);
-      model->load(part);
-      torch::serialize::InputArchive optimizer_part;
-      archive.read("optimizer", optimizer_part);
-      optimizer->load(optimizer_part);
-      torch::Tensor epoch_t, best_t, best_epoch_t, rng_state;
-      archive.read("epoch", epoch_t);
-      archive.read("best", best_t);
-      archive.read("best_epoch", best_epoch_t);
-      archive.read("rng", rng_state);
-      torch::Tensor global_state;
-      archive.read("global_rng", global_state);
-      epoch = epoch_t.item<int64_t>();
-      best = best_t.item<double>();
-      best_epoch = best_epoch_t.item<int64_t>();
-      TORCH_CHECK(epoch >= 0 && best_epoch >= 0 && best_epoch <= epoch, "epoch ", epoch,
-                  " and best epoch ", best_epoch, " are not a run's counts");
-      at::Generator global = at::globalContext().defaultGenerator(options.device);
-      global.set_state(global_state.to(torch::kCPU));
-      rng.set_state(rng_state.to(torch::kCPU));
-      batches.load(archive);
-    } catch (const Error&) {
-      throw;
-    } catch (const std::exception& e) {
-      throw CheckpointError(describe_problem(
-          last.string(), std::string("a damaged checkpoint (") + short_message(e) + ")",
-          "the last checkpoint of this run",
-          "Delete it to restart from epoch 0, or restore the folder from a copy."));
-    }
+    const ResumedCounts counts =
+        load_last_checkpoint(last, options.device, *model, *optimizer, rng, batches);
+    epoch = counts.epoch;
+    best = counts.best;
+    best_epoch = counts.best_epoch;
   }
   // Identical weights on every rank whatever each one's seed or file did (optimiser state and
   // generators are identical by construction: same seed, same draws, or the same checkpoint).
@@ -272,9 +294,9 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
         }
       }
       // long [B]: this rank's rows of the global batch (all of it with one process).
-      const torch::Tensor indices = batches.next(epoch, rng)
-                                        .slice(0, rank * local_batch, (rank + 1) * local_batch)
-                                        .to(options.device);
+      const torch::Tensor indices =
+          to_device(batches.next(epoch, rng).slice(0, rank * local_batch, (rank + 1) * local_batch),
+                    options.device);
       torch::Tensor x = train_images.index_select(0, indices)
                             .to(torch::kFloat)
                             .div_(255.0);  // [B,3,S,S] in [0,1]

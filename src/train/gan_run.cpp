@@ -45,12 +45,6 @@ struct Unit {
   std::uint64_t seed = 0;
 };
 
-std::string step_name(int64_t step) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "step_%07lld", static_cast<long long>(step));
-  return buffer;
-}
-
 std::vector<std::string> select_classes(const data::PreparedSet& set, const GanConfig& config,
                                         const std::map<std::string, int64_t>& train_counts) {
   std::vector<std::string> chosen = config.classes.empty() ? set.classes() : config.classes;
@@ -93,26 +87,7 @@ cv::Mat sample_grid(GanTrainer& trainer, const std::vector<std::string>& row_lab
   return report::make_grid(io::to_bgr_tiles(images), grid);
 }
 
-void prune_checkpoints(const fs::path& dir, int keep) {
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.path().extension() == ".pt") files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
-  for (size_t i = 0; i + static_cast<size_t>(keep) < files.size(); ++i) fs::remove(files[i]);
-}
-
 }  // namespace
-
-fs::path latest_checkpoint(const fs::path& unit_dir) {
-  const fs::path dir = unit_dir / "checkpoints";
-  fs::path latest;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.path().extension() == ".pt" && (latest.empty() || e.path() > latest)) latest = e.path();
-  }
-  return latest;
-}
 
 GanRunResult run_gan_training(const GanRunOptions& options) {
   const data::PreparedSet set = data::PreparedSet::open(options.set_dir);
@@ -271,14 +246,7 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
       evaluator =
           std::make_unique<GanEvaluator>(*eval_features, eval_references[unit_index],
                                          config.eval_images, unit.seed + 77, config.latent_dim);
-      const fs::path best_json = unit.dir / "best" / "best.json";
-      if (options.resume && fs::exists(best_json)) {
-        const std::string fix = "Delete " + best_json.string() + " to start the best anew.";
-        const auto best = io::parse_json_object<CheckpointError>(io::read_file(best_json),
-                                                                 best_json.string(), fix);
-        best_kid = io::read_json_fields<CheckpointError>(
-            best_json.string(), fix, [&] { return best.at("kid").get<double>(); });
-      }
+      if (options.resume) best_kid = resumed_best_kid(unit.dir);
     }
     bar.advance(std::min(trainer.step(), unit.steps));
     std::ofstream metrics(unit.dir / "metrics.jsonl", std::ios::app);
@@ -297,9 +265,13 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
         result.interrupted = true;
         return result;
       }
+      // The logged steps read their metrics from the device; the others never wait for it.
+      const int64_t next = trainer.step() + 1;
+      const bool measure = next % config.log_every == 0 || next == unit.steps ||
+                           (evaluator && next % config.eval_every == 0);
       GanStepMetrics m;
       try {
-        m = trainer.train_step();
+        m = trainer.train_step(measure);
       } catch (const TrainingDiverged&) {
         write_status(options.run_dir, units, done, "diverged");
         throw;
@@ -312,21 +284,8 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
       if (m.step % config.log_every == 0 || last || evaluate_now) {
         const auto now = std::chrono::steady_clock::now();
         const double seconds = std::chrono::duration<double>(now - interval_start).count();
-        nlohmann::json line = {{"step", m.step},
-                               {"d_loss", m.d_loss},
-                               {"g_loss", m.g_loss},
-                               {"d_real", m.d_real},
-                               {"d_fake", m.d_fake},
-                               {"r_t", m.r_t},
-                               {"grad_norm_d", m.grad_norm_d},
-                               {"grad_norm_g", m.grad_norm_g},
-                               {"images_per_second",
-                                interval_steps * unit_config.batch_size / std::max(seconds, 1e-9)}};
-        if (m.r1 >= 0) line["r1"] = m.r1;
-        if (m.gp >= 0) line["gp"] = m.gp;
-        if (m.aux_accuracy >= 0) line["aux_accuracy"] = m.aux_accuracy;
-        if (m.ada_p >= 0) line["ada_p"] = m.ada_p;
-        if (m.level >= 0) line["level"] = m.level;
+        nlohmann::json line =
+            metrics_line(m, interval_steps * unit_config.batch_size / std::max(seconds, 1e-9));
         if (evaluate_now) {
           const auto eval_start = std::chrono::steady_clock::now();
           line.update(evaluator->evaluate(trainer));

@@ -16,6 +16,7 @@
 #include <c10/core/Device.h>
 
 #include "train/gan_config.h"
+#include "train/gan_run_folder.h"  // latest_checkpoint(), for callers of the run
 
 namespace skingan::train {
 
@@ -42,8 +43,5 @@ struct GanRunResult {
 // without training images, existing run without --resume/--force, resume of another
 // architecture); CheckpointError for damaged checkpoints; TrainingDiverged on NaN/Inf.
 GanRunResult run_gan_training(const GanRunOptions& options);
-
-// Latest checkpoint in DIR/checkpoints (highest step), or empty.
-std::filesystem::path latest_checkpoint(const std::filesystem::path& unit_dir);
 
 }  // namespace skingan::train

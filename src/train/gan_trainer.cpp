@@ -1,12 +1,15 @@
 #include "train/gan_trainer.h"
 
 #include <cmath>
+#include <limits>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include "core/error.h"
 #include "core/exception_message.h"
+#include "core/host_to_device.h"
+#include "io/archive_code.h"
 #include "io/archive_file.h"
 #include "io/json_fields.h"
 #include "models/gan/batch_norm_statistics.h"
@@ -19,12 +22,13 @@ namespace fs = std::filesystem;
 namespace skingan::train {
 namespace {
 
+// sqrt(sum of squared gradients) over the parameters that have one: one device read.
 double grad_norm(const std::vector<torch::Tensor>& parameters) {
-  double sum = 0;
+  std::vector<torch::Tensor> squares;
   for (const auto& p : parameters) {
-    if (p.grad().defined()) sum += p.grad().pow(2).sum().item<double>();
+    if (p.grad().defined()) squares.push_back(p.grad().pow(2).sum());
   }
-  return std::sqrt(sum);
+  return squares.empty() ? 0.0 : std::sqrt(torch::stack(squares).sum().item<double>());
 }
 
 double score(GanLoss loss, const torch::Tensor& logits) {
@@ -38,6 +42,16 @@ void check_finite(double value, const char* what, int64_t step) {
         std::to_string(step) +
         ". Training stopped; the last checkpoint on disk is the last good state. "
         "Lower the learning rates, add --r1 or spectral norm, and resume or restart.");
+  }
+}
+
+// One device read for the whole module.
+void check_finite_weights(const std::vector<torch::Tensor>& parameters, const char* what,
+                          int64_t step) {
+  std::vector<torch::Tensor> finite;
+  for (const auto& p : parameters) finite.push_back(torch::isfinite(p).all());
+  if (!finite.empty() && !torch::stack(finite).all().item<bool>()) {
+    check_finite(std::numeric_limits<double>::quiet_NaN(), what, step);
   }
 }
 
@@ -97,7 +111,7 @@ void GanTrainer::use_fast_layout() {
 torch::Tensor GanTrainer::real_batch(const torch::Tensor& indices) const {
   // uint8 [B,3,S,S] -> float in [-1,1]
   const torch::Tensor batch =
-      images_.index_select(0, indices.to(device_)).to(torch::kFloat).div_(127.5).sub_(1.0);
+      images_.index_select(0, to_device(indices, device_)).to(torch::kFloat).div_(127.5).sub_(1.0);
   return channels_last_ ? batch.contiguous(torch::MemoryFormat::ChannelsLast) : batch;
 }
 
@@ -116,19 +130,19 @@ double GanTrainer::grow() {
   return level;
 }
 
-GanTrainer::FakeBatch GanTrainer::discriminator_update(double level, bool keep_graph,
+GanTrainer::FakeBatch GanTrainer::discriminator_update(double level, bool keep_graph, bool measure,
                                                        GanStepMetrics& m) {
   const int64_t batch = config_.batch_size;
   const torch::Tensor indices = sampler_.next(batch, rng_);
   torch::Tensor real = real_batch(indices);  // [B,3,S,S]
   // Real images at the level's resolution, faded like the generator's output (Karras et al.).
   if (level >= 0) real = models::fade_images(real, level);
-  const torch::Tensor real_labels = labels_.index_select(0, indices).to(device_);  // [B]
+  const torch::Tensor real_labels = to_device(labels_.index_select(0, indices), device_);  // [B]
   const torch::Tensor z =
-      torch::randn({batch, config_.latent_dim}, rng_, torch::kFloat).to(device_);
+      to_device(torch::randn({batch, config_.latent_dim}, rng_, torch::kFloat), device_);
   FakeBatch fake;
-  fake.labels =
-      is_conditional(config_) ? sampler_.sample_labels(batch, rng_).to(device_) : torch::Tensor();
+  fake.labels = is_conditional(config_) ? to_device(sampler_.sample_labels(batch, rng_), device_)
+                                        : torch::Tensor();
   {
     // Only the generator update's fakes need a graph back to G.
     torch::AutoGradMode grad_mode(keep_graph);
@@ -149,12 +163,14 @@ GanTrainer::FakeBatch GanTrainer::discriminator_update(double level, bool keep_g
     loss_d = loss_d + config_.aux_weight *
                           (torch::nn::functional::cross_entropy(d_real.class_logits, real_labels) +
                            torch::nn::functional::cross_entropy(d_fake.class_logits, fake.labels));
-    m.aux_accuracy =
-        (d_real.class_logits.argmax(1) == real_labels).to(torch::kFloat).mean().item<double>();
+    if (measure) {
+      m.aux_accuracy =
+          (d_real.class_logits.argmax(1) == real_labels).to(torch::kFloat).mean().item<double>();
+    }
   }
   if (r1_now) {
     const torch::Tensor r1 = r1_penalty(real_input, d_real.logits);
-    m.r1 = r1.item<double>();
+    if (measure) m.r1 = r1.item<double>();
     loss_d = loss_d + 0.5 * config_.r1_gamma * static_cast<double>(config_.r1_every) * r1;
   }
   if (config_.loss == GanLoss::kWganGp) {
@@ -162,24 +178,28 @@ GanTrainer::FakeBatch GanTrainer::discriminator_update(double level, bool keep_g
     const torch::Tensor gp = gradient_penalty(
         [&](const torch::Tensor& x) { return discriminator_->forward(x, real_labels).logits; },
         real_input, fake_input, rng_);
-    m.gp = gp.item<double>();
+    if (measure) m.gp = gp.item<double>();
     loss_d = loss_d + config_.gp_weight * gp;
   }
   loss_d.backward();
-  m.d_loss = loss_d.item<double>();
-  check_finite(m.d_loss, "the discriminator loss", step_);
-  m.grad_norm_d = grad_norm(discriminator_->parameters());
+  if (measure) {
+    m.d_loss = loss_d.item<double>();
+    check_finite(m.d_loss, "the discriminator loss", step_);
+    m.grad_norm_d = grad_norm(discriminator_->parameters());
+  }
   optimizer_d_->step();
-  m.d_real = score(config_.loss, d_real.logits.detach());
-  // One sign pass (and one device sync) serves the logged r_t and ADA.
-  const double sign_sum = d_real.logits.detach().sign().sum().item<double>();
-  m.r_t = sign_sum / static_cast<double>(batch);
+  // One sign pass serves the logged r_t and ADA; ADA reads it from the device once per interval.
+  const torch::Tensor sign_sum = d_real.logits.detach().sign().sum();
   if (ada_) ada_->observe(sign_sum, batch);
-  m.d_fake = score(config_.loss, d_fake.logits.detach());
+  if (measure) {
+    m.d_real = score(config_.loss, d_real.logits.detach());
+    m.r_t = sign_sum.item<double>() / static_cast<double>(batch);
+    m.d_fake = score(config_.loss, d_fake.logits.detach());
+  }
   return fake;
 }
 
-GanStepMetrics GanTrainer::train_step() {
+GanStepMetrics GanTrainer::train_step(bool measure) {
   generator_->train();
   discriminator_->train();
   GanStepMetrics m;
@@ -188,7 +208,8 @@ GanStepMetrics GanTrainer::train_step() {
   // metrics are the last update's. The generator then learns from the last update's fakes.
   FakeBatch fake;
   for (int64_t i = 0; i < config_.d_steps; ++i) {
-    fake = discriminator_update(m.level, /*keep_graph=*/i + 1 == config_.d_steps, m);
+    const bool last = i + 1 == config_.d_steps;
+    fake = discriminator_update(m.level, /*keep_graph=*/last, measure && last, m);
   }
 
   // Generator update on the same fakes (as pytorch/examples' DCGAN: one G forward per step).
@@ -202,9 +223,11 @@ GanStepMetrics GanTrainer::train_step() {
   // Gradients for G's parameters only: D's weight gradients would be discarded (D's next update
   // zeroes them first), and skipping them saves about a third of D's backward pass here.
   torch::autograd::backward({loss_g}, {}, c10::nullopt, false, generator_->parameters());
-  m.g_loss = loss_g.item<double>();
-  check_finite(m.g_loss, "the generator loss", step_);
-  m.grad_norm_g = grad_norm(generator_->parameters());
+  if (measure) {
+    m.g_loss = loss_g.item<double>();
+    check_finite(m.g_loss, "the generator loss", step_);
+    m.grad_norm_g = grad_norm(generator_->parameters());
+  }
   optimizer_g_->step();
   if (ema_) ema_->update(generator_, step_);
   m.ada_p = ada_p();
@@ -251,6 +274,10 @@ torch::Tensor GanTrainer::generate(const torch::Tensor& z, const torch::Tensor& 
 }
 
 void GanTrainer::save(const fs::path& path) const {
+  // Steps that were not measured did not check their losses: a checkpoint is the last good state,
+  // so weights that are no longer finite are never written.
+  check_finite_weights(generator_->parameters(), "the generator's weights", step_);
+  check_finite_weights(discriminator_->parameters(), "the discriminator's weights", step_);
   torch::serialize::OutputArchive archive;
   auto sub = [&](const char* key, auto&& save_into) {
     torch::serialize::OutputArchive part;
@@ -276,7 +303,9 @@ void GanTrainer::save(const fs::path& path) const {
 void GanTrainer::load(const fs::path& path) {
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path.string(), device_);
+    io::load_archive(archive, path, device_);
+  } catch (const CheckpointError&) {
+    throw;  // code the loader must not parse, named by record and line
   } catch (const std::exception& e) {
     throw CheckpointError(describe_problem(
         "checkpoint " + path.string(), "an unreadable file", "a skingan GAN checkpoint",

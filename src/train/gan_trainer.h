@@ -49,8 +49,12 @@ class GanTrainer {
   GanTrainer(const GanConfig& config, const torch::Tensor& images, const torch::Tensor& labels,
              int64_t num_classes, torch::Device device);
 
-  // One D update then one G update on a fresh batch. Throws TrainingDiverged.
-  GanStepMetrics train_step();
+  // One D update (d_steps of them) then one G update on fresh batches. With `measure` the step
+  // reads its losses, scores and gradient norms from the device into the metrics and throws
+  // TrainingDiverged when a loss is not finite; without it the metrics stay at their defaults
+  // (step, level and ada_p excepted) and the step never waits for the device, so a GPU's queue
+  // stays full (measure on the steps that are logged; save() checks the weights anyway).
+  GanStepMetrics train_step(bool measure = true);
   int64_t step() const { return step_; }
 
   // Samples from the EMA generator when use_ema and EMA is on (else the raw one), in eval mode
@@ -107,7 +111,7 @@ class GanTrainer {
     torch::Tensor images;  // [B,3,S,S] in [-1,1]
     torch::Tensor labels;  // [B] long, undefined for unconditional GANs
   };
-  FakeBatch discriminator_update(double level, bool keep_graph, GanStepMetrics& m);
+  FakeBatch discriminator_update(double level, bool keep_graph, bool measure, GanStepMetrics& m);
 
   GanConfig config_;
   torch::Device device_;

@@ -44,6 +44,22 @@ TrainingData load_training_data(const ClassifierRunOptions& o) {
   const data::PreparedSet real = data::PreparedSet::open(o.train_sets.front());
   TrainingData d;
   d.classes = real.classes();
+  if (!o.config.classes.empty()) {
+    // A model of the named classes only, in the real set's order (CAS trains one on the classes
+    // its synthetic set has: the majority class usually has none).
+    for (const auto& c : o.config.classes) {
+      if (!contains(d.classes, c)) {
+        throw ConfigError(describe_problem("class '" + c + "' of the classifier's classes",
+                                           "not in " + o.train_sets.front().string(),
+                                           "one of: " + join(d.classes), ""));
+      }
+    }
+    std::vector<std::string> kept;
+    for (const auto& c : d.classes) {
+      if (contains(o.config.classes, c)) kept.push_back(c);
+    }
+    d.classes = kept;
+  }
   d.image_size = real.image_size();
   // Every set's training rows, split into real ones and synthetic candidates, in set order.
   std::vector<torch::Tensor> real_images, candidate_images;
@@ -63,7 +79,8 @@ TrainingData load_training_data(const ClassifierRunOptions& o) {
       if (!o.config.classes.empty() && !contains(o.config.classes, r.label)) continue;
       if (s == 0 && r.split == data::Split::kValidation && r.source == "real") {
         val_rows.push_back(static_cast<int64_t>(i));
-        val_labels.push_back(real.class_index(r.label));
+        val_labels.push_back(std::find(d.classes.begin(), d.classes.end(), r.label) -
+                             d.classes.begin());
       }
       if (r.split != data::Split::kTrain) continue;  // val/test of every set stay out
       if (s == 0 && !o.config.real_train) continue;  // CAS: synthetic images only

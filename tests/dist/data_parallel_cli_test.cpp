@@ -7,7 +7,9 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <thread>
 
@@ -89,21 +91,37 @@ std::map<std::string, torch::Tensor> last_weights(const fs::path& dir) {
   return tensors;
 }
 
-// The largest difference of a tensor from the reference's, relative to the reference's norm.
-double max_relative_difference(const fs::path& run, const fs::path& reference) {
+// How far a run's weights are from the reference's: over the whole model (the norm of all
+// differences relative to the norm of all reference tensors), and the worst single tensor
+// relative to its own norm.
+struct WeightDifference {
+  double model = 0, worst_tensor = 0;
+};
+
+WeightDifference weight_difference(const fs::path& run, const fs::path& reference) {
   const auto a = last_weights(run), b = last_weights(reference);
   EXPECT_EQ(a.size(), b.size());
-  double worst = 0;
+  WeightDifference d;
+  double squared_difference = 0, squared_norm = 0;
   for (const auto& [name, t] : b) {
     const torch::Tensor x = a.at(name).to(torch::kDouble), y = t.to(torch::kDouble);
-    const double scale = std::max(y.norm().item<double>(), 1e-12);
-    worst = std::max(worst, (x - y).norm().item<double>() / scale);
+    const double difference = (x - y).norm().item<double>(), norm = y.norm().item<double>();
+    squared_difference += difference * difference;
+    squared_norm += norm * norm;
+    d.worst_tensor = std::max(d.worst_tensor, difference / std::max(norm, 1e-12));
   }
-  return worst;
+  d.model = std::sqrt(squared_difference / std::max(squared_norm, 1e-24));
+  return d;
 }
 
+// The two runs sum the same gradients in another order, so float rounding alone separates them:
+// about 5e-8 over the model. Relative to its own small norm one tensor (a BatchNorm bias) can drift
+// to 1e-5 within 3 epochs on an AVX-512 machine, so single tensors get a looser bound, still ten
+// times below what per-rank BatchNorm statistics cause (the test below asserts more than 1e-3).
 void expect_same_weights(const fs::path& run, const fs::path& reference) {
-  EXPECT_LE(max_relative_difference(run, reference), 1e-5);
+  const WeightDifference d = weight_difference(run, reference);
+  EXPECT_LE(d.model, 1e-5);
+  EXPECT_LE(d.worst_tensor, 1e-4);
 }
 
 class DataParallelCli : public ::testing::Test {
@@ -140,7 +158,7 @@ TEST_F(DataParallelCli, TwoProcessesTrainTheWeightsOfOneProcessWithTheDoubledBat
       run_ranks(train_args(set_, dir_ / "local", 4, {"--epochs", "3", "--local-batch-norm"}), 2,
                 dir_.path(), "local");
   ASSERT_EQ(local, (std::vector<int>{0, 0})) << io::read_file(dir_ / "local.0.log");
-  EXPECT_GT(max_relative_difference(dir_ / "local", dir_ / "one"), 1e-3);
+  EXPECT_GT(weight_difference(dir_ / "local", dir_ / "one").worst_tensor, 1e-3);
   EXPECT_EQ(nlohmann::json::parse(io::read_file(dir_ / "local" / "config.json")).at("batch_norm"),
             "per rank");
 }

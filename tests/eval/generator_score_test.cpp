@@ -195,6 +195,35 @@ TEST_F(ScoreTest, CasTellsATeachingSetFromAMisleadingOne) {
   EXPECT_TRUE(fs::exists(dir_->path() / "cas_good" / "cas" / "synthetic" / "best.pt"));
 }
 
+// A real set's majority class gets no synthetic images (generate balances the others up to it);
+// CAS then trains and tests on the classes the synthetic set has. Found by the GPU study, where
+// CAS refused the whole score: its classifier still had every real class, one of them empty.
+TEST_F(ScoreTest, CasUsesTheClassesTheSyntheticSetHasWhenTheRealSetHasMore) {
+  test::TempDir d;
+  for (const auto& c : {"red", "blue", "green"}) write_colour_images(d / "src", c, c, 60, 5);
+  prepare_folders(d / "src", d / "real3");
+  test::train_tiny_classifier(d / "real3", d / "features3", 8, 4, 16);
+  train::CasSettings cas;
+  cas.epochs = 3;
+  cas.width = 8;
+  cas.batch_size = 16;
+  cas.progress = false;
+  eval::ScoreOptions o = options("good", "unused");
+  o.real = d / "real3";
+  o.features = d / "features3";
+  o.output = d / "scores";
+  o.cas = [&](const eval::CasRequest& r) { return train::run_cas(r, cas); };
+  const nlohmann::json c = eval::score_synthetic_set(o).at("cas");
+  ASSERT_TRUE(c.at("computed").get<bool>()) << c.dump();
+  EXPECT_EQ(c.at("classes"), nlohmann::json({"blue", "red"}));
+  EXPECT_EQ(c.at("per_class").size(), 2u);
+  EXPECT_GE(c.at("synthetic_balanced_accuracy").get<double>(), 0.9);
+  // The classifiers CAS trained have the two classes only.
+  const nlohmann::json config =
+      nlohmann::json::parse(io::read_file(d / "scores" / "cas" / "synthetic" / "config.json"));
+  EXPECT_EQ(config.at("classes"), nlohmann::json({"blue", "red"}));
+}
+
 TEST_F(ScoreTest, RefusesBadInputsAndWritesNothing) {
   const fs::path& d = dir_->path();
   // A synthetic class the real set lacks.

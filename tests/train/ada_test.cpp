@@ -3,6 +3,8 @@
 // restored on resume).
 #include "train/ada.h"
 
+#include <vector>
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -52,6 +54,28 @@ TEST(AdaController, StateRoundTripContinuesMidInterval) {
   EXPECT_EQ(a.last_r_t(), b.last_r_t());
   EXPECT_NEAR(a.last_r_t(), 0.5, 1e-12);  // (2 x 0.9 + 2 x 0.1) / 4
   EXPECT_THROW(b.load_state(torch::zeros({3}, torch::kDouble)), CheckpointError);
+}
+
+// The trainer hands ADA its sign sums as device tensors, read once per interval: the same p, r_t
+// and state as host values, also when the state is taken in the middle of an interval.
+TEST(AdaController, SignSumsLeftOnTheDeviceGiveTheSameControllerAsHostValues) {
+  AdaController host(0.6, 1, 10), device(0.6, 1, 10);
+  const std::vector<double> sums = {90, 80, -20, 100, 60, 64, 70, 100, 30, 70, 58};
+  for (size_t i = 0; i < sums.size(); ++i) {
+    host.observe(sums[i], 100);
+    // A float sum as the trainer's sign().sum() gives it.
+    device.observe(torch::full({}, sums[i], torch::kFloat), 100);
+    EXPECT_EQ(host.p(), device.p()) << "step " << i;
+    EXPECT_EQ(host.last_r_t(), device.last_r_t()) << "step " << i;
+    EXPECT_TRUE(torch::equal(host.state(), device.state())) << "step " << i;
+  }
+  EXPECT_GT(host.p(), 0.0);  // the sums above moved p: the comparison saw adjustments
+  AdaController resumed(0.6, 1, 10);
+  resumed.load_state(device.state());  // 11 % 4 = 3 steps of the interval pending
+  host.observe(100.0, 100);
+  resumed.observe(torch::full({}, 100.0, torch::kFloat), 100);
+  EXPECT_EQ(host.p(), resumed.p());
+  EXPECT_EQ(host.last_r_t(), resumed.last_r_t());
 }
 
 TEST(DiffAugmentProbability, ZeroKeepsImagesOneAugmentsEveryImage) {

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "augment/diff_augment.h"
 #include "core/error.h"
 #include "test_util.h"
 #include "train/gan_trainer.h"
@@ -248,6 +249,63 @@ TEST(GanTrainer, NanLossStopsWithAClearMessage) {
   } catch (const TrainingDiverged& e) {
     EXPECT_NE(std::string(e.what()).find("last good state"), std::string::npos) << e.what();
   }
+}
+
+// Steps that are not measured never read the device (so a GPU's queue stays full); they must
+// train exactly as measured ones do, ADA's p and progan's level included.
+TEST(GanTrainer, UnmeasuredStepsTrainExactlyAsMeasuredOnes) {
+  const Toy toy = toy_set(12);
+  for (GanArch arch :
+       {GanArch::kDcgan, GanArch::kAcgan, GanArch::kCgan, GanArch::kProgan, GanArch::kResnet}) {
+    GanConfig config = tiny_config(arch);
+    config.diff_augment = augment::parse_diff_augment("color,translation");
+    config.ada_target = 0.6;
+    config.ada_kimg = 1;  // p moves every 4 steps by 32 / 1000
+    if (arch == GanArch::kAcgan) config.loss = GanLoss::kBce;
+    const int64_t classes = arch == GanArch::kDcgan ? 1 : 2;
+    GanTrainer measured(config, toy.images, toy.labels, classes, torch::kCPU);
+    GanTrainer quiet(config, toy.images, toy.labels, classes, torch::kCPU);
+    GanStepMetrics a, b;
+    for (int i = 0; i < 9; ++i) {
+      a = measured.train_step(/*measure=*/true);
+      b = quiet.train_step(/*measure=*/i == 8);
+      if (i < 8) {
+        EXPECT_EQ(b.d_loss, 0.0);  // nothing read back
+        EXPECT_EQ(b.ada_p, a.ada_p) << gan_arch_name(arch) << " step " << i;
+        EXPECT_EQ(b.level, a.level) << gan_arch_name(arch) << " step " << i;
+      }
+    }
+    EXPECT_EQ(b.step, 9);
+    EXPECT_DOUBLE_EQ(b.d_loss, a.d_loss) << gan_arch_name(arch);
+    EXPECT_DOUBLE_EQ(b.g_loss, a.g_loss) << gan_arch_name(arch);
+    EXPECT_DOUBLE_EQ(b.r_t, a.r_t) << gan_arch_name(arch);
+    EXPECT_DOUBLE_EQ(b.grad_norm_g, a.grad_norm_g) << gan_arch_name(arch);
+    EXPECT_EQ(b.ada_p, a.ada_p) << gan_arch_name(arch);
+    EXPECT_GT(b.grad_norm_d, 0.0) << gan_arch_name(arch);
+  }
+}
+
+// A step that was not measured does not see a non-finite loss; the checkpoint written after it
+// must not keep such weights as the last good state.
+TEST(GanTrainer, CheckpointsOfNonFiniteWeightsAreRefused) {
+  test::TempDir dir;
+  const Toy toy = toy_set(8);
+  GanTrainer trainer(tiny_config(GanArch::kDcgan), toy.images, toy.labels, 1, torch::kCPU);
+  trainer.train_step(/*measure=*/false);
+  trainer.save(dir / "good.pt");
+  {
+    torch::NoGradGuard no_grad;
+    trainer.generator()->parameters().front().fill_(std::numeric_limits<float>::infinity());
+  }
+  trainer.train_step(/*measure=*/false);  // trains on without noticing
+  try {
+    trainer.save(dir / "bad.pt");
+    FAIL() << "non-finite weights were checkpointed";
+  } catch (const TrainingDiverged& e) {
+    EXPECT_NE(std::string(e.what()).find("the generator's weights"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir / "bad.pt"));
+  EXPECT_TRUE(fs::exists(dir / "good.pt"));
 }
 
 TEST(GanTrainer, ResNetGanRefusesTransposedUpsamplingAndAllowsPerClass) {

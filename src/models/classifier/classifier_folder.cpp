@@ -1,12 +1,12 @@
 #include "models/classifier/classifier_folder.h"
 
-#include <algorithm>
-
 #include <torch/serialize/input-archive.h>
 #include <torch/torch.h>
 
 #include "core/error.h"
 #include "core/exception_message.h"
+#include "core/names.h"
+#include "io/archive_code.h"
 #include "io/files.h"
 #include "io/json_fields.h"
 
@@ -26,10 +26,8 @@ std::tuple<nlohmann::json, std::vector<std::string>, ClassifierOptions> parse_cl
       throw ConfigError(path.string() + ": " + e.what());
     }
   });
-  std::vector<std::string> sorted = classes;
-  std::sort(sorted.begin(), sorted.end());
   if (static_cast<int64_t>(classes.size()) != options.num_classes() ||
-      std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end() || sorted.front().empty()) {
+      !distinct_nonempty_names(classes)) {
     throw ConfigError(describe_problem(path.string(),
                                        std::to_string(classes.size()) +
                                            " class names for a model of " +
@@ -56,8 +54,10 @@ ClassifierFolder load_classifier_folder(const fs::path& dir, c10::Device device)
   out.model = Classifier(options);
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from((dir / "best.pt").string(), device);
+    io::load_archive(archive, dir / "best.pt", device);
     out.model->load(archive);
+  } catch (const CheckpointError&) {
+    throw;  // code the loader must not parse, named by record and line
   } catch (const std::exception& e) {
     throw CheckpointError(describe_problem(
         (dir / "best.pt").string(), std::string("unreadable (") + short_message(e) + ")",

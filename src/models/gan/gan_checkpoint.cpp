@@ -9,6 +9,8 @@
 
 #include "core/error.h"
 #include "core/exception_message.h"
+#include "core/names.h"
+#include "io/archive_code.h"
 #include "io/files.h"
 #include "io/json_fields.h"
 #include "models/gan/batch_norm_statistics.h"
@@ -61,10 +63,7 @@ GanRun parse_gan_run_config(const std::string& text, const fs::path& run_dir) {
     run.set_dir = j.value("set", "");
     return 0;
   });
-  std::vector<std::string> sorted = run.classes;
-  std::sort(sorted.begin(), sorted.end());
-  if (run.classes.empty() || run.classes.size() > kMaxGanClasses ||
-      std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end() || sorted.front().empty()) {
+  if (run.classes.size() > kMaxGanClasses || !distinct_nonempty_names(run.classes)) {
     throw ConfigError(describe_problem(
         path, std::to_string(run.classes.size()) + " class names",
         "1.." + std::to_string(kMaxGanClasses) + " distinct, non-empty class names", fix));
@@ -156,7 +155,9 @@ GanCheckpointHeader read_gan_checkpoint_header(torch::serialize::InputArchive& a
 GanCheckpoint load_gan_checkpoint(const fs::path& path, c10::Device device) {
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path.string(), device);
+    io::load_archive(archive, path, device);
+  } catch (const CheckpointError&) {
+    throw;  // code the loader must not parse, named by record and line
   } catch (const std::exception&) {
     throw CheckpointError(describe_problem("checkpoint " + path.string(), "an unreadable file",
                                            "a skingan GAN checkpoint",

@@ -94,9 +94,16 @@ ProgressiveModule::ProgressiveModule(const ProgressiveOptions& options) : option
 void ProgressiveModule::set_level(double level) {
   torch::NoGradGuard no_grad;
   level_.fill_(level);
+  // The buffer is float: cache what it holds, not the double asked for.
+  cache_ = {level_.data_ptr(), level_._version(), static_cast<double>(static_cast<float>(level))};
 }
 
-double ProgressiveModule::level() const { return level_.item<double>(); }
+double ProgressiveModule::level() const {
+  if (level_.data_ptr() == cache_.data && level_._version() == cache_.version) return cache_.value;
+  const double value = level_.item<double>();
+  cache_ = {level_.data_ptr(), level_._version(), value};
+  return value;
+}
 
 ProgressiveGeneratorImpl::ProgressiveGeneratorImpl(const ProgressiveOptions& options)
     : ProgressiveModule(options) {

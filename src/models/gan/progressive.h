@@ -66,6 +66,16 @@ class ProgressiveModule : public torch::nn::Module {
 
  private:
   torch::Tensor level_;  // [1] float buffer: travels with the weights (EMA, checkpoint)
+  // The level as set_level() last wrote it, valid while the buffer is that same write (its data
+  // and version unchanged): forward() reads the level on every call, and reading a CUDA buffer
+  // would make every training step wait for the GPU. A buffer written otherwise (EMA update,
+  // checkpoint load, .to(device)) fails the check and is read once more.
+  struct LevelCache {
+    const void* data = nullptr;
+    int64_t version = -1;
+    double value = 0;
+  };
+  mutable LevelCache cache_;
 };
 
 class ProgressiveGeneratorImpl : public ProgressiveModule {
