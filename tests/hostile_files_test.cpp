@@ -176,21 +176,36 @@ TEST(HostileFiles, GanCheckpointHeadersAreCheckedBeforeTheirWeights) {
 // Found by fuzz_gan_checkpoint: a damaged TorchScript part of the archive makes LibTorch throw
 // torch::jit::ErrorReport, which is not a c10::Error and escaped the reader.
 TEST(HostileFiles, AnArchiveWhoseTorchScriptPartIsDamagedIsACheckpointError) {
+  torch::serialize::OutputArchive inner;
+  inner.write("weight", torch::ones({2}));
   torch::serialize::OutputArchive out;
   out.write("config", c10::IValue(std::string(kGanModel)));
   out.write("num_classes", torch::tensor(int64_t{0}));
+  out.write("generator", inner);
   std::ostringstream bytes;
   out.save_to(bytes);
-  std::string damaged = bytes.str();
-  const size_t first = damaged.find("torch"), second = damaged.find("torch", first + 1);
-  ASSERT_NE(second, std::string::npos);
-  damaged[second + 1] = 'Q';  // "tQrch": a name the TorchScript compiler does not know
+  const std::string good = bytes.str();
   test::TempDir dir;
-  test::write_text(dir / "damaged.pt", damaged);
-  const std::string message = refusal<CheckpointError>(
-      [&] { models::load_gan_checkpoint(dir / "damaged.pt", torch::kCPU); });
-  EXPECT_NE(message.find("damaged.pt"), std::string::npos) << message;
+  // A class the archive's code does not declare passes skingan's checks (the name is well formed),
+  // so LibTorch's importer throws its own torch::jit::ErrorReport, which is no c10::Error.
+  std::string unknown_class = good;
+  const size_t mangled = unknown_class.find("___torch_mangle_0\nModule");
+  ASSERT_NE(mangled, std::string::npos);
+  unknown_class[mangled + 16] = '9';
+  test::write_text(dir / "unknown_class.pt", unknown_class);
+  std::string message = refusal<CheckpointError>(
+      [&] { models::load_gan_checkpoint(dir / "unknown_class.pt", torch::kCPU); });
+  EXPECT_NE(message.find("unknown_class.pt"), std::string::npos) << message;
   EXPECT_NE(message.find("unreadable"), std::string::npos) << message;
+  // A global LibTorch would resolve as a class of the file ("tQrch._utils") is refused before.
+  std::string unknown_global = good;
+  unknown_global[unknown_global.find("torch._utils") + 1] = 'Q';
+  test::write_text(dir / "unknown_global.pt", unknown_global);
+  message = refusal<CheckpointError>(
+      [&] { models::load_gan_checkpoint(dir / "unknown_global.pt", torch::kCPU); });
+  EXPECT_NE(message.find("unknown_global.pt (record data.pkl): byte "), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("GLOBAL tQrch._utils _rebuild_tensor_v2"), std::string::npos) << message;
 }
 
 TEST(HostileFiles, ClassifierConfigsThatDoNotDescribeTheirModelAreRefused) {

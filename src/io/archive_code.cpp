@@ -7,6 +7,7 @@
 #include <caffe2/serialize/inline_container.h>
 
 #include "core/error.h"
+#include "io/archive_pickle.h"
 
 namespace skingan::io {
 namespace {
@@ -103,6 +104,14 @@ struct Cursor {
   }
 };
 
+bool ends_with(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+constexpr const char* kCodeRecordsWhy =
+    "LibTorch parses these records as TorchScript source, so skingan lets through only the class "
+    "declarations that torch::serialize writes.";
+
 std::string describe(size_t line, std::string_view text, const char* expected) {
   constexpr size_t kShown = 80;
   std::string shown(text.substr(0, kShown));
@@ -126,6 +135,11 @@ bool is_code_record_name(std::string_view name) {
 }
 
 }  // namespace
+
+bool is_archive_type(std::string_view type) {
+  Cursor cursor{type};
+  return cursor.take_type(0) && cursor.rest.empty();
+}
 
 std::string archive_code_problem(std::string_view text) {
   enum class Expect { kClass, kParameters, kBuffers, kAttribute };
@@ -184,39 +198,56 @@ std::string archive_code_problem(std::string_view text) {
   return "";
 }
 
-void check_archive_code(const std::filesystem::path& path) {
+void check_archive_records(const std::filesystem::path& path) {
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
   try {
     reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(path.string());
   } catch (const std::exception&) {
     return;  // not a zip archive at all: LibTorch's loader says so without parsing any code
   }
-  auto refuse = [&](const std::string& record, const std::string& problem) {
-    throw CheckpointError(
-        path.string() + " (record " + record + "): " + problem +
-        ". LibTorch parses these records as TorchScript source, so skingan lets through only the "
-        "class declarations that torch::serialize writes. The file was not written by skingan, "
-        "or it is damaged: use the original file, or retrain.");
+  auto refuse = [&](const std::string& record, const std::string& problem, const std::string& why) {
+    throw CheckpointError(path.string() + " (record " + record + "): " + problem + ". " + why +
+                          " The file was not written by skingan, or it is damaged: use the "
+                          "original file, or retrain.");
+  };
+  const RecordSize record_size = [&](const std::string& record) -> std::optional<uint64_t> {
+    if (!reader->hasRecord(record)) return std::nullopt;
+    return std::get<1>(reader->getRecord(record));
   };
   for (const std::string& name : reader->getAllRecords()) {
+    const bool pickle = ends_with(name, ".pkl") || ends_with(name, ".debug_pkl");
+    if (pickle) {
+      const auto [data, size] = reader->getRecord(name);
+      // data.pkl's storages live under data/, constants.pkl's under constants/.
+      const std::string prefix =
+          ends_with(name, ".debug_pkl") || name.find('/') != std::string::npos
+              ? ""
+              : name.substr(0, name.size() - 4) + "/";
+      const std::string problem = archive_pickle_problem(
+          std::string_view(static_cast<const char*>(data.get()), size), prefix, record_size);
+      if (!problem.empty()) {
+        refuse(name, problem,
+               "LibTorch trusts the lengths, indices and shapes in these records, so skingan "
+               "checks them against the file first.");
+      }
+    }
     if (name.substr(0, 5) != "code/") continue;
     const std::string_view debug_suffix = ".debug_pkl";
-    if (name.size() > debug_suffix.size() &&
-        name.substr(name.size() - debug_suffix.size()) == debug_suffix &&
-        is_code_record_name(name.substr(0, name.size() - debug_suffix.size())))
-      continue;
+    if (ends_with(name, debug_suffix) &&
+        is_code_record_name(std::string_view(name).substr(0, name.size() - debug_suffix.size())))
+      continue;  // a pickle, checked above
     if (!is_code_record_name(name))
-      refuse(name, "a record under code/ that weights archives do not have");
+      refuse(name, "a record under code/ that weights archives do not have", kCodeRecordsWhy);
     const auto [data, size] = reader->getRecord(name);
     const std::string_view text(static_cast<const char*>(data.get()), size);
     if (const std::string problem = archive_code_problem(text); !problem.empty())
-      refuse(name, problem);
+      refuse(name, problem, kCodeRecordsWhy);
   }
 }
 
 void load_archive(torch::serialize::InputArchive& archive, const std::filesystem::path& path,
                   c10::optional<c10::Device> device) {
-  check_archive_code(path);
+  check_archive_records(path);
   archive.load_from(path.string(), device);
 }
 

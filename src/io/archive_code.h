@@ -1,4 +1,5 @@
-// What LibTorch must never parse: the `code/` records of a weights file shared by a stranger.
+// What LibTorch must never parse: the `code/` records of a weights file shared by a stranger
+// (and, through io/archive_pickle.h, pickles that claim more than the file holds).
 //
 // A torch::serialize archive (skingan's checkpoints and best.pt) is a TorchScript zip whose
 // `code/` records declare the classes of its pickled data; torch::jit::load parses them with
@@ -32,13 +33,19 @@ namespace skingan::io {
 // __torch__[.___torch_mangle_N].Module. Otherwise "line N: what was found, and what was expected".
 std::string archive_code_problem(std::string_view text);
 
-// Every .py record of the zip under code/ checked as above; any other record there but their
-// .py.debug_pkl companions is refused (those hold source ranges, which the importer reads lazily
-// for compiled methods, and these classes have none). Throws CheckpointError naming the file and
-// the record; a file that is no zip archive is left to LibTorch's own error.
-void check_archive_code(const std::filesystem::path& path);
+// Whether `type` is one TYPE of the grammar above ("Dict[str, List[Tensor]]"): the type tags of
+// data.pkl (torch.jit._pickle.restore_type_tag) go through the same TorchScript parser.
+bool is_archive_type(std::string_view type);
 
-// check_archive_code(path), then archive.load_from(path, device).
+// Every record of the zip LibTorch would parse, checked before it does: each .py record under
+// code/ as above (any other record there but their .py.debug_pkl companions is refused: those
+// hold source ranges, which the importer reads lazily for compiled methods, and these classes
+// have none), and each pickle (data.pkl, constants.pkl, the debug_pkl records) by
+// archive_pickle_problem (io/archive_pickle.h). Throws CheckpointError naming the file and the
+// record; a file that is no zip archive is left to LibTorch's own error.
+void check_archive_records(const std::filesystem::path& path);
+
+// check_archive_records(path), then archive.load_from(path, device).
 void load_archive(torch::serialize::InputArchive& archive, const std::filesystem::path& path,
                   c10::optional<c10::Device> device);
 

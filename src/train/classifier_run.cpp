@@ -12,7 +12,6 @@
 
 #include "augment/classic.h"
 #include "core/error.h"
-#include "core/exception_message.h"
 #include "core/host_to_device.h"
 #include "core/progress.h"
 #include "core/signals.h"
@@ -20,13 +19,13 @@
 #include "core/torch_compat.h"
 #include "dist/gradient_sync.h"
 #include "eval/metrics.h"
-#include "io/archive_code.h"
 #include "io/archive_file.h"
 #include "io/files.h"
 #include "io/image_codec.h"
 #include "io/jsonl.h"
 #include "models/distributed_layers.h"
 #include "models/gan/layers.h"
+#include "train/classifier_checkpoint.h"
 #include "train/classifier_curves.h"
 #include "train/classifier_settings.h"
 #include "train/synthetic_policy.h"
@@ -47,56 +46,6 @@ std::map<std::string, int64_t> used_per_class(const TrainingData& data) {
   for (const auto& [name, r] : data.synthetic_report.items())
     if (r.at("used").get<int64_t>() > 0) used[name] = r.at("used").get<int64_t>();
   return used;
-}
-
-// Where a run resumed from its last.pt stands.
-struct ResumedCounts {
-  int64_t epoch = 0, best_epoch = 0;
-  double best = -1;
-};
-
-// Loads last.pt into the model, optimizer, sampling generator, the global generator and the
-// batch order. A damaged or foreign file (LibTorch's own errors, wrong shapes, counts out of
-// range) ends as one CheckpointError naming it.
-ResumedCounts load_last_checkpoint(const fs::path& last, torch::Device device,
-                                   torch::nn::Module& model, torch::optim::Optimizer& optimizer,
-                                   at::Generator& rng, TrainingBatches& batches) {
-  try {
-    torch::serialize::InputArchive archive;
-    io::load_archive(archive, last, device);
-    torch::serialize::InputArchive part;
-    archive.read("model", part);
-    model.load(part);
-    torch::serialize::InputArchive optimizer_part;
-    archive.read("optimizer", optimizer_part);
-    optimizer.load(optimizer_part);
-    torch::Tensor epoch_t, best_t, best_epoch_t, rng_state;
-    archive.read("epoch", epoch_t);
-    archive.read("best", best_t);
-    archive.read("best_epoch", best_epoch_t);
-    archive.read("rng", rng_state);
-    torch::Tensor global_state;
-    archive.read("global_rng", global_state);
-    ResumedCounts counts;
-    counts.epoch = epoch_t.item<int64_t>();
-    counts.best = best_t.item<double>();
-    counts.best_epoch = best_epoch_t.item<int64_t>();
-    TORCH_CHECK(counts.epoch >= 0 && counts.best_epoch >= 0 && counts.best_epoch <= counts.epoch,
-                "epoch ", counts.epoch, " and best epoch ", counts.best_epoch,
-                " are not a run's counts");
-    at::Generator global = at::globalContext().defaultGenerator(device);
-    global.set_state(global_state.to(torch::kCPU));
-    rng.set_state(rng_state.to(torch::kCPU));
-    batches.load(archive);
-    return counts;
-  } catch (const Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw CheckpointError(describe_problem(
-        last.string(), std::string("a damaged checkpoint (") + short_message(e) + ")",
-        "the last checkpoint of this run",
-        "Delete it to restart from epoch 0, or restore the folder from a copy."));
-  }
 }
 
 }  // namespace
@@ -244,15 +193,13 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
   const int64_t total_steps = steps_per_epoch * config.epochs;
   const int64_t warmup = static_cast<int64_t>(config.warmup_epochs * steps_per_epoch);
 
-  int64_t epoch = 0, best_epoch = 0;
-  double best = -1;
+  ClassifierProgress progress;
   if (options.resume && fs::exists(last)) {
-    const ResumedCounts counts =
-        load_last_checkpoint(last, options.device, *model, *optimizer, rng, batches);
-    epoch = counts.epoch;
-    best = counts.best;
-    best_epoch = counts.best_epoch;
+    progress = load_classifier_checkpoint(last, options.device, *model, *optimizer, rng, batches);
   }
+  int64_t& epoch = progress.epoch;
+  int64_t& best_epoch = progress.best_epoch;
+  double& best = progress.best;
   // Identical weights on every rank whatever each one's seed or file did (optimiser state and
   // generators are identical by construction: same seed, same draws, or the same checkpoint).
   if (group != nullptr) dist::broadcast_module(*group, *model);
@@ -369,21 +316,7 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
       model->save(archive);
       io::save_archive_atomic(archive, dir / "best.pt");
     }
-    {
-      torch::serialize::OutputArchive archive, model_part, optimizer_part;
-      model->save(model_part);
-      optimizer->save(optimizer_part);
-      archive.write("model", model_part);
-      archive.write("optimizer", optimizer_part);
-      archive.write("epoch", torch::tensor({epoch}, torch::kLong));
-      archive.write("best", torch::tensor({best}, torch::kDouble));
-      archive.write("best_epoch", torch::tensor({best_epoch}, torch::kLong));
-      archive.write("rng", rng.get_state());
-      batches.save(archive);
-      // Dropout draws from the device's default generator: saved so resume is exact.
-      archive.write("global_rng", at::globalContext().defaultGenerator(options.device).get_state());
-      io::save_archive_atomic(archive, last);
-    }
+    save_classifier_checkpoint(last, options.device, progress, *model, *optimizer, rng, batches);
     const nlohmann::json line = {
         {"epoch", epoch},
         {"train_loss", epoch_loss / static_cast<double>(steps_per_epoch)},

@@ -48,10 +48,10 @@ std::string every_kind_of_entry() {
   return bytes.str();
 }
 
-// The same zip with `edit` applied to the text of code/__torch__.py, and `extra` records added.
-std::string with_edited_code(const std::string& archive,
-                             const std::function<void(std::string&)>& edit,
-                             const std::map<std::string, std::string>& extra = {}) {
+// The same zip with `edit` applied to the bytes of `record`, and `extra` records added.
+std::string with_edited_record(const std::string& archive, const std::string& record,
+                               const std::function<void(std::string&)>& edit,
+                               const std::map<std::string, std::string>& extra = {}) {
   std::istringstream in(archive);
   caffe2::serialize::PyTorchStreamReader reader(&in);
   std::string rewritten;
@@ -64,7 +64,7 @@ std::string with_edited_code(const std::string& archive,
       continue;  // the writer adds its own
     const auto [data, size] = reader.getRecord(name);
     std::string bytes(static_cast<const char*>(data.get()), size);
-    if (name == "code/__torch__.py") edit(bytes);
+    if (name == record) edit(bytes);
     writer.writeRecord(name, bytes.data(), bytes.size());
   }
   for (const auto& [name, bytes] : extra) writer.writeRecord(name, bytes.data(), bytes.size());
@@ -77,7 +77,7 @@ std::string with_edited_code(const std::string& archive,
 TEST(ArchiveCode, WhatOutputArchiveWritesPassesAndLoads) {
   test::TempDir dir;
   test::write_text(dir / "ok.pt", every_kind_of_entry());
-  EXPECT_NO_THROW(io::check_archive_code(dir / "ok.pt"));
+  EXPECT_NO_THROW(io::check_archive_records(dir / "ok.pt"));
   torch::serialize::InputArchive archive;
   io::load_archive(archive, dir / "ok.pt", torch::kCPU);
   c10::IValue count;
@@ -132,14 +132,15 @@ TEST(ArchiveCode, AWeightsFileWithInjectedCodeIsRefusedBeforeLibTorchParsesIt) {
   test::TempDir dir;
   const std::string good = every_kind_of_entry();
   // The rewrite itself changes nothing that matters: the copy still loads.
-  test::write_text(dir / "copy.pt", with_edited_code(good, [](std::string&) {}));
+  test::write_text(dir / "copy.pt",
+                   with_edited_record(good, "code/__torch__.py", [](std::string&) {}));
   torch::serialize::InputArchive copy;
   io::load_archive(copy, dir / "copy.pt", torch::kCPU);
   EXPECT_EQ(models::read_gan_checkpoint_header(copy, dir / "copy.pt").step, 3);
-  test::write_text(dir / "evil.pt", with_edited_code(good, [](std::string& code) {
-                     code.insert(code.find("\n", code.find("__buffers__")) + 1,
-                                 "  x : Final[int] = 3\n");
-                   }));
+  test::write_text(
+      dir / "evil.pt", with_edited_record(good, "code/__torch__.py", [](std::string& code) {
+        code.insert(code.find("\n", code.find("__buffers__")) + 1, "  x : Final[int] = 3\n");
+      }));
   try {
     models::load_gan_checkpoint(dir / "evil.pt", torch::kCPU);
     FAIL() << "an archive with a class constant in its code was loaded";
@@ -151,14 +152,47 @@ TEST(ArchiveCode, AWeightsFileWithInjectedCodeIsRefusedBeforeLibTorchParsesIt) {
   }
   // A record under code/ that OutputArchive never writes is refused by name.
   test::write_text(dir / "extra.pt",
-                   with_edited_code(good, [](std::string&) {},
-                                    {{"code/__torch__/os/path.py", "print('hello')\n"}}));
+                   with_edited_record(good, "code/__torch__.py", [](std::string&) {},
+                                      {{"code/__torch__/os/path.py", "print('hello')\n"}}));
   try {
-    io::check_archive_code(dir / "extra.pt");
+    io::check_archive_records(dir / "extra.pt");
     FAIL() << "an unexpected code record was let through";
   } catch (const CheckpointError& e) {
     EXPECT_NE(std::string(e.what()).find("a record under code/ that weights archives do not have"),
               std::string::npos)
         << e.what();
   }
+}
+
+TEST(ArchiveCode, AWeightsFileWhosePickleClaimsTooMuchIsRefusedBeforeLibTorchUnpicklesIt) {
+  test::TempDir dir;
+  const std::string good = every_kind_of_entry();
+  auto expect_refused = [&](const std::string& file, const std::string& expected) {
+    try {
+      models::load_gan_checkpoint(dir / file, torch::kCPU);
+      FAIL() << file << " was loaded";
+    } catch (const CheckpointError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find((dir / file).string() + " (record data.pkl): byte "),
+                std::string::npos)
+          << message;
+      EXPECT_NE(message.find(expected), std::string::npos) << message;
+    }
+  };
+  // The fuzzing find (a 26 s hang under ASan): the first string of data.pkl claims 4 GiB.
+  test::write_text(dir / "long_string.pt",
+                   with_edited_record(good, "data.pkl", [](std::string& pickle) {
+                     const size_t string = pickle.find('X');
+                     ASSERT_NE(string, std::string::npos);
+                     pickle.replace(string + 1, 4, "\x0a\xff\xff\xff");
+                   }));
+  expect_refused("long_string.pt", "the opcode needs 4294967050 more bytes");
+  // The 2x2 "weight" claims 64 floats of its 16-byte data record.
+  test::write_text(dir / "big_storage.pt",
+                   with_edited_record(good, "data.pkl", [](std::string& pickle) {
+                     const size_t numel = pickle.find("K\x04tQ");
+                     ASSERT_NE(numel, std::string::npos);
+                     pickle[numel + 1] = 64;
+                   }));
+  expect_refused("big_storage.pt", "claims 64 elements of 4 bytes, but its record holds 16 bytes");
 }
