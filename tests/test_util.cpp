@@ -6,15 +6,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "data/prepare.h"
+#include "io/files.h"
 #include "train/classifier_run.h"
 #include "train/gan_run.h"
 
@@ -174,6 +177,31 @@ int free_tcp_port() {
   }
   close(fd);
   return ntohs(address.sin_port);
+}
+
+bool process_dying(const std::filesystem::path& proc) {
+  try {
+    if (!std::filesystem::exists(proc)) return true;
+    for (const auto& task : std::filesystem::directory_iterator(proc / "task")) {
+      // Fields 3..9 of stat: state, then flags (PF_EXITING is 0x4).
+      const std::string stat = io::read_file(task.path() / "stat");
+      std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+      std::string state, skip;
+      unsigned long flags = 0;
+      fields >> state >> skip >> skip >> skip >> skip >> skip >> flags;
+      if (state == "Z" || state == "X" || (flags & 0x4) != 0) return true;
+      std::istringstream status(io::read_file(task.path() / "status"));
+      std::string line;
+      while (std::getline(status, line)) {
+        if (line.rfind("ShdPnd:", 0) == 0 || line.rfind("SigPnd:", 0) == 0) {
+          if ((std::stoull(line.substr(7), nullptr, 16) >> (SIGKILL - 1)) & 1) return true;
+        }
+      }
+    }
+  } catch (const std::exception&) {
+    return true;  // it ended while we looked
+  }
+  return false;
 }
 
 }  // namespace skingan::test

@@ -75,6 +75,12 @@ int run_to_end(const std::vector<std::string>& args, const std::filesystem::path
 pid_t start_process(const std::vector<std::string>& args, const std::filesystem::path& log,
                     const std::vector<std::pair<std::string, std::string>>& env = {});
 
+// Whether the process at `proc` (/proc/PID) is gone, dead or on its way out: no such folder,
+// state Z or X, or any of its threads exiting (PF_EXITING) or with SIGKILL pending. The kernel
+// queues a parent-death SIGKILL while the parent exits, so right after waitpid() on the parent
+// its children that armed one are dying by this test: no waiting needed.
+bool process_dying(const std::filesystem::path& proc);
+
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0 and released).
 int free_tcp_port();
 

@@ -1,7 +1,9 @@
 #include "experiment/stage_runner.h"
 
 #include <fcntl.h>
-#include <spawn.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -208,13 +210,67 @@ StageOutcome StageRunner::run(const Stage& stage) {
                     "Fix the cause and rerun the study: finished stages are not repeated.");
 }
 
+namespace {
+
+// Starts `executable` with stdin from /dev/null and stdout and stderr appended to `log`. The
+// child arms PR_SET_PDEATHSIG (SIGKILL) before execve, which keeps it across exec: a stage dies
+// with the study at any moment, even while it is still loading LibTorch, before its own main()
+// could arm it (die_with_stage_parent covers stages started some other way). posix_spawn has no
+// such step, hence fork; the child calls only async-signal-safe functions, since the study may
+// have other threads. An execve failure comes back through a close-on-exec pipe as an errno.
+pid_t start_stage_process(const std::string& executable, char* const argv[], char* const envp[],
+                          const std::string& log) {
+  int report[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) {
+    throw IoError(describe_problem("starting " + executable, std::strerror(errno),
+                                   "a pipe to report the start", "Check the process limits."));
+  }
+  const pid_t study = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(report[0]);
+#ifdef __linux__
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+    if (::getppid() != study) ::_exit(137);  // the study died before prctl
+    const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (in >= 0 && out >= 0 && ::dup2(in, STDIN_FILENO) >= 0 && ::dup2(out, STDOUT_FILENO) >= 0 &&
+        ::dup2(out, STDERR_FILENO) >= 0) {
+      ::execve(executable.c_str(), argv, envp);
+    }
+    const int error = errno;
+    ssize_t written = ::write(report[1], &error, sizeof error);
+    (void)written;
+    ::_exit(127);
+  }
+  const int fork_error = errno;
+  ::close(report[1]);
+  if (pid < 0) {
+    ::close(report[0]);
+    throw IoError(describe_problem("starting " + executable, std::strerror(fork_error),
+                                   "a new process", "Check the process limits."));
+  }
+  int error = 0;
+  ssize_t got = 0;
+  do {
+    got = ::read(report[0], &error, sizeof error);
+  } while (got < 0 && errno == EINTR);
+  ::close(report[0]);
+  if (got == static_cast<ssize_t>(sizeof error)) {  // execve (or the log's open) failed
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    throw IoError(describe_problem("starting " + executable + " (log " + log + ")",
+                                   std::strerror(error),
+                                   "an executable skingan binary and a writable log",
+                                   "Rebuild skingan, or check the study folder's permissions."));
+  }
+  return pid;
+}
+
+}  // namespace
+
 int StageRunner::spawn_and_wait(const std::vector<std::string>& args, const fs::path& log) const {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   std::vector<char*> c_args;
   for (const auto& a : args) c_args.push_back(const_cast<char*>(a.c_str()));
   c_args.push_back(nullptr);
@@ -227,14 +283,8 @@ int StageRunner::spawn_and_wait(const std::vector<std::string>& args, const fs::
   }
   c_env.push_back(const_cast<char*>(parent.c_str()));
   c_env.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc =
-      posix_spawn(&pid, executable_.c_str(), &actions, nullptr, c_args.data(), c_env.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    throw IoError(describe_problem("starting " + executable_.string(), std::strerror(rc),
-                                   "an executable skingan binary", "Rebuild skingan."));
-  }
+  const pid_t pid =
+      start_stage_process(executable_.string(), c_args.data(), c_env.data(), log.string());
   bool forwarded = false;
   int status = 0;
   while (true) {

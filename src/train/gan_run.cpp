@@ -117,13 +117,18 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
       config.steps = options.new_steps;
       config.epochs = 0;
     }
-  } else if (fs::exists(options.run_dir) && !fs::is_empty(options.run_dir)) {
-    if (!options.force) {
-      throw ConfigError(describe_problem("run folder " + options.run_dir.string(),
-                                         "an existing, non-empty folder", "a new folder",
-                                         "Pass --resume to continue it or --force to start over."));
+  } else {
+    // A run killed while writing its config.json left only that file's temporary: the folder
+    // is still unused.
+    io::remove_stale_temporaries(options.run_dir);
+    if (fs::exists(options.run_dir) && !fs::is_empty(options.run_dir)) {
+      if (!options.force) {
+        throw ConfigError(describe_problem(
+            "run folder " + options.run_dir.string(), "an existing, non-empty folder",
+            "a new folder", "Pass --resume to continue it or --force to start over."));
+      }
+      fs::remove_all(options.run_dir);
     }
-    fs::remove_all(options.run_dir);
   }
   validate(config);
 

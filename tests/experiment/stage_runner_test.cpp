@@ -2,7 +2,13 @@
 // settings and reporting failures, without training anything.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "core/error.h"
 #include "experiment/stage_runner.h"
@@ -159,4 +165,36 @@ TEST(StageRunner, ShellQuoting) {
   EXPECT_EQ(shell_quote("two words"), "'two words'");
   EXPECT_EQ(shell_quote("it's"), "'it'\\''s'");
   EXPECT_EQ(shell_quote(""), "''");
+}
+
+// A stage dies with the study at any moment, even before its own main() could arm anything (a
+// skingan stage spends its first second loading LibTorch): the runner arms the parent-death
+// signal between fork and exec. /bin/sh never calls die_with_stage_parent, so only the runner's
+// arming can take this stage down with the study.
+TEST(StageRunner, AStageDiesWithTheStudyEvenIfItNeverArmsItself) {
+  test::TempDir study;
+  const fs::path pid_file = study / "stage.pid";
+  const pid_t study_process = ::fork();
+  ASSERT_GE(study_process, 0);
+  if (study_process == 0) {  // the "study": runs one stage that would sleep for two minutes
+    StageRunner runner(study.path(), "/bin/sh", {}, false);
+    try {
+      runner.run(shell_stage("long", study.path(),
+                             "echo $$ > '" + pid_file.string() + ".tmp' && mv '" +
+                                 pid_file.string() + ".tmp' '" + pid_file.string() +
+                                 "' && exec sleep 120"));
+    } catch (...) {
+    }
+    ::_exit(0);  // no destructors: the parent owns the folder
+  }
+  for (int i = 0; i < 600 && !fs::exists(pid_file); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // until the stage runs
+  ASSERT_TRUE(fs::exists(pid_file)) << "the stage never started";
+  const pid_t stage = std::stoi(io::read_file(pid_file));
+  ::kill(study_process, SIGKILL);
+  int status = 0;
+  ::waitpid(study_process, &status, 0);
+  const bool dying = test::process_dying("/proc/" + std::to_string(stage));
+  ::kill(stage, SIGKILL);  // whatever happened, leave nothing behind
+  EXPECT_TRUE(dying) << "stage " << stage << " outlived the killed study";
 }

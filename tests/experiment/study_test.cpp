@@ -236,28 +236,6 @@ TEST_F(Study, InterruptedStudyResumesWhereItStoppedWithTheSameResults) {
 
 namespace {
 
-// Whether the process at `proc` (/proc/PID) is dead or on its way out: state Z or X, or any of
-// its threads exiting (PF_EXITING, 0x4, in the flags of /proc/PID/task/TID/stat) or with SIGKILL
-// pending (bit 9 of the SigPnd or ShdPnd mask in its status).
-bool dying(const fs::path& proc) {
-  for (const auto& task : fs::directory_iterator(proc / "task")) {
-    const std::string stat = io::read_file(task.path() / "stat");
-    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
-    std::string state, skip;
-    unsigned long flags = 0;
-    fields >> state >> skip >> skip >> skip >> skip >> skip >> flags;  // fields 3..9
-    if (state == "Z" || state == "X" || (flags & 0x4) != 0) return true;
-    std::istringstream status(io::read_file(task.path() / "status"));
-    std::string line;
-    while (std::getline(status, line)) {
-      if (line.rfind("ShdPnd:", 0) == 0 || line.rfind("SigPnd:", 0) == 0) {
-        if ((std::stoull(line.substr(7), nullptr, 16) >> (SIGKILL - 1)) & 1) return true;
-      }
-    }
-  }
-  return false;
-}
-
 // Processes whose command line mentions `needle` (a study folder: its stage processes), as
 // "pid: command line"; with `only_live`, not those dead or dying.
 std::vector<std::string> processes_mentioning(const std::string& needle, bool only_live = false) {
@@ -268,7 +246,8 @@ std::vector<std::string> processes_mentioning(const std::string& needle, bool on
     try {
       std::string cmdline = io::read_file(e.path() / "cmdline");
       std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-      if (cmdline.find(needle) != std::string::npos && !(only_live && dying(e.path())))
+      if (cmdline.find(needle) != std::string::npos &&
+          !(only_live && test::process_dying(e.path())))
         found.push_back(pid + ": " + cmdline);
     } catch (const std::exception&) {
       // ended while we looked

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <set>
 
@@ -148,6 +151,23 @@ TEST_F(GanRunTest, RefusedOptionsSayWhyBeforeAnyWork) {
     EXPECT_NE(std::string(e.what()).find("48"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(fs::exists(dir_ / "run"));
+}
+
+// A run killed while it wrote its config.json leaves only that file's temporary: the folder is
+// still unused, so the same command starts it again (no --resume: there is nothing to resume).
+TEST_F(GanRunTest, AFolderHoldingOnlyAKilledRunsTemporaryStartsAgain) {
+  const pid_t dead = fork();  // a pid that no longer runs
+  if (dead == 0) _exit(0);
+  waitpid(dead, nullptr, 0);
+  fs::create_directories(dir_ / "run");
+  test::write_text(dir_ / "run" / ("config.json.tmp-" + std::to_string(dead)), "{\"gan\"");
+  run_gan_training(options_);
+  EXPECT_TRUE(fs::exists(dir_ / "run" / "config.json"));
+  EXPECT_FALSE(fs::exists(dir_ / "run" / ("config.json.tmp-" + std::to_string(dead))));
+  // A folder with anything else in it is still refused.
+  options_.run_dir = dir_ / "other";
+  test::write_text(dir_ / "other" / "notes.txt", "mine");
+  EXPECT_THROW(run_gan_training(options_), ConfigError);
 }
 
 TEST_F(GanRunTest, ResumeWithAnotherArchitectureIsRefused) {

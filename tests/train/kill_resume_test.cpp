@@ -127,5 +127,5 @@ TEST(KillResume, TrainGanEndsAsAnUninterruptedRunAfterRandomSigkills) {
                                        "5",
                                        "--sample-every",
                                        "60"},
-                                      dir.path(), "checkpoints", 2500);
+                                      dir.path(), "config.json", 2500);
 }
