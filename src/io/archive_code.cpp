@@ -214,15 +214,16 @@ void check_archive_records(const std::filesystem::path& path) {
     if (!reader->hasRecord(record)) return std::nullopt;
     return std::get<1>(reader->getRecord(record));
   };
+  // code/*.py.debug_pkl hold source ranges: pickles too, checked below with the others.
+  constexpr std::string_view kDebugPickle = ".debug_pkl";
   for (const std::string& name : reader->getAllRecords()) {
-    const bool pickle = ends_with(name, ".pkl") || ends_with(name, ".debug_pkl");
-    if (pickle) {
+    const bool debug_pickle = ends_with(name, kDebugPickle);
+    if (debug_pickle || ends_with(name, ".pkl")) {
       const auto [data, size] = reader->getRecord(name);
       // data.pkl's storages live under data/, constants.pkl's under constants/.
-      const std::string prefix =
-          ends_with(name, ".debug_pkl") || name.find('/') != std::string::npos
-              ? ""
-              : name.substr(0, name.size() - 4) + "/";
+      const std::string prefix = debug_pickle || name.find('/') != std::string::npos
+                                     ? ""
+                                     : name.substr(0, name.size() - 4) + "/";
       const std::string problem = archive_pickle_problem(
           std::string_view(static_cast<const char*>(data.get()), size), prefix, record_size);
       if (!problem.empty()) {
@@ -232,10 +233,9 @@ void check_archive_records(const std::filesystem::path& path) {
       }
     }
     if (name.substr(0, 5) != "code/") continue;
-    const std::string_view debug_suffix = ".debug_pkl";
-    if (ends_with(name, debug_suffix) &&
-        is_code_record_name(std::string_view(name).substr(0, name.size() - debug_suffix.size())))
-      continue;  // a pickle, checked above
+    if (debug_pickle &&
+        is_code_record_name(std::string_view(name).substr(0, name.size() - kDebugPickle.size())))
+      continue;  // the companion of a code record, checked above as a pickle
     if (!is_code_record_name(name))
       refuse(name, "a record under code/ that weights archives do not have", kCodeRecordsWhy);
     const auto [data, size] = reader->getRecord(name);

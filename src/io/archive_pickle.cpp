@@ -8,10 +8,12 @@
 #include <utility>
 #include <vector>
 
-#include "io/archive_code.h"
+#include "io/archive_pickle_values.h"
 
 namespace skingan::io {
 namespace {
+
+using pickle::Value;
 
 // The protocol-2 opcodes LibTorch's Unpickler executes (torch/csrc/jit/serialization/pickler.h);
 // any other byte is refused, as LibTorch would refuse it.
@@ -49,77 +51,6 @@ enum Op : unsigned char {
   kNewTrue = 0x88,
   kNewFalse = 0x89,
   kLong1 = 0x8a,
-};
-
-// Bytes per element of the storages torch::serialize writes ("torch FloatStorage" and kin).
-std::optional<int64_t> storage_item_size(const std::string& global) {
-  static const std::map<std::string, int64_t> kSizes = {
-      {"torch FloatStorage", 4},        {"torch DoubleStorage", 8},
-      {"torch HalfStorage", 2},         {"torch BFloat16Storage", 2},
-      {"torch LongStorage", 8},         {"torch IntStorage", 4},
-      {"torch ShortStorage", 2},        {"torch CharStorage", 1},
-      {"torch ByteStorage", 1},         {"torch BoolStorage", 1},
-      {"torch ComplexFloatStorage", 8}, {"torch ComplexDoubleStorage", 16},
-  };
-  const auto it = kSizes.find(global);
-  if (it == kSizes.end()) return std::nullopt;
-  return it->second;
-}
-
-// Bounds that keep the walk linear in the record's size (see where each is used).
-constexpr size_t kMaxKeyLength = 32;
-constexpr size_t kMaxDimensions = 64;
-constexpr size_t kMaxTypeLength = 1024;
-
-constexpr const char* kRebuildTensor = "torch._utils _rebuild_tensor_v2";
-constexpr const char* kRestoreTypeTag = "torch.jit._pickle restore_type_tag";
-
-bool is_mangled_module(const std::string& global) {
-  const std::string prefix = "__torch__.___torch_mangle_";
-  const std::string suffix = " Module";
-  if (global.size() <= prefix.size() + suffix.size()) return false;
-  if (global.compare(0, prefix.size(), prefix) != 0) return false;
-  if (global.compare(global.size() - suffix.size(), suffix.size(), suffix) != 0) return false;
-  for (size_t i = prefix.size(); i < global.size() - suffix.size(); ++i) {
-    if (global[i] < '0' || global[i] > '9') return false;
-  }
-  return true;
-}
-
-// The globals of skingan's archives: OutputArchive's module classes, tensors and their
-// storages, the OrderedDict of (empty) backward hooks, the type tags of lists and dicts (whose
-// type strings are checked: LibTorch parses them with its TorchScript parser) and the list tags
-// of debug_pkl records. Refused on purpose: the sparse and quantized tensor rebuilders (they skip
-// index checks) and everything else.
-bool is_allowed_global(const std::string& global) {
-  static const char* const kAllowed[] = {
-      "__torch__ Module",
-      kRebuildTensor,
-      kRestoreTypeTag,
-      "collections OrderedDict",
-      "torch.jit._pickle build_intlist",
-      "torch.jit._pickle build_doublelist",
-      "torch.jit._pickle build_boollist",
-      "torch.jit._pickle build_tensorlist",
-  };
-  for (const char* allowed : kAllowed) {
-    if (global == allowed) return true;
-  }
-  return is_mangled_module(global) || storage_item_size(global).has_value();
-}
-
-// What the walk remembers of a value: only what a later check reads.
-struct Value {
-  enum class Kind { kOther, kInt, kString, kGlobal, kTuple, kList, kDict, kStorage, kTensor };
-  Kind kind = Kind::kOther;
-  int64_t number = 0;                               // kInt; kStorage: its element count
-  std::shared_ptr<const std::string> text;          // kString, kGlobal ("module name")
-  std::shared_ptr<const std::vector<Value>> items;  // kTuple
-  int depth = 0;                                    // container nesting, 0 for scalars
-  // Memoised or stored in a container: LibTorch shares it by reference from then on, so changing
-  // it (APPENDS, SETITEMS) would change values whose depth was already counted. torch's Pickler
-  // memoises a container only once it is complete, so such a change is refused.
-  bool shared = false;
 };
 
 struct Refusal {
@@ -261,33 +192,19 @@ class Walk {
 
   // BINPERSID's ("storage", torch.<T>Storage, key, device, numel): the storage must fit its record.
   Value storage(const Value& id) {
-    const auto& items = id.items;
-    const bool shaped =
-        id.kind == Value::Kind::kTuple && items->size() == 5 &&
-        (*items)[0].kind == Value::Kind::kString && *(*items)[0].text == "storage" &&
-        (*items)[1].kind == Value::Kind::kGlobal && storage_item_size(*(*items)[1].text) &&
-        (*items)[2].kind == Value::Kind::kString && (*items)[3].kind == Value::Kind::kString &&
-        (*items)[4].kind == Value::Kind::kInt;
-    if (!shaped) {
-      refuse(
-          "a persistent id that is not (\"storage\", torch.<type>Storage, key, device, "
-          "element count)");
-    }
+    pickle::StorageId storage;
+    refuse_if(pickle::storage_id_problem(id, storage));
     if (storage_prefix_.empty()) refuse("a tensor storage in a record that holds none");
-    // Record keys are short decimal numbers; a long one would make every lookup slow.
-    if ((*items)[2].text->size() > kMaxKeyLength)
-      refuse("a storage key of " + std::to_string((*items)[2].text->size()) + " characters");
-    const int64_t item_size = *storage_item_size(*(*items)[1].text);
-    const int64_t numel = (*items)[4].number;
-    const std::string record = storage_prefix_ + *(*items)[2].text;
+    const std::string record = storage_prefix_ + storage.key;
+    const int64_t numel = storage.numel;
     if (numel < 0) refuse("storage " + record + " claims " + std::to_string(numel) + " elements");
     if (numel > 0) {
       const std::optional<uint64_t> size = record_size(record);
       if (!size) refuse("storage " + record + " has no record in the archive");
-      if (static_cast<uint64_t>(numel) > *size / static_cast<uint64_t>(item_size)) {
+      if (static_cast<uint64_t>(numel) > *size / static_cast<uint64_t>(storage.item_size)) {
         refuse("storage " + record + " claims " + std::to_string(numel) + " elements of " +
-               std::to_string(item_size) + " bytes, but its record holds " + std::to_string(*size) +
-               " bytes");
+               std::to_string(storage.item_size) + " bytes, but its record holds " +
+               std::to_string(*size) + " bytes");
       }
     }
     Value value;
@@ -295,82 +212,8 @@ class Walk {
     value.number = numel;
     return value;
   }
-
-  static bool int_tuple(const Value& value) {
-    if (value.kind != Value::Kind::kTuple) return false;
-    for (const Value& item : *value.items) {
-      if (item.kind != Value::Kind::kInt) return false;
-    }
-    return true;
-  }
-
-  // _rebuild_tensor_v2(storage, offset, sizes, strides, requires_grad, hooks[, metadata]): every
-  // element the sizes and strides address must lie inside the storage.
-  void check_tensor(const Value& args) {
-    const bool shaped = args.kind == Value::Kind::kTuple && args.items->size() >= 6 &&
-                        args.items->size() <= 7 && (*args.items)[0].kind == Value::Kind::kStorage &&
-                        (*args.items)[1].kind == Value::Kind::kInt && int_tuple((*args.items)[2]) &&
-                        int_tuple((*args.items)[3]) &&
-                        (*args.items)[2].items->size() == (*args.items)[3].items->size();
-    if (!shaped) {
-      refuse(
-          "a tensor that is not (storage, offset, sizes, strides, requires_grad, hooks), "
-          "with as many strides as sizes");
-    }
-    const auto numel = static_cast<uint64_t>((*args.items)[0].number);
-    const int64_t offset = (*args.items)[1].number;
-    const auto& sizes = *(*args.items)[2].items;
-    const auto& strides = *(*args.items)[3].items;
-    // A memoised size tuple can be shared by every tensor: without a bound, a file of a million
-    // dimensions made both this walk and LibTorch's quadratic.
-    if (sizes.size() > kMaxDimensions) {
-      refuse("a tensor of " + std::to_string(sizes.size()) + " dimensions, more than " +
-             std::to_string(kMaxDimensions));
-    }
-    if (offset < 0) refuse("a tensor with a negative storage offset");
-    bool empty = false;
-    for (size_t d = 0; d < sizes.size(); ++d) {
-      if (sizes[d].number < 0 || strides[d].number < 0)
-        refuse("a tensor with a negative size or stride");
-      empty = empty || sizes[d].number == 0;
-    }
-    if (empty) return;
-    // The last element addressed: offset + sum((size - 1) * stride), each step bounded by numel
-    // so nothing overflows.
-    uint64_t last = static_cast<uint64_t>(offset);
-    bool inside = last < numel;
-    for (size_t d = 0; d < sizes.size() && inside; ++d) {
-      const auto steps = static_cast<uint64_t>(sizes[d].number - 1);
-      const auto stride = static_cast<uint64_t>(strides[d].number);
-      if (steps == 0 || stride == 0) continue;
-      inside = stride < numel && steps < numel / stride && last + steps * stride < numel;
-      if (inside) last += steps * stride;
-    }
-    if (!inside) {
-      refuse("a tensor whose sizes and strides reach past the " + std::to_string(numel) +
-             " elements of its storage");
-    }
-  }
-
-  // restore_type_tag((value, "TYPE")): TYPE must be one of the attribute types of the code
-  // records (io/archive_code.h), since LibTorch parses it the same way.
-  void check_type_tag(const Value& args) {
-    const bool shaped = args.kind == Value::Kind::kTuple && args.items->size() == 2 &&
-                        (*args.items)[1].kind == Value::Kind::kString;
-    if (!shaped) refuse("a type tag that is not (value, \"type\")");
-    if ((*args.items)[1].text->size() > kMaxTypeLength) {
-      refuse("a type tag of " + std::to_string((*args.items)[1].text->size()) +
-             " characters, longer than any attribute type");
-    }
-    if (!is_archive_type(*(*args.items)[1].text)) {
-      refuse("the type tag \"" + printable(*(*args.items)[1].text) +
-             "\", which is none of the attribute types weights archives declare");
-    }
-  }
-  static std::string printable(const std::string& text) {
-    std::string shown;
-    for (const char c : text.substr(0, 80)) shown += c >= 0x20 && c <= 0x7e ? c : '?';
-    return shown;
+  void refuse_if(const std::string& problem) const {
+    if (!problem.empty()) refuse(problem);
   }
 
   void step(unsigned char op) {
@@ -420,7 +263,7 @@ class Walk {
         std::string global = line();
         global += ' ';
         global += line();
-        if (!is_allowed_global(global)) {
+        if (!pickle::is_allowed_global(global)) {
           refuse("GLOBAL " + global +
                  ", which is none of the module classes, tensors, storages and lists that "
                  "weights archives hold");
@@ -497,14 +340,14 @@ class Walk {
         if (stack_.size() < 2) refuse("REDUCE or BUILD needs a callable and its argument");
         const Value argument = pop();
         const Value callable = pop();
-        if (callable.kind != Value::Kind::kGlobal || storage_item_size(*callable.text))
+        if (callable.kind != Value::Kind::kGlobal || pickle::storage_item_size(*callable.text))
           refuse("REDUCE or BUILD of something that is not a class or function GLOBAL");
         Value result;
-        if (*callable.text == kRebuildTensor) {
-          check_tensor(argument);
+        if (*callable.text == pickle::kRebuildTensor) {
+          refuse_if(pickle::tensor_problem(argument));
           result.kind = Value::Kind::kTensor;
-        } else if (*callable.text == kRestoreTypeTag) {
-          check_type_tag(argument);
+        } else if (*callable.text == pickle::kRestoreTypeTag) {
+          refuse_if(pickle::type_tag_problem(argument));
           result = (*argument.items)[0];
         } else {
           result.depth = argument.depth + 1;
