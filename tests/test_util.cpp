@@ -9,9 +9,11 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -202,6 +204,31 @@ bool process_dying(const std::filesystem::path& proc) {
     return true;  // it ended while we looked
   }
   return false;
+}
+
+void on_two_ranks(const std::function<void(dist::ProcessGroup&)>& body) {
+  const int port = free_tcp_port();
+  std::exception_ptr errors[2];
+  std::vector<std::thread> threads;
+  for (int rank = 0; rank < 2; ++rank) {
+    threads.emplace_back([&, rank] {
+      try {
+        dist::Rendezvous r;
+        r.rank = rank;
+        r.world_size = 2;
+        r.master_port = port;
+        r.source = "test";
+        dist::ProcessGroup group(r, std::chrono::seconds(60));
+        dist::ActiveGroup active(&group);
+        body(group);
+      } catch (...) {
+        errors[rank] = std::current_exception();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
 }
 
 }  // namespace skingan::test

@@ -4,11 +4,14 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include <torch/torch.h>
 #include <opencv2/core.hpp>
+
+#include "dist/process_group.h"
 
 namespace skingan::test {
 
@@ -83,6 +86,10 @@ bool process_dying(const std::filesystem::path& proc);
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0 and released).
 int free_tcp_port();
+
+// Runs body(group) as ranks 0 and 1 of a real TCPStore + Gloo group on two threads of this
+// process, each with its group active; rethrows the first failure.
+void on_two_ranks(const std::function<void(dist::ProcessGroup&)>& body);
 
 // The repository root (for files the tests read from it, such as docs/study.example.toml).
 std::filesystem::path source_dir();

@@ -79,9 +79,7 @@ torch::Tensor classic_augment(const torch::Tensor& images, const ClassicPolicy& 
               images.sizes());
   if (!p.any()) return images;
   const int64_t n = images.size(0);
-  const int64_t total = shard.total > 0 ? shard.total : n;
-  TORCH_CHECK(shard.first >= 0 && shard.first + n <= total, "classic_augment: rows [", shard.first,
-              ", ", shard.first + n, ") outside a batch of ", total);
+  const int64_t total = shard.draw_rows(n);
   const auto device = images.device();
   // [n]: this batch's rows of `total` draws.
   auto draw = [&](double low, double high) {

@@ -10,6 +10,8 @@
 #include <ATen/core/Generator.h>
 #include <ATen/core/Tensor.h>
 
+#include "augment/batch_shard.h"
+
 namespace skingan::augment {
 
 struct ClassicPolicy {
@@ -27,15 +29,6 @@ struct ClassicPolicy {
 // contrast / saturation 0.2, hue 0.03). ConfigError for other names.
 ClassicPolicy parse_classic_policy(const std::string& name);
 std::string describe(const ClassicPolicy& policy);
-
-// Which rows of a larger batch the images are, in a data-parallel run: every random parameter is
-// drawn for `total` rows (identically on every rank, whose generators agree) and rows
-// [first, first + N) are used, so a rank augments its shard exactly as one process would augment
-// the whole batch. total 0: the images are the whole batch.
-struct BatchShard {
-  int64_t total = 0;
-  int64_t first = 0;
-};
 
 // images: float [N,3,S,S] in [0,1] -> the same shape, augmented, in [0,1].
 at::Tensor classic_augment(const at::Tensor& images, const ClassicPolicy& policy,

@@ -41,31 +41,42 @@ std::string to_string(const DiffAugmentPolicy& policy) {
 
 namespace {
 
-// Uniform [0,1) of shape [N,1,1,1] drawn on the CPU (the same draws on every device), moved to
-// x's device and dtype.
-torch::Tensor per_sample_uniform(const torch::Tensor& x, at::Generator& generator) {
-  return to_device(torch::rand({x.size(0), 1, 1, 1}, generator, torch::kFloat).to(x.scalar_type()),
-                   x.device());
+// Uniform [0,1) of shape [N,1,1,1] drawn on the CPU (the same draws on every device) for the
+// shard's whole batch, this shard's rows moved to x's device and dtype.
+torch::Tensor per_sample_uniform(const torch::Tensor& x, at::Generator& generator,
+                                 const BatchShard& shard) {
+  const int64_t n = x.size(0);
+  const torch::Tensor drawn = torch::rand({shard.draw_rows(n), 1, 1, 1}, generator, torch::kFloat);
+  return to_device(shard.take(drawn, n).to(x.scalar_type()), x.device());
 }
 
-torch::Tensor color(const torch::Tensor& x, at::Generator& generator) {
-  torch::Tensor out = x + (per_sample_uniform(x, generator) - 0.5);                    // brightness
-  const torch::Tensor channel_mean = out.mean(1, /*keepdim=*/true);                    // [N,1,H,W]
-  out = (out - channel_mean) * (per_sample_uniform(x, generator) * 2) + channel_mean;  // saturation
-  const torch::Tensor image_mean = out.mean({1, 2, 3}, /*keepdim=*/true);              // [N,1,1,1]
-  return (out - image_mean) * (per_sample_uniform(x, generator) + 0.5) + image_mean;   // contrast
+// Integers in [low, high) of shape [N,1,1] for the shard's whole batch, this shard's rows on
+// x's device.
+torch::Tensor per_sample_integer(const torch::Tensor& x, int64_t low, int64_t high,
+                                 at::Generator& generator, const BatchShard& shard) {
+  const int64_t n = x.size(0);
+  const torch::Tensor drawn =
+      torch::randint(low, high, {shard.draw_rows(n), 1, 1}, generator, torch::kLong);
+  return to_device(shard.take(drawn, n), x.device());
 }
 
-torch::Tensor translation(const torch::Tensor& x, double ratio, at::Generator& generator) {
+torch::Tensor color(const torch::Tensor& x, at::Generator& generator, const BatchShard& shard) {
+  auto uniform = [&] { return per_sample_uniform(x, generator, shard); };
+  torch::Tensor out = x + (uniform() - 0.5);                               // brightness
+  const torch::Tensor channel_mean = out.mean(1, /*keepdim=*/true);        // [N,1,H,W]
+  out = (out - channel_mean) * (uniform() * 2) + channel_mean;             // saturation
+  const torch::Tensor image_mean = out.mean({1, 2, 3}, /*keepdim=*/true);  // [N,1,1,1]
+  return (out - image_mean) * (uniform() + 0.5) + image_mean;              // contrast
+}
+
+torch::Tensor translation(const torch::Tensor& x, double ratio, at::Generator& generator,
+                          const BatchShard& shard) {
   const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
   const int64_t sh = static_cast<int64_t>(h * ratio + 0.5),
                 sw = static_cast<int64_t>(w * ratio + 0.5);
-  const auto long_cpu = torch::TensorOptions().dtype(torch::kLong);
   const auto device = torch::TensorOptions().dtype(torch::kLong).device(x.device());
-  const torch::Tensor shift_y =
-      to_device(torch::randint(-sh, sh + 1, {n, 1, 1}, generator, long_cpu), x.device());
-  const torch::Tensor shift_x =
-      to_device(torch::randint(-sw, sw + 1, {n, 1, 1}, generator, long_cpu), x.device());
+  const torch::Tensor shift_y = per_sample_integer(x, -sh, sh + 1, generator, shard);  // [N,1,1]
+  const torch::Tensor shift_x = per_sample_integer(x, -sw, sw + 1, generator, shard);
   // Source row/column of every output pixel in a 1-pixel zero-padded copy: [N,H,W] each.
   const torch::Tensor rows =
       (torch::arange(h, device).view({1, h, 1}) + shift_y + 1).clamp(0, h + 1).expand({n, h, w});
@@ -77,19 +88,15 @@ torch::Tensor translation(const torch::Tensor& x, double ratio, at::Generator& g
   return padded.index({batch, rows, cols}).permute({0, 3, 1, 2});     // [N,C,H,W]
 }
 
-torch::Tensor cutout(const torch::Tensor& x, double ratio, at::Generator& generator) {
-  const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
+torch::Tensor cutout(const torch::Tensor& x, double ratio, at::Generator& generator,
+                     const BatchShard& shard) {
+  const int64_t h = x.size(2), w = x.size(3);
   const int64_t ch = static_cast<int64_t>(h * ratio + 0.5),
                 cw = static_cast<int64_t>(w * ratio + 0.5);
-  const auto long_cpu = torch::TensorOptions().dtype(torch::kLong);
   const auto device = torch::TensorOptions().dtype(torch::kLong).device(x.device());
   // Square centres anywhere such that the square may hang over the border (as in the paper).
-  const torch::Tensor top =
-      to_device(torch::randint(0, h + (1 - ch % 2), {n, 1, 1}, generator, long_cpu), x.device()) -
-      ch / 2;
-  const torch::Tensor left =
-      to_device(torch::randint(0, w + (1 - cw % 2), {n, 1, 1}, generator, long_cpu), x.device()) -
-      cw / 2;
+  const torch::Tensor top = per_sample_integer(x, 0, h + (1 - ch % 2), generator, shard) - ch / 2;
+  const torch::Tensor left = per_sample_integer(x, 0, w + (1 - cw % 2), generator, shard) - cw / 2;
   const torch::Tensor ys = torch::arange(h, device).view({1, h, 1});
   const torch::Tensor xs = torch::arange(w, device).view({1, 1, w});
   const torch::Tensor inside =
@@ -100,7 +107,7 @@ torch::Tensor cutout(const torch::Tensor& x, double ratio, at::Generator& genera
 }  // namespace
 
 torch::Tensor diff_augment(const torch::Tensor& x, const DiffAugmentPolicy& policy,
-                           at::Generator& generator, double probability) {
+                           at::Generator& generator, double probability, BatchShard shard) {
   TORCH_CHECK(x.dim() == 4, "diff_augment expects [N,C,H,W], got ", x.sizes());
   TORCH_CHECK(probability >= 0 && probability <= 1, "diff_augment: probability ", probability,
               " outside [0,1]");
@@ -108,13 +115,15 @@ torch::Tensor diff_augment(const torch::Tensor& x, const DiffAugmentPolicy& poli
   // Each operation, kept for the images whose draw falls under `probability` ([N,1,1,1] mask).
   auto maybe = [&](const torch::Tensor& before, const torch::Tensor& after) {
     if (probability >= 1) return after;
-    const torch::Tensor apply = per_sample_uniform(before, generator) < probability;
+    const torch::Tensor apply = per_sample_uniform(before, generator, shard) < probability;
     return torch::where(apply, after, before);
   };
   torch::Tensor out = x;
-  if (policy.color) out = maybe(out, color(out, generator));
-  if (policy.translation) out = maybe(out, translation(out, policy.translation_ratio, generator));
-  if (policy.cutout) out = maybe(out, cutout(out, policy.cutout_ratio, generator));
+  if (policy.color) out = maybe(out, color(out, generator, shard));
+  if (policy.translation) {
+    out = maybe(out, translation(out, policy.translation_ratio, generator, shard));
+  }
+  if (policy.cutout) out = maybe(out, cutout(out, policy.cutout_ratio, generator, shard));
   return out;
 }
 

@@ -10,6 +10,8 @@
 #include <ATen/core/Generator.h>
 #include <torch/types.h>
 
+#include "augment/batch_shard.h"
+
 namespace skingan::augment {
 
 struct DiffAugmentPolicy {
@@ -31,7 +33,10 @@ std::string to_string(const DiffAugmentPolicy& policy);
 // operation is differentiable with respect to x. `probability` < 1 (ADA, train/ada.h) applies
 // each operation of the policy to each image independently with that probability; at 1 every
 // image gets every operation (and no extra random numbers are drawn), at 0 x is returned as is.
+// `shard`: x is rows [first, first + N) of a data-parallel run's global batch, whose parameters
+// are all drawn (augment/batch_shard.h).
 torch::Tensor diff_augment(const torch::Tensor& x, const DiffAugmentPolicy& policy,
-                           at::Generator& generator, double probability = 1.0);
+                           at::Generator& generator, double probability = 1.0,
+                           BatchShard shard = {});
 
 }  // namespace skingan::augment

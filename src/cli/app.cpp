@@ -59,12 +59,13 @@ int run_cli(const std::vector<std::string>& args) {
   }
   try {
     const Runtime runtime = resolve_runtime(global);
-    // Only train-classifier trains data-parallel: any other command under torchrun/srun with
-    // several ranks is refused before it does anything.
-    if (runtime.rendezvous.distributed() && !train_classifier_cmd->parsed()) {
-      for (const CLI::App* cmd : app.get_subcommands())
-        join_process_group(runtime, cmd->get_name());
-      join_process_group(runtime, "this command");
+    // Only train-classifier and train-gan train data-parallel: any other command under
+    // torchrun/srun with several ranks is refused (by join_process_group) before it does
+    // anything.
+    if (runtime.rendezvous.distributed() && !train_classifier_cmd->parsed() &&
+        !train_gan_cmd->parsed()) {
+      const std::vector<CLI::App*> chosen = app.get_subcommands();
+      join_process_group(runtime, chosen.empty() ? "this command" : chosen.front()->get_name());
     }
     if (demo_cmd->parsed()) return run_make_demo_data(demo, runtime);
     if (prepare_cmd->parsed()) return run_prepare(prepare, runtime);

@@ -62,10 +62,10 @@ std::unique_ptr<dist::ProcessGroup> join_process_group(const Runtime& runtime,
                                                        const std::string& command) {
   const dist::Rendezvous& r = runtime.rendezvous;
   if (!r.distributed()) return nullptr;
-  if (command != "train-classifier") {
+  if (command != "train-classifier" && command != "train-gan") {
     throw ConfigError(
         describe_problem(command + " under " + r.describe(), "a command that runs as one process",
-                         "train-classifier (the command that trains data-parallel)",
+                         "train-classifier or train-gan (the commands that train data-parallel)",
                          "Run " + command + " without torchrun/srun, or with --nproc_per_node 1."));
   }
   spdlog::info("joining the process group as {}", r.describe());

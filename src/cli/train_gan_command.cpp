@@ -18,7 +18,9 @@ CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
       ->required();
   cmd->add_option("--epochs", args.epochs, "epochs over each GAN's training images");
   cmd->add_option("--steps", args.steps, "training steps per GAN (default 2000 unless --epochs)");
-  cmd->add_option("--batch-size", args.batch_size, "images per batch (default 64)");
+  cmd->add_option("--batch-size", args.batch_size,
+                  "images per batch and process (default 64; under torchrun/srun the global batch "
+                  "is this times the processes)");
   cmd->add_option("--g-channels", args.g_channels, "generator width, ngf (default 64)");
   cmd->add_option("--d-channels", args.d_channels, "discriminator width, ndf (default 64)");
   cmd->add_option("--latent-dim", args.latent_dim, "noise size (default 100)");
@@ -137,7 +139,11 @@ train::GanRunOptions to_gan_run_options(const TrainGanArgs& args, const Runtime&
 }
 
 int run_train_gan(const TrainGanArgs& args, const Runtime& runtime) {
-  const train::GanRunResult result = train::run_gan_training(to_gan_run_options(args, runtime));
+  const std::unique_ptr<dist::ProcessGroup> group = join_process_group(runtime, "train-gan");
+  train::GanRunOptions options = to_gan_run_options(args, runtime);
+  options.group = group.get();
+  const train::GanRunResult result = train::run_gan_training(options);
+  if (group != nullptr && group->rank() != 0) return result.interrupted ? 130 : 0;
   if (result.interrupted) {
     std::cout << "interrupted: checkpoints written; continue with the same command plus --resume\n";
     return 130;

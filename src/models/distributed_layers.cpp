@@ -8,21 +8,23 @@ namespace skingan::models {
 namespace {
 
 // The collective as an autograd function: forward sums x over ranks, backward sums the
-// gradients (d/dx_r of sum_s L_s collects every rank's upstream gradient). The group travels as
-// an integer because autograd context data holds IValues, which have no raw pointers.
+// gradients (d/dx_r of sum_s L_s collects every rank's upstream gradient). The sum is linear and
+// its own adjoint, so backward applies the same function: under create_graph (R1 and WGAN-GP
+// differentiate D's input gradient once more) the backward's all-reduce is recorded too. The
+// group travels as an integer because autograd context data holds IValues, which have no raw
+// pointers.
 struct AllReduceSum : torch::autograd::Function<AllReduceSum> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
                                int64_t group_address) {
     ctx->saved_data["group"] = group_address;  // backward may run on another thread (CUDA)
-    torch::Tensor sum = x.detach().clone();
+    torch::Tensor sum = x.detach().contiguous().clone();
     group_of(group_address)->all_reduce_sum(sum, "batch statistics");
     return sum;
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
-    torch::Tensor sum = grads[0].contiguous().clone();
-    group_of(ctx->saved_data["group"].toInt())->all_reduce_sum(sum, "batch-statistic gradients");
-    return {sum, torch::Tensor()};
+    if (!grads[0].defined()) return {torch::Tensor(), torch::Tensor()};
+    return {AllReduceSum::apply(grads[0], ctx->saved_data["group"].toInt()), torch::Tensor()};
   }
   static dist::ProcessGroup* group_of(int64_t address) {
     return reinterpret_cast<dist::ProcessGroup*>(static_cast<intptr_t>(address));
@@ -53,6 +55,14 @@ void SyncBatchNorm2dImpl::reset() {
     running_var = register_buffer("running_var", torch::ones({c}));
     num_batches_tracked = register_buffer("num_batches_tracked", torch::zeros({}, torch::kLong));
   }
+}
+
+void SyncBatchNorm2dImpl::reset_running_stats() {
+  if (!options.track_running_stats()) return;
+  torch::NoGradGuard no_grad;
+  running_mean.zero_();
+  running_var.fill_(1);
+  num_batches_tracked.zero_();
 }
 
 torch::Tensor SyncBatchNorm2dImpl::forward(const torch::Tensor& x) {

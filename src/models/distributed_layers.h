@@ -32,6 +32,8 @@ class SyncBatchNorm2dImpl : public torch::nn::Cloneable<SyncBatchNorm2dImpl> {
       : SyncBatchNorm2dImpl(torch::nn::BatchNormOptions(channels)) {}
   explicit SyncBatchNorm2dImpl(const torch::nn::BatchNormOptions& options);
   void reset() override;
+  // As BatchNorm2d's: running mean 0, variance 1, no batches counted.
+  void reset_running_stats();
   // [N,C,H,W] -> [N,C,H,W]
   torch::Tensor forward(const torch::Tensor& x);
   void pretty_print(std::ostream& stream) const override;

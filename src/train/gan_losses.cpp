@@ -43,12 +43,15 @@ torch::Tensor input_gradient(const torch::Tensor& x, const torch::Tensor& logits
 
 torch::Tensor gradient_penalty(const std::function<torch::Tensor(const torch::Tensor&)>& critic,
                                const torch::Tensor& real, const torch::Tensor& fake,
-                               at::Generator& rng) {
+                               at::Generator& rng, augment::BatchShard shard) {
   TORCH_CHECK(real.sizes() == fake.sizes(), "gradient_penalty: real ", real.sizes(), " and fake ",
               fake.sizes(), " differ");
-  // u: [N,1,1,1], drawn on the CPU generator and moved, so CPU and CUDA runs draw alike.
+  // u: [N,1,1,1], drawn on the CPU generator (for the whole batch of a data-parallel run) and
+  // moved, so CPU and CUDA runs draw alike.
+  const int64_t n = real.size(0);
   const torch::Tensor u =
-      torch::rand({real.size(0), 1, 1, 1}, rng, torch::kFloat).to(real.device(), real.dtype());
+      shard.take(torch::rand({shard.draw_rows(n), 1, 1, 1}, rng, torch::kFloat), n)
+          .to(real.device(), real.dtype());
   const torch::Tensor mixed =
       (real.detach() + u * (fake.detach() - real.detach())).requires_grad_(true);
   const torch::Tensor gradient = input_gradient(mixed, critic(mixed));  // [N,3,S,S]

@@ -6,6 +6,7 @@
 #include <ATen/core/Generator.h>
 #include <torch/types.h>
 
+#include "augment/batch_shard.h"
 #include "train/gan_config.h"
 
 namespace skingan::train {
@@ -36,9 +37,10 @@ inline constexpr double kDriftWeight = 1e-3;
 
 // WGAN-GP's penalty E[(||d critic(x^) / d x^||_2 - 1)^2] at x^ = real + u (fake - real), one
 // u ~ U[0,1] per image drawn from `rng` (Gulrajani et al. 2017), differentiable with respect to
-// the critic's parameters. critic: [N,3,S,S] -> logits [N]. real, fake: [N,3,S,S].
+// the critic's parameters. critic: [N,3,S,S] -> logits [N]. real, fake: [N,3,S,S]; `shard`:
+// they are rows of a data-parallel run's global batch, whose u are all drawn.
 torch::Tensor gradient_penalty(const std::function<torch::Tensor(const torch::Tensor&)>& critic,
                                const torch::Tensor& real, const torch::Tensor& fake,
-                               at::Generator& rng);
+                               at::Generator& rng, augment::BatchShard shard = {});
 
 }  // namespace skingan::train

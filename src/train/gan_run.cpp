@@ -91,11 +91,19 @@ cv::Mat sample_grid(GanTrainer& trainer, const std::vector<std::string>& row_lab
 
 GanRunResult run_gan_training(const GanRunOptions& options) {
   const data::PreparedSet set = data::PreparedSet::open(options.set_dir);
+  dist::ProcessGroup* group = options.group;
+  const int64_t ranks = group != nullptr ? group->size() : 1;
+  const bool writer = group == nullptr || group->rank() == 0;  // rank 0 alone writes the folder
   GanConfig config = options.config;
+  config.batch_size *= ranks;  // --batch-size is per process: the global batch
   config.image_size = set.image_size();
   const fs::path config_path = options.run_dir / "config.json";
+  // Files of a killed earlier attempt (a run killed while writing its first config.json left
+  // only that file's temporary: the folder is still unused). Every rank decides after they are
+  // gone.
+  if (writer) io::remove_stale_temporaries(options.run_dir);
+  if (group != nullptr) group->barrier("stale temporaries removed");
   if (options.resume) {
-    io::remove_stale_temporaries(options.run_dir);  // files of a killed earlier attempt
     if (!fs::exists(config_path)) {
       throw ConfigError(
           describe_problem("--resume " + options.run_dir.string(), "no config.json there",
@@ -117,20 +125,20 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
       config.steps = options.new_steps;
       config.epochs = 0;
     }
-  } else {
-    // A run killed while writing its config.json left only that file's temporary: the folder
-    // is still unused.
-    io::remove_stale_temporaries(options.run_dir);
-    if (fs::exists(options.run_dir) && !fs::is_empty(options.run_dir)) {
-      if (!options.force) {
-        throw ConfigError(describe_problem(
-            "run folder " + options.run_dir.string(), "an existing, non-empty folder",
-            "a new folder", "Pass --resume to continue it or --force to start over."));
-      }
-      fs::remove_all(options.run_dir);
-    }
+  } else if (fs::exists(options.run_dir) && !fs::is_empty(options.run_dir) && !options.force) {
+    throw ConfigError(describe_problem("run folder " + options.run_dir.string(),
+                                       "an existing, non-empty folder", "a new folder",
+                                       "Pass --resume to continue it or --force to start over."));
   }
   validate(config);
+  if (config.batch_size % ranks != 0) {
+    throw ConfigError(describe_problem(
+        "--resume " + options.run_dir.string() + " under " + std::to_string(ranks) + " processes",
+        "a run whose global batch is " + std::to_string(config.batch_size),
+        "a number of processes that divides the global batch",
+        "Resume with a number of processes that divides " + std::to_string(config.batch_size) +
+            "."));
+  }
 
   // Real training images per class.
   std::map<std::string, std::vector<int64_t>> train_rows;
@@ -175,7 +183,8 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
   }
   for (auto& u : units) {
     u.steps = steps_for(config, static_cast<int64_t>(u.rows.size()));
-    if (static_cast<int64_t>(u.rows.size()) < config.batch_size && !is_conditional(config)) {
+    if (writer && static_cast<int64_t>(u.rows.size()) < config.batch_size &&
+        !is_conditional(config)) {
       spdlog::warn("{}: {} training images, fewer than the batch of {}: batches repeat images",
                    u.name, u.rows.size(), config.batch_size);
     }
@@ -196,7 +205,8 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
           eval_classes(set, all_images, u.row_labels, classes, eval_left_out));
     }
     for (const auto& [label, why] : eval_left_out.items())
-      spdlog::warn("--eval-every: class {} is not scored: {}", label, why.get<std::string>());
+      if (writer)
+        spdlog::warn("--eval-every: class {} is not scored: {}", label, why.get<std::string>());
     if (std::all_of(eval_references.begin(), eval_references.end(),
                     [](const std::vector<EvalClass>& r) { return r.empty(); })) {
       throw ConfigError(describe_problem(
@@ -205,20 +215,28 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
           "validation images to score the generator against", "Drop --eval-every."));
     }
   }
-  fs::create_directories(options.run_dir);
+  // Every rank has checked the folder and the options before rank 0 changes the folder.
+  if (group != nullptr) group->barrier("run folder checks");
+  if (writer && !options.resume && options.force) fs::remove_all(options.run_dir);
+  if (writer) fs::create_directories(options.run_dir);
   nlohmann::json run_config = {{"gan", to_json(config)},
                                {"set", fs::absolute(options.set_dir).string()},
                                {"set_fingerprint", set.meta().value("fingerprint", "")},
                                {"classes", classes}};
   if (!eval_left_out.empty()) run_config["eval_left_out"] = eval_left_out;
-  io::write_file_atomic(config_path, run_config.dump(2) + "\n");
+  if (ranks > 1) {
+    run_config["world_size"] = ranks;
+    run_config["batch_size_per_process"] = config.batch_size / ranks;
+    run_config["batch_norm"] = "global batch";
+  }
+  if (writer) io::write_file_atomic(config_path, run_config.dump(2) + "\n");
 
   install_stop_handlers();
   GanRunResult result;
   std::map<std::string, int64_t> done;
   int64_t total_steps = 0;
   for (const auto& u : units) total_steps += u.steps;
-  ProgressBar bar("train-gan", total_steps, "step", options.progress);
+  ProgressBar bar("train-gan", total_steps, "step", options.progress && writer);
   const auto started = std::chrono::steady_clock::now();
   std::vector<cv::Mat> final_tiles;  // per-class: each class's row of EMA samples
   cv::Mat final_grid;
@@ -228,63 +246,77 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
     GanConfig unit_config = config;
     unit_config.seed = unit.seed;
     // Small classes get batches no larger than their image count (uniform sampling has no
-    // replacement within an epoch).
+    // replacement within an epoch), of at least 2 and an equal share per rank.
     if (!is_conditional(config)) {
-      unit_config.batch_size =
-          std::min<int64_t>(config.batch_size, static_cast<int64_t>(unit.rows.size()));
-      unit_config.batch_size = std::max<int64_t>(unit_config.batch_size, 2);
+      int64_t b = std::min<int64_t>(config.batch_size, static_cast<int64_t>(unit.rows.size()));
+      b = std::max<int64_t>(b, 2);
+      unit_config.batch_size = std::max<int64_t>(b - b % ranks, ranks);
     }
     const torch::Tensor unit_images =
         all_images.index_select(0, torch::tensor(unit.rows, torch::kLong));
     GanTrainer trainer(unit_config, unit_images, unit.labels,
-                       static_cast<int64_t>(unit.row_labels.size()), options.device);
-    fs::create_directories(unit.dir / "checkpoints");
-    fs::create_directories(unit.dir / "samples");
+                       static_cast<int64_t>(unit.row_labels.size()), options.device, group);
     if (options.resume) {
       const fs::path checkpoint = latest_checkpoint(unit.dir);
       if (!checkpoint.empty()) trainer.load(checkpoint);
     }
-    io::keep_jsonl_up_to(unit.dir / "metrics.jsonl", "step", trainer.step());
+    // Every rank has read its checkpoint before rank 0 writes (and prunes) the next.
+    if (group != nullptr) group->barrier("checkpoint loaded");
+    if (writer) {
+      fs::create_directories(unit.dir / "checkpoints");
+      fs::create_directories(unit.dir / "samples");
+      io::keep_jsonl_up_to(unit.dir / "metrics.jsonl", "step", trainer.step());
+    }
     std::unique_ptr<GanEvaluator> evaluator;
     double best_kid = std::numeric_limits<double>::infinity();
-    if (eval_features && !eval_references[unit_index].empty()) {  // else: left out, logged
+    if (writer && eval_features && !eval_references[unit_index].empty()) {  // else: left out
       evaluator =
           std::make_unique<GanEvaluator>(*eval_features, eval_references[unit_index],
                                          config.eval_images, unit.seed + 77, config.latent_dim);
       if (options.resume) best_kid = resumed_best_kid(unit.dir);
     }
     bar.advance(std::min(trainer.step(), unit.steps));
-    std::ofstream metrics(unit.dir / "metrics.jsonl", std::ios::app);
+    std::ofstream metrics;
+    if (writer) metrics.open(unit.dir / "metrics.jsonl", std::ios::app);
     auto interval_start = std::chrono::steady_clock::now();
     int64_t interval_steps = 0;
     auto save = [&] {
+      done[unit.name] = trainer.step();
+      if (!writer) return;
       trainer.save(unit.dir / "checkpoints" / models::checkpoint_file_name(trainer.step()));
       prune_checkpoints(unit.dir / "checkpoints", config.keep_checkpoints);
-      done[unit.name] = trainer.step();
     };
-    while (trainer.step() < unit.steps) {
-      if (stop_requested()) {
-        save();
+    auto stop_here = [&] {
+      save();
+      if (writer) {
         write_loss_curve(unit.dir, unit.name);
         write_status(options.run_dir, units, done, "interrupted");
-        result.interrupted = true;
-        return result;
       }
-      // The logged steps read their metrics from the device; the others never wait for it.
+      result.interrupted = true;
+      return result;
+    };
+    while (trainer.step() < unit.steps) {
+      // With several ranks the stop request travels with the step's gradients instead.
+      if (group == nullptr && stop_requested()) return stop_here();
+      // The logged steps read their metrics from the device; the others never wait for it. Every
+      // rank measures the same steps (their metrics are all-reduced), evaluation is rank 0's.
       const int64_t next = trainer.step() + 1;
-      const bool measure = next % config.log_every == 0 || next == unit.steps ||
-                           (evaluator && next % config.eval_every == 0);
+      const bool evaluation_step =
+          eval_features && !eval_references[unit_index].empty() && next % config.eval_every == 0;
+      const bool measure = next % config.log_every == 0 || next == unit.steps || evaluation_step;
       GanStepMetrics m;
       try {
-        m = trainer.train_step(measure);
+        m = trainer.train_step(measure, group != nullptr && stop_requested());
       } catch (const TrainingDiverged&) {
-        write_status(options.run_dir, units, done, "diverged");
+        if (writer) write_status(options.run_dir, units, done, "diverged");
         throw;
       }
       ++result.steps;
       ++interval_steps;
       bar.advance();
       const bool last = m.step == unit.steps;
+      if (m.stop && !last) return stop_here();
+      if (!writer) continue;  // logs, samples, evaluations and checkpoints are rank 0's
       const bool evaluate_now = evaluator && (m.step % config.eval_every == 0 || last);
       if (m.step % config.log_every == 0 || last || evaluate_now) {
         const auto now = std::chrono::steady_clock::now();
@@ -335,6 +367,7 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
       }
     }
     done[unit.name] = trainer.step();
+    if (!writer) continue;
     if (config.per_class) {
       const torch::Tensor images =
           trainer.generate(trainer.fixed_noise(), trainer.fixed_labels(), true);
@@ -346,6 +379,11 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
     }
   }
   bar.finish();
+  result.finished = true;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.images_per_second = result.steps * config.batch_size / std::max(seconds, 1e-9);
+  if (!writer) return result;
   fs::create_directories(options.run_dir / "samples");
   result.final_grid = options.run_dir / "samples" / "final.png";
   if (config.per_class) {
@@ -357,10 +395,6 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
   }
   io::write_file_atomic(result.final_grid, io::encode_png(final_grid));
   write_status(options.run_dir, units, done, "finished");
-  result.finished = true;
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  result.images_per_second = result.steps * config.batch_size / std::max(seconds, 1e-9);
   return result;
 }
 

@@ -15,6 +15,7 @@
 
 #include <c10/core/Device.h>
 
+#include "dist/process_group.h"
 #include "train/gan_config.h"
 #include "train/gan_run_folder.h"  // latest_checkpoint(), for callers of the run
 
@@ -29,6 +30,10 @@ struct GanRunOptions {
   c10::Device device{c10::kCPU};
   bool progress = true;
   int64_t new_steps = 0;  // with resume: raise the step budget to this (0 = keep)
+  // Data parallel (dist/): every rank runs run_gan_training with its group. config.batch_size
+  // is then per process, as in torch DDP (a resumed run keeps its saved global batch); rank 0
+  // alone writes the run folder and evaluates.
+  dist::ProcessGroup* group = nullptr;
 };
 
 struct GanRunResult {

@@ -1,23 +1,16 @@
 #include "train/gan_trainer.h"
 
 #include <cmath>
-#include <limits>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include "core/error.h"
-#include "core/exception_message.h"
 #include "core/host_to_device.h"
-#include "io/archive_code.h"
-#include "io/archive_file.h"
-#include "io/json_fields.h"
+#include "dist/gradient_sync.h"
 #include "models/gan/batch_norm_statistics.h"
-#include "models/gan/gan_checkpoint.h"
 #include "train/gan_losses.h"
 #include "train/growth_schedule.h"
-
-namespace fs = std::filesystem;
 
 namespace skingan::train {
 namespace {
@@ -31,8 +24,9 @@ double grad_norm(const std::vector<torch::Tensor>& parameters) {
   return squares.empty() ? 0.0 : std::sqrt(torch::stack(squares).sum().item<double>());
 }
 
-double score(GanLoss loss, const torch::Tensor& logits) {
-  return (loss == GanLoss::kBce ? torch::sigmoid(logits) : logits).mean().item<double>();
+// The mean D score of a batch: a scalar tensor, read by the caller.
+torch::Tensor score(GanLoss loss, const torch::Tensor& logits) {
+  return (loss == GanLoss::kBce ? torch::sigmoid(logits) : logits).mean();
 }
 
 void check_finite(double value, const char* what, int64_t step) {
@@ -45,27 +39,32 @@ void check_finite(double value, const char* what, int64_t step) {
   }
 }
 
-// One device read for the whole module.
-void check_finite_weights(const std::vector<torch::Tensor>& parameters, const char* what,
-                          int64_t step) {
-  std::vector<torch::Tensor> finite;
-  for (const auto& p : parameters) finite.push_back(torch::isfinite(p).all());
-  if (!finite.empty() && !torch::stack(finite).all().item<bool>()) {
-    check_finite(std::numeric_limits<double>::quiet_NaN(), what, step);
-  }
-}
-
 }  // namespace
 
 GanTrainer::GanTrainer(const GanConfig& config, const torch::Tensor& images,
-                       const torch::Tensor& labels, int64_t num_classes, torch::Device device)
+                       const torch::Tensor& labels, int64_t num_classes, torch::Device device,
+                       dist::ProcessGroup* group)
     : config_(config),
       device_(device),
+      group_(group != nullptr && group->size() > 1 ? group : nullptr),
+      local_batch_(config.batch_size),
+      weights_synchronised_(group_ == nullptr),
       channels_last_(device.is_cpu()),
       num_classes_(num_classes),
       sampler_(labels, num_classes, config.balanced_sampling && is_conditional(config)),
       rng_(at::make_generator<at::CPUGeneratorImpl>(config.seed)) {
   validate(config_);
+  if (group_ != nullptr) {
+    if (config_.batch_size % group_->size() != 0) {
+      throw ConfigError(describe_problem(
+          "a global batch of " + std::to_string(config_.batch_size) + " under " +
+              std::to_string(group_->size()) + " processes",
+          "not divisible", "a batch every process gets an equal share of",
+          "Run a number of processes that divides it (a resumed run keeps its global batch)."));
+    }
+    local_batch_ = config_.batch_size / group_->size();
+    shard_ = {config_.batch_size, local_batch_ * group_->rank()};
+  }
   TORCH_CHECK(images.dim() == 4 && images.size(1) == 3 && images.size(2) == config.image_size &&
                   images.size(3) == config.image_size && images.scalar_type() == torch::kByte,
               "GanTrainer expects uint8 images [N,3,", config.image_size, ",", config.image_size,
@@ -115,9 +114,34 @@ torch::Tensor GanTrainer::real_batch(const torch::Tensor& indices) const {
   return channels_last_ ? batch.contiguous(torch::MemoryFormat::ChannelsLast) : batch;
 }
 
+torch::Tensor GanTrainer::local_rows(const torch::Tensor& global) const {
+  return shard_.take(global, local_batch_);
+}
+
+double GanTrainer::global_mean(const torch::Tensor& scalar) const {
+  if (group_ == nullptr) return scalar.item<double>();
+  torch::Tensor sum = scalar.detach().to(torch::kDouble).reshape({1}).clone();
+  group_->all_reduce_sum(sum, "the step's metrics");
+  return sum.item<double>() / static_cast<double>(group_->size());
+}
+
+void GanTrainer::synchronise_weights() {
+  if (weights_synchronised_) return;
+  dist::broadcast_module(*group_, *generator_);
+  dist::broadcast_module(*group_, *discriminator_);
+  if (ema_) dist::broadcast_module(*group_, *ema_->model());
+  weights_synchronised_ = true;
+}
+
+bool GanTrainer::average_gradients(const std::vector<torch::Tensor>& parameters,
+                                   bool stop_requested) {
+  if (group_ == nullptr) return stop_requested;
+  return dist::average_gradients(*group_, parameters, stop_requested);
+}
+
 torch::Tensor GanTrainer::augment(const torch::Tensor& x) {
   if (!config_.diff_augment.any()) return x;
-  return augment::diff_augment(x, config_.diff_augment, rng_, ada_ ? ada_->p() : 1.0);
+  return augment::diff_augment(x, config_.diff_augment, rng_, ada_ ? ada_->p() : 1.0, shard_);
 }
 
 double GanTrainer::grow() {
@@ -132,17 +156,19 @@ double GanTrainer::grow() {
 
 GanTrainer::FakeBatch GanTrainer::discriminator_update(double level, bool keep_graph, bool measure,
                                                        GanStepMetrics& m) {
+  // Drawn for the global batch, this rank's rows kept (all of them in one process).
   const int64_t batch = config_.batch_size;
-  const torch::Tensor indices = sampler_.next(batch, rng_);
-  torch::Tensor real = real_batch(indices);  // [B,3,S,S]
+  const torch::Tensor indices = local_rows(sampler_.next(batch, rng_));  // [B/R]
+  torch::Tensor real = real_batch(indices);                              // [B/R,3,S,S]
   // Real images at the level's resolution, faded like the generator's output (Karras et al.).
   if (level >= 0) real = models::fade_images(real, level);
   const torch::Tensor real_labels = to_device(labels_.index_select(0, indices), device_);  // [B]
-  const torch::Tensor z =
-      to_device(torch::randn({batch, config_.latent_dim}, rng_, torch::kFloat), device_);
+  const torch::Tensor z = to_device(
+      local_rows(torch::randn({batch, config_.latent_dim}, rng_, torch::kFloat)), device_);
   FakeBatch fake;
-  fake.labels = is_conditional(config_) ? to_device(sampler_.sample_labels(batch, rng_), device_)
-                                        : torch::Tensor();
+  fake.labels = is_conditional(config_)
+                    ? to_device(local_rows(sampler_.sample_labels(batch, rng_)), device_)
+                    : torch::Tensor();
   {
     // Only the generator update's fakes need a graph back to G.
     torch::AutoGradMode grad_mode(keep_graph);
@@ -165,41 +191,52 @@ GanTrainer::FakeBatch GanTrainer::discriminator_update(double level, bool keep_g
                            torch::nn::functional::cross_entropy(d_fake.class_logits, fake.labels));
     if (measure) {
       m.aux_accuracy =
-          (d_real.class_logits.argmax(1) == real_labels).to(torch::kFloat).mean().item<double>();
+          global_mean((d_real.class_logits.argmax(1) == real_labels).to(torch::kFloat).mean());
     }
   }
   if (r1_now) {
     const torch::Tensor r1 = r1_penalty(real_input, d_real.logits);
-    if (measure) m.r1 = r1.item<double>();
+    if (measure) m.r1 = global_mean(r1);
     loss_d = loss_d + 0.5 * config_.r1_gamma * static_cast<double>(config_.r1_every) * r1;
   }
   if (config_.loss == GanLoss::kWganGp) {
     // On what the critic saw (augmented images), with the real images' classes.
     const torch::Tensor gp = gradient_penalty(
         [&](const torch::Tensor& x) { return discriminator_->forward(x, real_labels).logits; },
-        real_input, fake_input, rng_);
-    if (measure) m.gp = gp.item<double>();
+        real_input, fake_input, rng_, shard_);
+    if (measure) m.gp = global_mean(gp);
     loss_d = loss_d + config_.gp_weight * gp;
   }
   loss_d.backward();
+  average_gradients(discriminator_->parameters(), false);
   if (measure) {
-    m.d_loss = loss_d.item<double>();
+    m.d_loss = global_mean(loss_d);
     check_finite(m.d_loss, "the discriminator loss", step_);
     m.grad_norm_d = grad_norm(discriminator_->parameters());
   }
   optimizer_d_->step();
   // One sign pass serves the logged r_t and ADA; ADA reads it from the device once per interval.
-  const torch::Tensor sign_sum = d_real.logits.detach().sign().sum();
+  // Summed over the global batch (one small all-reduce per step with several ranks).
+  torch::Tensor sign_sum = d_real.logits.detach().sign().sum();
+  if (group_ != nullptr && (ada_ || measure)) {
+    sign_sum = sign_sum.to(torch::kFloat).reshape({1}).contiguous();
+    group_->all_reduce_sum(sign_sum, "the real images' signs");
+    sign_sum = sign_sum.reshape({});
+  }
   if (ada_) ada_->observe(sign_sum, batch);
   if (measure) {
-    m.d_real = score(config_.loss, d_real.logits.detach());
+    m.d_real = global_mean(score(config_.loss, d_real.logits.detach()));
     m.r_t = sign_sum.item<double>() / static_cast<double>(batch);
-    m.d_fake = score(config_.loss, d_fake.logits.detach());
+    m.d_fake = global_mean(score(config_.loss, d_fake.logits.detach()));
   }
   return fake;
 }
 
-GanStepMetrics GanTrainer::train_step(bool measure) {
+GanStepMetrics GanTrainer::train_step(bool measure, bool stop_requested) {
+  // The group is seen by the layers that cover the global batch (SyncBatchNorm2d, the minibatch
+  // standard deviation) for this step only: sampling between steps is rank 0's alone.
+  dist::ActiveGroup active(group_);
+  synchronise_weights();
   generator_->train();
   discriminator_->train();
   GanStepMetrics m;
@@ -223,8 +260,10 @@ GanStepMetrics GanTrainer::train_step(bool measure) {
   // Gradients for G's parameters only: D's weight gradients would be discarded (D's next update
   // zeroes them first), and skipping them saves about a third of D's backward pass here.
   torch::autograd::backward({loss_g}, {}, c10::nullopt, false, generator_->parameters());
+  // The stop requests travel with G's gradients: every rank stops after this step.
+  m.stop = average_gradients(generator_->parameters(), stop_requested);
   if (measure) {
-    m.g_loss = loss_g.item<double>();
+    m.g_loss = global_mean(loss_g);
     check_finite(m.g_loss, "the generator loss", step_);
     m.grad_norm_g = grad_norm(generator_->parameters());
   }
@@ -271,108 +310,6 @@ torch::Tensor GanTrainer::Sampler::generate(const torch::Tensor& z,
 torch::Tensor GanTrainer::generate(const torch::Tensor& z, const torch::Tensor& labels,
                                    bool use_ema) {
   return Sampler(*this, use_ema).generate(z, labels);
-}
-
-void GanTrainer::save(const fs::path& path) const {
-  // Steps that were not measured did not check their losses: a checkpoint is the last good state,
-  // so weights that are no longer finite are never written.
-  check_finite_weights(generator_->parameters(), "the generator's weights", step_);
-  check_finite_weights(discriminator_->parameters(), "the discriminator's weights", step_);
-  torch::serialize::OutputArchive archive;
-  auto sub = [&](const char* key, auto&& save_into) {
-    torch::serialize::OutputArchive part;
-    save_into(part);
-    archive.write(key, part);
-  };
-  sub("generator", [&](auto& a) { generator_->save(a); });
-  sub("discriminator", [&](auto& a) { discriminator_->save(a); });
-  if (ema_) sub("generator_ema", [&](auto& a) { ema_->model()->save(a); });
-  sub("optimizer_g", [&](auto& a) { optimizer_g_->save(a); });
-  sub("optimizer_d", [&](auto& a) { optimizer_d_->save(a); });
-  archive.write("step", torch::tensor({step_}, torch::kLong));
-  archive.write("rng", rng_.get_state());
-  archive.write("sampler", sampler_.state());
-  if (ada_) archive.write("ada", ada_->state());
-  archive.write("fixed_noise", fixed_noise_);
-  archive.write("fixed_labels", fixed_labels_);
-  archive.write("num_classes", torch::tensor({num_classes_}, torch::kLong));
-  archive.write("config", c10::IValue(to_json(config_).dump()));
-  io::save_archive_atomic(archive, path);
-}
-
-void GanTrainer::load(const fs::path& path) {
-  torch::serialize::InputArchive archive;
-  try {
-    io::load_archive(archive, path, device_);
-  } catch (const CheckpointError&) {
-    throw;  // code the loader must not parse, named by record and line
-  } catch (const std::exception& e) {
-    throw CheckpointError(describe_problem(
-        "checkpoint " + path.string(), "an unreadable file", "a skingan GAN checkpoint",
-        "The file is damaged; resume from an earlier checkpoint."));
-  }
-  c10::IValue config_value;
-  if (!archive.try_read("config", config_value) || !config_value.isString()) {
-    throw CheckpointError(path.string() + " is not a skingan GAN checkpoint (no config).");
-  }
-  const std::string fix = "The file is damaged; resume from an earlier checkpoint.";
-  const auto saved_json =
-      io::parse_json_object<CheckpointError>(config_value.toStringRef(), path.string(), fix);
-  const GanConfig saved = io::read_json_fields<CheckpointError>(
-      path.string(), fix, [&] { return gan_config_from_json(saved_json); });
-  torch::Tensor classes;
-  archive.read("num_classes", classes);
-  auto differs = [&](const std::string& what, const std::string& found,
-                     const std::string& expected) {
-    throw CheckpointError(describe_problem(
-        "checkpoint " + path.string() + " has another " + what, found, expected + " (this run's)",
-        "Resume with the run's own settings, or start a new run."));
-  };
-  if (saved.arch != config_.arch)
-    differs("architecture", gan_arch_name(saved.arch), gan_arch_name(config_.arch));
-  if (saved.image_size != config_.image_size)
-    differs("image size", std::to_string(saved.image_size), std::to_string(config_.image_size));
-  if (saved.g_channels != config_.g_channels || saved.d_channels != config_.d_channels ||
-      saved.latent_dim != config_.latent_dim) {
-    differs(
-        "width",
-        "g/d channels " + std::to_string(saved.g_channels) + "/" + std::to_string(saved.d_channels),
-        "g/d channels " + std::to_string(config_.g_channels) + "/" +
-            std::to_string(config_.d_channels));
-  }
-  if (classes.item<int64_t>() != num_classes_)
-    differs("class count", std::to_string(classes.item<int64_t>()), std::to_string(num_classes_));
-  auto sub = [&](const char* key, auto&& load_from) {
-    torch::serialize::InputArchive part;
-    archive.read(key, part);
-    load_from(part);
-  };
-  sub("generator", [&](auto& a) { generator_->load(a); });
-  sub("discriminator", [&](auto& a) { discriminator_->load(a); });
-  if (ema_) sub("generator_ema", [&](auto& a) { ema_->model()->load(a); });
-  sub("optimizer_g", [&](auto& a) { optimizer_g_->load(a); });
-  sub("optimizer_d", [&](auto& a) { optimizer_d_->load(a); });
-  torch::Tensor step, rng_state, sampler_state;
-  archive.read("step", step);
-  archive.read("rng", rng_state);
-  archive.read("sampler", sampler_state);
-  archive.read("fixed_noise", fixed_noise_);
-  archive.read("fixed_labels", fixed_labels_);
-  step_ = step.item<int64_t>();
-  rng_.set_state(rng_state.to(torch::kCPU));
-  sampler_.load_state(sampler_state);
-  if (ada_) {
-    torch::Tensor ada_state;
-    if (!archive.try_read("ada", ada_state)) {
-      throw CheckpointError(describe_problem("checkpoint " + path.string(), "no ADA state",
-                                             "the state of this run's --ada-target",
-                                             "Resume with the settings the run was started with."));
-    }
-    ada_->load_state(ada_state);
-  }
-  fixed_noise_ = fixed_noise_.to(torch::kCPU);
-  fixed_labels_ = fixed_labels_.to(torch::kCPU);
-  use_fast_layout();  // a checkpoint written before channels-last arrives NCHW
 }
 
 }  // namespace skingan::train

@@ -10,8 +10,10 @@
 #include <ATen/core/Generator.h>
 #include <torch/optim/adam.h>
 
+#include "augment/batch_shard.h"
 #include "core/error.h"
 #include "data/batch_sampler.h"
+#include "dist/process_group.h"
 #include "models/gan/discriminator.h"
 #include "models/gan/generator.h"
 #include "train/ada.h"
@@ -33,6 +35,9 @@ struct GanStepMetrics {
   double aux_accuracy = -1;  // ACGAN class head accuracy on real images, -1 otherwise
   double ada_p = -1;         // ADA's augmentation probability after this step, -1 without ADA
   double level = -1;         // progan: the growth level of this step (models/gan/progressive.h)
+  // A stop was requested during this step: train_step's argument, or in a data-parallel run that
+  // of any rank (it travels with the gradients, so every rank stops after the same step).
+  bool stop = false;
 };
 
 // Thrown when a loss becomes NaN or infinite; the last checkpoint on disk stays the good one.
@@ -46,15 +51,26 @@ class GanTrainer {
  public:
   // images: uint8 [N,3,S,S] (any device; moved to `device`); labels: long [N] class indices
   // (used by conditional models and balanced sampling). num_classes: the classes of the run.
+  //
+  // Data parallel (`group` of R ranks, dist/): config.batch_size is the global batch, a multiple
+  // of R (ConfigError otherwise). Every rank draws everything random for the global batch from
+  // the same generator (real rows, z, labels, DiffAugment/ADA parameters, WGAN-GP mixes) and
+  // computes its own rows [rank B/R, (rank + 1) B/R); BatchNorm, the minibatch standard deviation
+  // and ADA's sign sums cover the global batch, gradients are averaged over the ranks, and
+  // rank 0's weights are broadcast before the first step (and after every load), so R ranks
+  // train the weights of one process with the same global batch, up to float rounding. Every
+  // rank must call train_step and load together; save and the samplers are rank 0's alone.
   GanTrainer(const GanConfig& config, const torch::Tensor& images, const torch::Tensor& labels,
-             int64_t num_classes, torch::Device device);
+             int64_t num_classes, torch::Device device, dist::ProcessGroup* group = nullptr);
 
   // One D update (d_steps of them) then one G update on fresh batches. With `measure` the step
-  // reads its losses, scores and gradient norms from the device into the metrics and throws
-  // TrainingDiverged when a loss is not finite; without it the metrics stay at their defaults
-  // (step, level and ada_p excepted) and the step never waits for the device, so a GPU's queue
-  // stays full (measure on the steps that are logged; save() checks the weights anyway).
-  GanStepMetrics train_step(bool measure = true);
+  // reads its losses, scores and gradient norms from the device into the metrics (means over the
+  // global batch) and throws TrainingDiverged when a loss is not finite; without it the metrics
+  // stay at their defaults (step, level, ada_p and stop excepted) and the step never waits for
+  // the device, so a GPU's queue stays full (measure on the steps that are logged; save()
+  // checks the weights anyway). `stop_requested`: this process was asked to stop (reported back
+  // in the metrics, with the other ranks' requests).
+  GanStepMetrics train_step(bool measure = true, bool stop_requested = false);
   int64_t step() const { return step_; }
 
   // Samples from the EMA generator when use_ema and EMA is on (else the raw one), in eval mode
@@ -71,6 +87,7 @@ class GanTrainer {
     torch::Tensor generate(const torch::Tensor& z, const torch::Tensor& labels) const;
 
    private:
+    dist::ActiveGroup one_process_{nullptr};  // rank 0 samples alone: its layers must not wait
     GanTrainer& trainer_;
     models::Generator& generator_;
     bool was_training_;
@@ -99,6 +116,15 @@ class GanTrainer {
 
  private:
   torch::Tensor real_batch(const torch::Tensor& indices) const;
+  // long [B/R] (CPU): this rank's rows of a draw for the global batch ([B], CPU).
+  torch::Tensor local_rows(const torch::Tensor& global) const;
+  // A scalar's mean over the ranks (its value in one process): one device read.
+  double global_mean(const torch::Tensor& scalar) const;
+  // Data parallel: rank 0's weights and buffers on every rank (before the first step and after
+  // a load), and the ranks' average of the gradients of `parameters`; returns whether any rank
+  // asked to stop. No-ops in one process.
+  void synchronise_weights();
+  bool average_gradients(const std::vector<torch::Tensor>& parameters, bool stop_requested);
   // Channels-last parameters on the CPU (see models::use_channels_last); a no-op elsewhere.
   void use_fast_layout();
   torch::Tensor augment(const torch::Tensor& x);
@@ -115,7 +141,11 @@ class GanTrainer {
 
   GanConfig config_;
   torch::Device device_;
-  bool channels_last_;  // on the CPU only: cuDNN picks its own layouts
+  dist::ProcessGroup* group_;  // null in one process
+  int64_t local_batch_;        // this rank's rows of config_.batch_size
+  augment::BatchShard shard_;  // those rows in the global batch (empty in one process)
+  bool weights_synchronised_;  // rank 0's weights have been broadcast since the last change
+  bool channels_last_;         // on the CPU only: cuDNN picks its own layouts
   int64_t num_classes_;
   torch::Tensor images_;  // uint8 [N,3,S,S] on device
   torch::Tensor labels_;  // long [N] on CPU

@@ -1,7 +1,8 @@
-// train-classifier as several processes, launched as torchrun launches them (RANK, WORLD_SIZE,
-// MASTER_ADDR, MASTER_PORT in the environment of the real binary): the same weights as one
-// process with the global batch, resume under another number of processes, a killed rank ending
-// the others with an error instead of a hang, and commands that cannot run data-parallel refused.
+// train-classifier and train-gan as several processes, launched as torchrun launches them (RANK,
+// WORLD_SIZE, MASTER_ADDR, MASTER_PORT in the environment of the real binary): the same weights
+// as one process with the global batch, resume under another number of processes, a killed rank
+// ending the others with an error instead of a hang, and commands that cannot run data-parallel
+// refused. (tests/dist/gan_data_parallel_test.cpp checks every GAN architecture in-process.)
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -18,6 +19,7 @@
 
 #include "io/files.h"
 #include "models/classifier/classifier.h"
+#include "models/gan/gan_checkpoint.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -98,8 +100,8 @@ struct WeightDifference {
   double model = 0, worst_tensor = 0;
 };
 
-WeightDifference weight_difference(const fs::path& run, const fs::path& reference) {
-  const auto a = last_weights(run), b = last_weights(reference);
+WeightDifference weight_difference(const std::map<std::string, torch::Tensor>& a,
+                                   const std::map<std::string, torch::Tensor>& b) {
   EXPECT_EQ(a.size(), b.size());
   WeightDifference d;
   double squared_difference = 0, squared_norm = 0;
@@ -118,10 +120,67 @@ WeightDifference weight_difference(const fs::path& run, const fs::path& referenc
 // about 5e-8 over the model. Relative to its own small norm one tensor (a BatchNorm bias) can drift
 // to 1e-5 within 3 epochs on an AVX-512 machine, so single tensors get a looser bound, still ten
 // times below what per-rank BatchNorm statistics cause (the test below asserts more than 1e-3).
-void expect_same_weights(const fs::path& run, const fs::path& reference) {
+WeightDifference weight_difference(const fs::path& run, const fs::path& reference) {
+  return weight_difference(last_weights(run), last_weights(reference));
+}
+
+void expect_same_weights(const std::map<std::string, torch::Tensor>& run,
+                         const std::map<std::string, torch::Tensor>& reference) {
   const WeightDifference d = weight_difference(run, reference);
   EXPECT_LE(d.model, 1e-5);
   EXPECT_LE(d.worst_tensor, 1e-4);
+}
+
+void expect_same_weights(const fs::path& run, const fs::path& reference) {
+  expect_same_weights(last_weights(run), last_weights(reference));
+}
+
+std::vector<std::string> gan_args(const fs::path& set, const fs::path& out, int batch, int steps,
+                                  std::vector<std::string> more = {}) {
+  std::vector<std::string> args = {test::skingan_binary().string(),
+                                   "--threads",
+                                   "1",
+                                   "-q",
+                                   "train-gan",
+                                   set.string(),
+                                   "-o",
+                                   out.string(),
+                                   "--arch",
+                                   "cgan",
+                                   "--g-channels",
+                                   "8",
+                                   "--d-channels",
+                                   "8",
+                                   "--latent-dim",
+                                   "16",
+                                   "--diffaugment",
+                                   "color,translation",
+                                   "--seed",
+                                   "3",
+                                   "--log-every",
+                                   "2",
+                                   "--checkpoint-every",
+                                   "4",
+                                   "--batch-size",
+                                   std::to_string(batch),
+                                   "--steps",
+                                   std::to_string(steps)};
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+// G's, D's and the EMA generator's parameters and buffers of a run's checkpoint at `step`.
+std::map<std::string, torch::Tensor> gan_weights(const fs::path& run, int step) {
+  models::GanCheckpoint c = models::load_gan_checkpoint(
+      run / "checkpoints" / models::checkpoint_file_name(step), torch::kCPU);
+  std::map<std::string, torch::Tensor> tensors;
+  const std::vector<std::pair<std::string, torch::nn::Module*>> parts = {
+      {"G.", c.generator.get()}, {"D.", c.discriminator.get()}, {"EMA.", c.generator_ema.get()}};
+  for (const auto& [prefix, module] : parts) {
+    for (const auto& p : module->named_parameters()) tensors[prefix + p.key()] = p.value();
+    for (const auto& b : module->named_buffers()) tensors[prefix + b.key()] = b.value();
+  }
+  return tensors;
 }
 
 class DataParallelCli : public ::testing::Test {
@@ -183,6 +242,31 @@ TEST_F(DataParallelCli, ATwoProcessCheckpointResumesInOneProcessExactly) {
             0)
       << io::read_file(dir_ / "resumed.log");
   expect_same_weights(dir_ / "moved", dir_ / "one");
+}
+
+TEST_F(DataParallelCli, TrainGanAsTwoProcessesTrainsTheGanOfOneAndResumesInOneExactly) {
+  ASSERT_EQ(test::run_to_end(gan_args(set_, dir_ / "one", 8, 8), dir_ / "gan_one.log"), 0)
+      << io::read_file(dir_ / "gan_one.log");
+  const auto codes = run_ranks(gan_args(set_, dir_ / "two", 4, 4), 2, dir_.path(), "gan_two");
+  ASSERT_EQ(codes, (std::vector<int>{0, 0}))
+      << io::read_file(dir_ / "gan_two.0.log") << io::read_file(dir_ / "gan_two.1.log");
+  expect_same_weights(gan_weights(dir_ / "two", 4), gan_weights(dir_ / "one", 4));
+  const auto config = nlohmann::json::parse(io::read_file(dir_ / "two" / "config.json"));
+  EXPECT_EQ(config.at("world_size"), 2);
+  EXPECT_EQ(config.at("batch_size_per_process"), 4);
+  EXPECT_EQ(config.at("gan").at("batch_size"), 8);
+  // Rank 0 alone reported and wrote the metrics (one line per logged step).
+  EXPECT_NE(io::read_file(dir_ / "gan_two.0.log").find("trained 4 steps"), std::string::npos);
+  EXPECT_EQ(io::read_file(dir_ / "gan_two.1.log").find("trained"), std::string::npos);
+  const std::string metrics = io::read_file(dir_ / "two" / "metrics.jsonl");
+  EXPECT_EQ(std::count(metrics.begin(), metrics.end(), '\n'), 2) << metrics;
+  // One process continues the two-process run with its global batch of 8 (from config.json),
+  // to the weights of the one-process run.
+  ASSERT_EQ(
+      test::run_to_end(gan_args(set_, dir_ / "two", 4, 8, {"--resume"}), dir_ / "gan_resumed.log"),
+      0)
+      << io::read_file(dir_ / "gan_resumed.log");
+  expect_same_weights(gan_weights(dir_ / "two", 8), gan_weights(dir_ / "one", 8));
 }
 
 TEST_F(DataParallelCli, AKilledRankEndsTheOtherWithAnErrorInsteadOfAHang) {

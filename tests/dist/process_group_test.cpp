@@ -30,28 +30,6 @@ dist::Rendezvous rank_of_two(int rank, int port) {
   return r;
 }
 
-// Runs body(group) as ranks 0 and 1 on two threads, each with its group active; rethrows the
-// first failure.
-void on_two_ranks(const std::function<void(dist::ProcessGroup&)>& body) {
-  const int port = test::free_tcp_port();
-  std::exception_ptr errors[2];
-  std::vector<std::thread> threads;
-  for (int rank = 0; rank < 2; ++rank) {
-    threads.emplace_back([&, rank] {
-      try {
-        dist::ProcessGroup group(rank_of_two(rank, port), std::chrono::seconds(60));
-        dist::ActiveGroup active(&group);
-        body(group);
-      } catch (...) {
-        errors[rank] = std::current_exception();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
-}
-
 // conv -> SyncBatchNorm -> ReLU -> mean pool -> linear: [N,3,6,6] -> [N,2].
 struct TinyNetImpl : torch::nn::Module {
   TinyNetImpl() {
@@ -77,7 +55,7 @@ void expect_close(const torch::Tensor& a, const torch::Tensor& b, const std::str
 }  // namespace
 
 TEST(GradientSync, AveragesEveryGradientOverTheRanksAcrossSeveralBuckets) {
-  on_two_ranks([](dist::ProcessGroup& group) {
+  test::on_two_ranks([](dist::ProcessGroup& group) {
     const double r = group.rank();
     torch::Tensor a = torch::zeros({3}, torch::requires_grad());
     torch::Tensor b = torch::zeros({2, 2}, torch::requires_grad());
@@ -94,7 +72,7 @@ TEST(GradientSync, AveragesEveryGradientOverTheRanksAcrossSeveralBuckets) {
 }
 
 TEST(GradientSync, OneRanksStopRequestStopsEveryRank) {
-  on_two_ranks([](dist::ProcessGroup& group) {
+  test::on_two_ranks([](dist::ProcessGroup& group) {
     torch::Tensor a = torch::zeros({2}, torch::requires_grad());
     a.mutable_grad() = torch::ones({2});
     EXPECT_TRUE(dist::average_gradients(group, {a}, group.rank() == 1));
@@ -104,7 +82,7 @@ TEST(GradientSync, OneRanksStopRequestStopsEveryRank) {
 }
 
 TEST(GradientSync, BroadcastGivesEveryRankRankZerosWeightsAndBuffers) {
-  on_two_ranks([](dist::ProcessGroup& group) {
+  test::on_two_ranks([](dist::ProcessGroup& group) {
     TinyNet net;
     torch::NoGradGuard no_grad;
     for (auto& p : net->parameters()) p.fill_(group.rank() + 1.0);
@@ -125,7 +103,7 @@ TEST(SyncBatchNorm, TwoRanksGiveTheGradientsAndStatisticsOfOneBatchOfBoth) {
   }
   // Reference: one process, the whole batch; loss = mean of the squared outputs.
   nets[2]->forward(x).square().mean().backward();
-  on_two_ranks([&](dist::ProcessGroup& group) {
+  test::on_two_ranks([&](dist::ProcessGroup& group) {
     TinyNet& net = nets[group.rank()];
     const torch::Tensor shard = x.slice(0, 4 * group.rank(), 4 * group.rank() + 4);
     net->forward(shard).square().mean().backward();

@@ -20,9 +20,9 @@ Generator small_generator(Conditioning conditioning = Conditioning::kNone) {
                        .conditioning(conditioning));
 }
 
-torch::nn::BatchNorm2dImpl& first_norm(Generator& g) {
+models::SyncBatchNorm2dImpl& first_norm(Generator& g) {
   for (auto& m : g->modules(false)) {
-    if (auto* bn = m->as<torch::nn::BatchNorm2dImpl>()) return *bn;
+    if (auto* bn = m->as<models::SyncBatchNorm2dImpl>()) return *bn;
   }
   throw std::runtime_error("no BatchNorm");
 }
@@ -54,7 +54,7 @@ TEST(StandingStatistics, MakeEvaluationOutputMatchTrainingOutputOnALargeBatch) {
     Generator g = small_generator(c);
     torch::NoGradGuard no_grad;
     for (auto& m : g->modules(false)) {
-      if (auto* bn = m->as<torch::nn::BatchNorm2dImpl>()) {
+      if (auto* bn = m->as<models::SyncBatchNorm2dImpl>()) {
         bn->running_mean.fill_(3.0);  // far off
         bn->running_var.fill_(9.0);
       }

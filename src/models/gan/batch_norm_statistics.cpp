@@ -3,8 +3,10 @@
 #include <vector>
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <torch/nn/modules/batchnorm.h>
 #include <torch/torch.h>
+
+#include "dist/process_group.h"
+#include "models/distributed_layers.h"
 
 namespace skingan::models {
 
@@ -13,10 +15,10 @@ int64_t recompute_batch_norm_statistics(Generator& generator, int64_t batches, i
   TORCH_CHECK(batches > 0 && batch_size > 1,
               "recompute_batch_norm_statistics needs batches > 0 and batch_size > 1, got ", batches,
               " and ", batch_size);
-  // Every BatchNorm2d, including those inside ConditionalBatchNorm2d.
-  std::vector<torch::nn::BatchNorm2dImpl*> norms;
+  // Every BatchNorm of skingan's generators, including those inside the conditional norms.
+  std::vector<SyncBatchNorm2dImpl*> norms;
   for (auto& module : generator->modules(/*include_self=*/false)) {
-    if (auto* bn = module->as<torch::nn::BatchNorm2dImpl>()) norms.push_back(bn);
+    if (auto* bn = module->as<SyncBatchNorm2dImpl>()) norms.push_back(bn);
   }
   if (norms.empty()) return 0;
   std::vector<c10::optional<double>> momenta;
@@ -25,6 +27,9 @@ int64_t recompute_batch_norm_statistics(Generator& generator, int64_t batches, i
     bn->options.momentum(c10::nullopt);  // cumulative average over the batches below
     bn->reset_running_stats();
   }
+  // This process's own statistics: in a data-parallel run only rank 0 samples, so the layers
+  // must not wait for the other ranks.
+  dist::ActiveGroup one_process(nullptr);
   torch::NoGradGuard no_grad;
   generator->train();
   at::Generator rng = at::make_generator<at::CPUGeneratorImpl>(seed);

@@ -63,7 +63,7 @@ DiscriminatorImpl::DiscriminatorImpl(const DiscriminatorOptions& options) : opti
     const int64_t out = std::min(channels * 2, options.channels() * options.max_multiplier());
     // [N,c,side,side] -> [N,out,side/2,side/2]
     convs_->push_back(SNConv2d(channels, out, 4, 2, 1, /*bias=*/!bn, sn));
-    if (bn) norms_->push_back(torch::nn::BatchNorm2d(out));
+    if (bn) norms_->push_back(SyncBatchNorm2d(out));
     channels = out;
   }
   const int64_t features = channels * 16;
@@ -94,7 +94,7 @@ DiscriminatorOutput DiscriminatorImpl::forward(const torch::Tensor& x,
   torch::Tensor h = x;
   for (size_t i = 0; i < convs_->size(); ++i) {
     h = convs_[i]->as<SNConv2d>()->forward(h);
-    if (i > 0 && !norms_->is_empty()) h = norms_[i - 1]->as<torch::nn::BatchNorm2d>()->forward(h);
+    if (i > 0 && !norms_->is_empty()) h = norms_[i - 1]->as<SyncBatchNorm2d>()->forward(h);
     h = torch::leaky_relu(h, 0.2);
   }
   h = h.flatten(1);  // [N,16C]

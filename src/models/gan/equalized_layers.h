@@ -52,6 +52,8 @@ torch::Tensor pixel_norm(const torch::Tensor& x);
 // (the largest divisor of N not above it; samples n, n+M, n+2M, ... form a group of N/M = G),
 // the standard deviation of every feature over its group is averaged into one number per
 // group, and appended as one more channel. [N,C,H,W] -> [N,C+1,H,W]
+// In a data-parallel run (an active dist group of R ranks, each holding N rows) the groups are
+// those of the global batch of R*N rows, as one process would form them.
 torch::Tensor minibatch_stddev(const torch::Tensor& x, int64_t group_size = 4);
 
 // The class-conditional variant (skingan's; not in the paper): the standard deviation over the
@@ -59,7 +61,7 @@ torch::Tensor minibatch_stddev(const torch::Tensor& x, int64_t group_size = 4);
 // classes in a conditional GAN, so their statistic is high whenever the classes differ and says
 // nothing about each class's variety. With it (and an unnormalised class embedding) the first
 // conditional progan on HAM10000 drew one lesion per class whatever z. A class with one sample
-// in the batch gets 1e-4.
+// in the batch gets 1e-4. In a data-parallel run the statistic covers the global batch.
 // x [N,C,H,W], labels [N] long in [0,classes) -> [N,C+1,H,W]
 torch::Tensor minibatch_stddev(const torch::Tensor& x, const torch::Tensor& labels,
                                int64_t classes);

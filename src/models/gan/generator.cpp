@@ -70,7 +70,7 @@ GeneratorImpl::GeneratorImpl(const GeneratorOptions& options) : options_(options
     if (options.conditioning() == Conditioning::kBatchNorm) {
       norms_->push_back(ConditionalBatchNorm2d(c, options.num_classes()));
     } else {
-      norms_->push_back(torch::nn::BatchNorm2d(c));
+      norms_->push_back(SyncBatchNorm2d(c));
     }
     // [N,c(side),side,side] -> [N,c(2 side) or 3,2 side,2 side]
     const int64_t out = 2 * side == size ? 3 : channels_at(2 * side);
@@ -108,7 +108,7 @@ torch::Tensor GeneratorImpl::forward(const torch::Tensor& z, const torch::Tensor
     if (options_.conditioning() == Conditioning::kBatchNorm) {
       h = norms_[i]->as<ConditionalBatchNorm2d>()->forward(h, labels);
     } else {
-      h = norms_[i]->as<torch::nn::BatchNorm2d>()->forward(h);
+      h = norms_[i]->as<SyncBatchNorm2d>()->forward(h);
     }
     h = torch::relu(h);
   }

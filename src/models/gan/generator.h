@@ -69,7 +69,7 @@ class GeneratorImpl : public torch::nn::Module {
   // TransposedConv2d per block; with kResizeConv the blocks after the first are SNConv2d (3x3,
   // without spectral norm) applied after a nearest-neighbour x2.
   torch::nn::ModuleList blocks_;
-  torch::nn::ModuleList norms_;  // BatchNorm2d or ConditionalBatchNorm2d per block but the last
+  torch::nn::ModuleList norms_;  // SyncBatchNorm2d or ConditionalBatchNorm2d per block but the last
 };
 TORCH_MODULE(Generator);
 

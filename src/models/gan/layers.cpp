@@ -45,8 +45,8 @@ torch::Tensor SNEmbeddingImpl::forward(const torch::Tensor& labels) {
 }
 
 ConditionalBatchNorm2dImpl::ConditionalBatchNorm2dImpl(int64_t channels, int64_t classes) {
-  norm_ = register_module(
-      "norm", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(channels).affine(false)));
+  norm_ =
+      register_module("norm", SyncBatchNorm2d(torch::nn::BatchNormOptions(channels).affine(false)));
   gamma_ = register_module("gamma", torch::nn::Embedding(classes, channels));
   beta_ = register_module("beta", torch::nn::Embedding(classes, channels));
   torch::nn::init::zeros_(gamma_->weight);

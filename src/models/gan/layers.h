@@ -3,11 +3,11 @@
 #pragma once
 
 #include <torch/nn/module.h>
-#include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
+#include "models/distributed_layers.h"
 #include "models/gan/spectral_norm.h"
 
 namespace skingan::models {
@@ -65,7 +65,7 @@ class ConditionalBatchNorm2dImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& labels);
 
  private:
-  torch::nn::BatchNorm2d norm_{nullptr};
+  SyncBatchNorm2d norm_{nullptr};  // affine = false
   torch::nn::Embedding gamma_{nullptr}, beta_{nullptr};
 };
 TORCH_MODULE(ConditionalBatchNorm2d);

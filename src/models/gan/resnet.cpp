@@ -34,8 +34,8 @@ void validate(const ResNetOptions& o) {
 
 LinearConditionalBatchNorm2dImpl::LinearConditionalBatchNorm2dImpl(int64_t channels,
                                                                    int64_t condition_dim) {
-  norm = register_module(
-      "norm", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(channels).affine(false)));
+  norm =
+      register_module("norm", SyncBatchNorm2d(torch::nn::BatchNormOptions(channels).affine(false)));
   gain = register_module("gain", SNLinear(condition_dim, channels, /*bias=*/true, false));
   bias = register_module("bias", SNLinear(condition_dim, channels, /*bias=*/true, false));
   torch::NoGradGuard no_grad;
@@ -106,7 +106,7 @@ ResNetGeneratorImpl::ResNetGeneratorImpl(const ResNetOptions& options) : options
         ResNetUpBlock(channels_at(options, side), channels_at(options, 2 * side), condition_dim));
   }
   const int64_t last = channels_at(options, options.image_size());
-  output_norm_ = register_module("output_norm", torch::nn::BatchNorm2d(last));
+  output_norm_ = register_module("output_norm", SyncBatchNorm2d(last));
   to_rgb_ = register_module("to_rgb", SNConv2d(last, 3, 3, 1, 1, /*bias=*/true, false));
 }
 

@@ -21,7 +21,6 @@
 #pragma once
 
 #include <torch/nn/module.h>
-#include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/pimpl.h>
@@ -48,7 +47,7 @@ class LinearConditionalBatchNorm2dImpl : public torch::nn::Module {
   LinearConditionalBatchNorm2dImpl(int64_t channels, int64_t condition_dim);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& condition);
 
-  torch::nn::BatchNorm2d norm{nullptr};  // affine = false
+  SyncBatchNorm2d norm{nullptr};  // affine = false
   SNLinear gain{nullptr}, bias{nullptr};
 };
 TORCH_MODULE(LinearConditionalBatchNorm2d);
@@ -93,7 +92,7 @@ class ResNetGeneratorImpl : public torch::nn::Module {
   torch::nn::Embedding embedding_{nullptr};
   SNLinear input_{nullptr};       // [N,latent(+embedding)] -> [N,c4*16]
   torch::nn::ModuleList blocks_;  // ResNetUpBlock per resolution 8..S
-  torch::nn::BatchNorm2d output_norm_{nullptr};
+  SyncBatchNorm2d output_norm_{nullptr};
   SNConv2d to_rgb_{nullptr};  // 3x3 -> 3 channels
 };
 TORCH_MODULE(ResNetGenerator);
