@@ -19,7 +19,6 @@
 #include "eval/feature_model.h"
 #include "io/files.h"
 #include "io/image_codec.h"
-#include "io/json_fields.h"
 #include "io/jsonl.h"
 #include "io/tensor_image.h"
 #include "models/gan/gan_checkpoint.h"
@@ -109,17 +108,7 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
           describe_problem("--resume " + options.run_dir.string(), "no config.json there",
                            "a run folder written by train-gan", "Start the run without --resume."));
     }
-    const std::string fix = "Start the run again without --resume, or restore its config.json.";
-    const auto saved_json =
-        io::parse_json_object<ConfigError>(io::read_file(config_path), config_path.string(), fix);
-    const GanConfig saved = io::read_json_fields<ConfigError>(
-        config_path.string(), fix, [&] { return gan_config_from_json(saved_json.at("gan")); });
-    if (saved.arch != config.arch) {
-      throw ConfigError(describe_problem("--resume with --arch " + gan_arch_name(config.arch),
-                                         "a run of architecture " + gan_arch_name(saved.arch),
-                                         "the run's own architecture",
-                                         "Pass --arch " + gan_arch_name(saved.arch) + "."));
-    }
+    const GanConfig saved = resumed_gan_config(config_path, config.arch);
     config = saved;
     if (options.new_steps > 0) {
       config.steps = options.new_steps;

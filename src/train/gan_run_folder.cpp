@@ -48,6 +48,21 @@ double resumed_best_kid(const fs::path& unit_dir) {
                                                [&] { return best.at("kid").get<double>(); });
 }
 
+GanConfig resumed_gan_config(const fs::path& config_json, GanArch requested) {
+  const std::string fix = "Start the run again without --resume, or restore its config.json.";
+  const auto saved_json =
+      io::parse_json_object<ConfigError>(io::read_file(config_json), config_json.string(), fix);
+  const GanConfig saved = io::read_json_fields<ConfigError>(
+      config_json.string(), fix, [&] { return gan_config_from_json(saved_json.at("gan")); });
+  if (saved.arch != requested) {
+    throw ConfigError(describe_problem("--resume with --arch " + gan_arch_name(requested),
+                                       "a run of architecture " + gan_arch_name(saved.arch),
+                                       "the run's own architecture",
+                                       "Pass --arch " + gan_arch_name(saved.arch) + "."));
+  }
+  return saved;
+}
+
 nlohmann::json metrics_line(const GanStepMetrics& m, double images_per_second) {
   nlohmann::json line = {{"step", m.step},
                          {"d_loss", m.d_loss},

@@ -1,5 +1,6 @@
 // The files of one unit folder of a GAN run (the whole run, or one class of a per-class run):
-// checkpoint names, pruning and lookup, the best KID kept for resume, and metrics.jsonl lines.
+// checkpoint names, pruning and lookup, the configuration and best KID kept for resume, and
+// metrics.jsonl lines.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,10 @@ std::filesystem::path latest_checkpoint(const std::filesystem::path& unit_dir);
 // The best KID a resumed unit had reached (its best/best.json), or infinity when it has none.
 // CheckpointError naming the file when it is damaged.
 double resumed_best_kid(const std::filesystem::path& unit_dir);
+
+// The configuration a run to be resumed was started with (its config.json's "gan"). ConfigError
+// naming the file when it is damaged or holds another architecture than `requested`.
+GanConfig resumed_gan_config(const std::filesystem::path& config_json, GanArch requested);
 
 // One metrics.jsonl line of a measured step (the optional fields only where they apply).
 nlohmann::json metrics_line(const GanStepMetrics& m, double images_per_second);

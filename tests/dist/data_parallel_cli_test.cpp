@@ -269,15 +269,16 @@ TEST_F(DataParallelCli, TrainGanAsTwoProcessesTrainsTheGanOfOneAndResumesInOneEx
   expect_same_weights(gan_weights(dir_ / "two", 8), gan_weights(dir_ / "one", 8));
 }
 
-TEST_F(DataParallelCli, AKilledRankEndsTheOtherWithAnErrorInsteadOfAHang) {
+// Starts `args` as two ranks, kills rank 1 once rank 0 has written `run`/config.json (training
+// has begun), and expects rank 0 to end by itself with an error naming the cause.
+void expect_a_killed_rank_ends_the_other(const std::vector<std::string>& args, const fs::path& run,
+                                         const fs::path& dir) {
   const int port = test::free_tcp_port();
-  const auto args = train_args(set_, dir_ / "run", 4, {"--epochs", "100000"});
-  const pid_t rank0 = test::start_process(args, dir_ / "rank0.log", rank_env(0, 2, port));
-  const pid_t rank1 = test::start_process(args, dir_ / "rank1.log", rank_env(1, 2, port));
-  // Once training has begun (rank 0 wrote config.json after the rendezvous), kill rank 1.
-  for (int i = 0; i < 600 && !fs::exists(dir_ / "run" / "config.json"); ++i)
+  const pid_t rank0 = test::start_process(args, dir / "rank0.log", rank_env(0, 2, port));
+  const pid_t rank1 = test::start_process(args, dir / "rank1.log", rank_env(1, 2, port));
+  for (int i = 0; i < 600 && !fs::exists(run / "config.json"); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  ASSERT_TRUE(fs::exists(dir_ / "run" / "config.json")) << io::read_file(dir_ / "rank0.log");
+  ASSERT_TRUE(fs::exists(run / "config.json")) << io::read_file(dir / "rank0.log");
   kill(rank1, SIGKILL);
   waitpid(rank1, nullptr, 0);
   // Rank 0 must end by itself (its collectives fail; SKINGAN_DIST_TIMEOUT=60 bounds the rest).
@@ -293,9 +294,18 @@ TEST_F(DataParallelCli, AKilledRankEndsTheOtherWithAnErrorInsteadOfAHang) {
   }
   ASSERT_TRUE(ended) << "rank 0 still ran 3 minutes after rank 1 was killed";
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
-  const std::string log = io::read_file(dir_ / "rank0.log");
+  const std::string log = io::read_file(dir / "rank0.log");
   EXPECT_NE(log.find("rank 0 of 2"), std::string::npos) << log;
   EXPECT_NE(log.find("Another rank has probably stopped"), std::string::npos) << log;
+}
+
+TEST_F(DataParallelCli, AKilledRankEndsTheOtherWithAnErrorInsteadOfAHang) {
+  fs::create_directories(dir_ / "classifier");
+  expect_a_killed_rank_ends_the_other(train_args(set_, dir_ / "run", 4, {"--epochs", "100000"}),
+                                      dir_ / "run", dir_ / "classifier");
+  fs::create_directories(dir_ / "gan");
+  expect_a_killed_rank_ends_the_other(gan_args(set_, dir_ / "gan_run", 4, 1000000),
+                                      dir_ / "gan_run", dir_ / "gan");
 }
 
 TEST_F(DataParallelCli, CommandsThatDoNotTrainDataParallelAreRefusedUnderSeveralRanks) {
