@@ -18,11 +18,8 @@
 
 #include <torch/torch.h>
 
-#include "bench_flags.h"
-#include "core/threads.h"
+#include "data_parallel_bench.h"
 #include "dist/gradient_sync.h"
-#include "dist/process_group.h"
-#include "dist/rendezvous.h"
 #include "models/classifier/classifier.h"
 #include "models/distributed_layers.h"
 #include "models/gan/layers.h"
@@ -39,21 +36,13 @@ double ms_since(Clock::time_point start) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int steps = 20, threads = 0, batch = 32, width = 32, size = 64;
-  if (!bench::parse_flags(argc, argv,
-                          {{"--steps", [&](const std::string& v) { steps = std::stoi(v); }},
-                           {"--threads", [&](const std::string& v) { threads = std::stoi(v); }},
-                           {"--batch", [&](const std::string& v) { batch = std::stoi(v); }},
-                           {"--width", [&](const std::string& v) { width = std::stoi(v); }},
-                           {"--size", [&](const std::string& v) { size = std::stoi(v); }}}))
-    return 2;
-  const ThreadSettings settings = configure_threads(threads);
-  const dist::Rendezvous rendezvous = dist::rendezvous_from_environment();
-  std::unique_ptr<dist::ProcessGroup> group;
-  if (rendezvous.distributed()) {
-    group = std::make_unique<dist::ProcessGroup>(rendezvous, std::chrono::seconds(120));
-  }
-  const int ranks = rendezvous.world_size;
+  bench::DataParallelBench b;
+  if (!bench::start_data_parallel_bench(argc, argv, b)) return 2;
+  const int steps = b.steps, batch = b.batch, width = b.width, size = b.size;
+  const ThreadSettings& settings = b.settings;
+  const dist::Rendezvous& rendezvous = b.rendezvous;
+  const std::unique_ptr<dist::ProcessGroup>& group = b.group;
+  const int ranks = b.ranks();
   torch::manual_seed(0);
   models::Classifier model(
       models::ClassifierOptions().num_classes(7).image_size(size).width(width));

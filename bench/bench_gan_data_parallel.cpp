@@ -17,11 +17,8 @@
 
 #include <torch/torch.h>
 
-#include "bench_flags.h"
-#include "core/threads.h"
+#include "data_parallel_bench.h"
 #include "dist/gradient_sync.h"
-#include "dist/process_group.h"
-#include "dist/rendezvous.h"
 #include "train/gan_trainer.h"
 
 using namespace skingan;
@@ -42,23 +39,15 @@ int64_t gradient_bytes(torch::nn::Module& module) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int steps = 10, threads = 0, batch = 32, width = 32, size = 64;
+  bench::DataParallelBench b;
+  b.steps = 10;
   std::string arch = "resnet";
-  if (!bench::parse_flags(argc, argv,
-                          {{"--steps", [&](const std::string& v) { steps = std::stoi(v); }},
-                           {"--threads", [&](const std::string& v) { threads = std::stoi(v); }},
-                           {"--batch", [&](const std::string& v) { batch = std::stoi(v); }},
-                           {"--width", [&](const std::string& v) { width = std::stoi(v); }},
-                           {"--size", [&](const std::string& v) { size = std::stoi(v); }},
-                           {"--arch", [&](const std::string& v) { arch = v; }}}))
+  if (!bench::start_data_parallel_bench(argc, argv, b,
+                                        {{"--arch", [&](const std::string& v) { arch = v; }}}))
     return 2;
-  const ThreadSettings settings = configure_threads(threads);
-  const dist::Rendezvous rendezvous = dist::rendezvous_from_environment();
-  std::unique_ptr<dist::ProcessGroup> group;
-  if (rendezvous.distributed()) {
-    group = std::make_unique<dist::ProcessGroup>(rendezvous, std::chrono::seconds(120));
-  }
-  const int ranks = rendezvous.world_size;
+  const int steps = b.steps, batch = b.batch, width = b.width, size = b.size;
+  const std::unique_ptr<dist::ProcessGroup>& group = b.group;
+  const int ranks = b.ranks();
   train::GanConfig config = train::default_gan_config(train::parse_gan_arch(arch));
   config.image_size = size;
   config.g_channels = width;
@@ -84,12 +73,12 @@ int main(int argc, char** argv) {
     }
     all_reduce_ms = ms_since(start) / repeats;
   }
-  if (rendezvous.rank != 0) return 0;
+  if (b.rendezvous.rank != 0) return 0;
   const double mib = static_cast<double>(config.d_steps * gradient_bytes(*trainer.discriminator()) +
                                          gradient_bytes(*trainer.generator())) /
                      (1 << 20);
   std::printf("| %s w%d %dpx | %d x %d | %d (%d) | %.1f | %.2f | %.1f | %.0f |\n", arch.c_str(),
-              width, size, ranks, settings.torch_threads, batch, batch * ranks, step_ms, mib,
+              width, size, ranks, b.settings.torch_threads, batch, batch * ranks, step_ms, mib,
               all_reduce_ms, 1000.0 * batch * ranks / step_ms);
   return 0;
 }

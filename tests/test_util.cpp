@@ -206,6 +206,18 @@ bool process_dying(const std::filesystem::path& proc) {
   return false;
 }
 
+train::GanConfig tiny_gan_config(train::GanArch arch) {
+  train::GanConfig c = train::default_gan_config(arch);
+  c.image_size = 32;
+  c.latent_dim = 16;
+  c.g_channels = 8;
+  c.d_channels = 8;
+  c.batch_size = 8;
+  c.seed = 5;
+  c.phase_kimg = 0.024;
+  return c;
+}
+
 void on_two_ranks(const std::function<void(dist::ProcessGroup&)>& body) {
   const int port = free_tcp_port();
   std::exception_ptr errors[2];

@@ -12,6 +12,7 @@
 #include <opencv2/core.hpp>
 
 #include "dist/process_group.h"
+#include "train/gan_config.h"
 
 namespace skingan::test {
 
@@ -86,6 +87,10 @@ bool process_dying(const std::filesystem::path& proc);
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0 and released).
 int free_tcp_port();
+
+// A GAN small enough for unit tests: 32 px, latent 16, widths 8, batch 8, seed 5; progan grows
+// every 3 steps (phase_kimg 0.024), so a few steps cross 4x4, a fade-in and 8x8.
+train::GanConfig tiny_gan_config(train::GanArch arch);
 
 // Runs body(group) as ranks 0 and 1 of a real TCPStore + Gloo group on two threads of this
 // process, each with its group active; rethrows the first failure.

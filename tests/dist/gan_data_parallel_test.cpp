@@ -31,17 +31,8 @@ struct Case {
   bool ada_moves = false;  // ADA's p leaves 0 within the steps
 };
 
-GanConfig small_config(GanArch arch) {
-  GanConfig c = default_gan_config(arch);
-  c.image_size = 32;
-  c.latent_dim = 16;
-  c.g_channels = 8;
-  c.d_channels = 8;
-  c.batch_size = 8;  // the global batch: 4 rows per rank
-  c.seed = 11;
-  c.phase_kimg = 0.024;  // progan: 3 steps per phase, so 6 steps cross 4x4, a fade-in and 8x8
-  return c;
-}
+// The global batch of 8 is 4 rows per rank; progan crosses 4x4, a fade-in and 8x8 in 6 steps.
+GanConfig small_config(GanArch arch) { return test::tiny_gan_config(arch); }
 
 std::vector<Case> cases() {
   const auto all_augmentations = augment::parse_diff_augment("color,translation,cutout");
@@ -162,8 +153,16 @@ void expect_same_state(const State& run, const State& reference,
       worst_name = name;
     }
   }
+  // The goal's 1e-5 over the model. A single tensor of small norm (the ResNet's class-to-norm
+  // maps, |w| ~ 0.01) drifts further relative to itself as training amplifies rounding over the
+  // steps (2.6e-4 here); a missing synchronisation moves tensors by 1e-1 and more. The bound
+  // holds for this seed's 6 steps, not for every seed: where an element's gradient has been
+  // nearly 0 (a ReLU channel that just came alive), Adam's first steps scale its rounding noise
+  // to +-lr, so its sign decides the step. Seeds 1 to 3 show such flips (acgan seed 1: 1e-8 over
+  // the model until step 5, then 4.7e-5), and one process with 1 and with 2 threads parts by the
+  // same 4.7e-5 there: rounding, not the data parallelism.
   EXPECT_LE(std::sqrt(squared_difference / squared_norm), 1e-5) << what;
-  EXPECT_LE(worst, 1e-4) << what << ": " << worst_name;
+  EXPECT_LE(worst, 1e-3) << what << ": " << worst_name;
 }
 
 constexpr int kSteps = 6;

@@ -34,18 +34,7 @@ Toy toy_set(int64_t per_class) {
   return toy;
 }
 
-GanConfig tiny_config(GanArch arch) {
-  GanConfig c = default_gan_config(arch);
-  c.image_size = 32;
-  c.latent_dim = 16;
-  c.g_channels = 8;
-  c.d_channels = 8;
-  c.batch_size = 8;
-  c.seed = 5;
-  // progan: 3 steps per growth phase, so a few steps cross 4x4, a fade-in and 8x8.
-  c.phase_kimg = 0.024;
-  return c;
-}
+GanConfig tiny_config(GanArch arch) { return test::tiny_gan_config(arch); }
 
 // Mean RGB of generated images per class, in [-1,1] units: [classes,3].
 torch::Tensor generated_class_means(GanTrainer& trainer, int64_t classes, bool use_ema = false) {
