@@ -1,8 +1,8 @@
 // Data-parallel train-classifier step, per rank: where the time of one step goes when N
 // processes share the work (dist/). Run it as torchrun runs skingan, one process per rank:
 //
-//   torchrun --nproc_per_node 2 --redirects 2 --tee 2 --no_python \
-//       build/bench/bench_data_parallel --threads 1 --batch 32
+//   torchrun --nproc_per_node 2 --redirects 2 --tee 2 --no_python
+//       build/bench/bench_data_parallel --threads 1 --batch 32         (one command line)
 //   build/bench/bench_data_parallel --threads 2 --batch 64        # the one-process reference
 //
 // (bench/data_parallel.sh runs both and the real command.) For the ResNet-18-style classifier

@@ -2,8 +2,8 @@
 // N processes share the global batch, and the part of it that is gradient communication. Run it
 // as torchrun runs skingan, one process per rank:
 //
-//   torchrun --nproc_per_node 2 --redirects 2 --tee 2 --no_python \
-//       build/bench/bench_gan_data_parallel --threads 1 --batch 32
+//   torchrun --nproc_per_node 2 --redirects 2 --tee 2 --no_python
+//       build/bench/bench_gan_data_parallel --threads 1 --batch 32     (one command line)
 //   build/bench/bench_gan_data_parallel --threads 2 --batch 64    # the one-process reference
 //
 // (bench/data_parallel.sh runs both.) Times --steps unmeasured steps after 2 warm-up steps,

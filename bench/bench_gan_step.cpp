@@ -160,7 +160,8 @@ int main(int argc, char** argv) {
       c.ada_target = ada_target;
       return c;
     };
-    const auto T = models::Upsample::kTransposed, R = models::Upsample::kResizeConv;
+    const auto T = models::Upsample::kTransposed, R = models::Upsample::kResizeConv,
+               B = models::Upsample::kBilinear;
     auto progan = [&](double r1, double ada_target) {
       train::GanConfig c = with(train::GanArch::kProgan, R, std::max(ada_target, 0.0));
       c.phase_kimg = 0;
@@ -182,6 +183,7 @@ int main(int argc, char** argv) {
          }()},
         {"cgan, --upsample resize", with(train::GanArch::kCgan, R, 0)},
         {"cgan, --upsample resize --ada-target 0.6", with(train::GanArch::kCgan, R, 0.6)},
+        {"cgan, --upsample bilinear", with(train::GanArch::kCgan, B, 0)},
         // At the full 64 px (no growing); earlier phases draw fewer pixels and run faster.
         {"progan, defaults, at 64 px (--phase-kimg 0)", progan(0.1, 0.6)},
         {"progan, at 64 px, --r1-every 1 (R1 every step)",
@@ -200,6 +202,7 @@ int main(int argc, char** argv) {
         {"progan, at 64 px, --r1 0", progan(0, 0.6)},
         {"progan, at 64 px, --r1 0 --ada-target 0 --diffaugment none", progan(0, -1)},
         {"resnet, defaults", with(train::GanArch::kResnet, R, 0.6)},
+        {"resnet, --upsample bilinear", with(train::GanArch::kResnet, B, 0.6)},
         {"resnet, --ada-target 0 --diffaugment none",
          [&] {
            train::GanConfig c = with(train::GanArch::kResnet, R, 0);

@@ -58,7 +58,8 @@ CLI::App* add_score_command(CLI::App& app, ScoreArgs& args) {
   CLI::App* cmd = app.add_subcommand(
       "score",
       "how good a synthetic set is against the real images, per class, beside the real floor "
-      "(FID, KID, precision/recall, density/coverage, conditional accuracy, CAS, near-copies)");
+      "(FID, KID, precision/recall, density/coverage, conditional accuracy, CAS, near-copies, "
+      "texture: fine-scale power and mesh peaks in the power spectrum)");
   cmd->add_option("synthetic", args.synthetic, "synthetic set from `skingan generate`")->required();
   cmd->add_option("--real", args.real, "the real prepared set")->required();
   cmd->add_option("--features", args.features,

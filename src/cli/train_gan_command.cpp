@@ -51,9 +51,11 @@ CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
   cmd->add_option("--ada-kimg", args.ada_kimg,
                   "ADA speed: p can move from 0 to 1 within this many thousand real images (100)");
   cmd->add_option("--upsample", args.upsample,
-                  "generator upsampling: transposed (4x4 stride-2 transposed convolution) or "
-                  "resize (nearest x2 + 3x3 convolution, no checkerboard)")
-      ->check(CLI::IsMember({"transposed", "resize"}));
+                  "generator upsampling: transposed (4x4 stride-2 transposed convolution), "
+                  "resize (nearest x2 + 3x3 convolution, no checkerboard) or bilinear (bilinear "
+                  "x2 + 3x3 convolution: also no fine mesh from the upsampling's mirror "
+                  "frequencies; dcgan, acgan, cgan and resnet)")
+      ->check(CLI::IsMember({"transposed", "resize", "bilinear"}));
   cmd->add_option("--phase-kimg", args.phase_kimg,
                   "progan: thousands of real images per growth phase (4x4, then a fade-in and a "
                   "training phase per resolution; 0 = no growing; default 10)");

@@ -15,6 +15,7 @@
 #include "eval/copy_audit.h"
 #include "eval/feature_model.h"
 #include "eval/generative_metrics.h"
+#include "eval/image_spectrum.h"
 #include "io/csv.h"
 #include "io/files.h"
 
@@ -35,6 +36,10 @@ struct ClassRows {
 
 torch::Tensor rows_tensor(const std::vector<int64_t>& rows) {
   return torch::tensor(rows, torch::kLong);
+}
+
+torch::Tensor images_at(const torch::Tensor& images, const std::vector<int64_t>& rows) {
+  return images.index_select(0, rows_tensor(rows));
 }
 
 double recall_of(const torch::Tensor& probabilities, int64_t class_index) {
@@ -216,9 +221,8 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
   spdlog::info("score: features of {} real and {} synthetic images ({})", real_needed.size(),
                synthetic_needed.size(), features.description());
   torch::Tensor real_probabilities, synthetic_probabilities;
-  const torch::Tensor real_subset = real_images.index_select(0, rows_tensor(real_needed));
-  const torch::Tensor synthetic_subset =
-      synthetic_images.index_select(0, rows_tensor(synthetic_needed));
+  const torch::Tensor real_subset = images_at(real_images, real_needed);
+  const torch::Tensor synthetic_subset = images_at(synthetic_images, synthetic_needed);
   // One pass gives features and class probabilities when the feature model is the classifier.
   const bool same = classifier == &features;
   const torch::Tensor real_features =
@@ -244,6 +248,7 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
   nlohmann::json per_class = nlohmann::json::object();
   std::vector<torch::Tensor> all_ref, all_floor, all_used;
   std::vector<NearestPairs> pairs;
+  std::vector<int64_t> texture_rows[3];  // reference, floor, synthetic used: for the pooled texture
   std::string nearest_csv = io::csv_line(
       {"synthetic_id", "label", "nearest_train_id_features", "feature_distance",
        "near_copy_features", "nearest_train_id_pixels", "pixel_distance", "near_copy_pixels"});
@@ -260,9 +265,16 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
     all_ref.push_back(ref);
     all_floor.push_back(floor);
     all_used.push_back(used);
-    nlohmann::json entry = {{"score", distribution_metrics(ref, used, metric_settings)},
-                            {"floor", distribution_metrics(ref, floor, metric_settings)},
-                            {"synthetic_images", r.synthetic_all.size()}};
+    texture_rows[0].insert(texture_rows[0].end(), r.reference.begin(), r.reference.end());
+    texture_rows[1].insert(texture_rows[1].end(), r.floor.begin(), r.floor.end());
+    texture_rows[2].insert(texture_rows[2].end(), r.synthetic_used.begin(), r.synthetic_used.end());
+    nlohmann::json entry = {
+        {"score", distribution_metrics(ref, used, metric_settings)},
+        {"floor", distribution_metrics(ref, floor, metric_settings)},
+        {"synthetic_images", r.synthetic_all.size()},
+        {"texture",
+         texture_against_floor(images_at(real_images, r.reference), images_at(real_images, r.floor),
+                               images_at(synthetic_images, r.synthetic_used))}};
     if (classifier) {
       const int64_t index =
           std::find(classifier->classes().begin(), classifier->classes().end(), c) -
@@ -276,12 +288,10 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
     }
     // Copy audit over every synthetic image of the class, in both spaces.
     const CopyAudit in_features = audit_copies(all, train, test);
-    const torch::Tensor train_pixels =
-        pixel_vectors(real_images.index_select(0, rows_tensor(r.train)));
-    const torch::Tensor all_images = synthetic_images.index_select(0, rows_tensor(r.synthetic_all));
-    const CopyAudit in_pixels =
-        audit_copies(pixel_vectors(all_images), train_pixels,
-                     pixel_vectors(real_images.index_select(0, rows_tensor(r.test))));
+    const torch::Tensor train_pixels = pixel_vectors(images_at(real_images, r.train));
+    const torch::Tensor all_images = images_at(synthetic_images, r.synthetic_all);
+    const CopyAudit in_pixels = audit_copies(pixel_vectors(all_images), train_pixels,
+                                             pixel_vectors(images_at(real_images, r.test)));
     entry["memorisation"] = {
         {"features", in_features.to_json(static_cast<int64_t>(r.test.size()))},
         {"pixels", in_pixels.to_json(static_cast<int64_t>(r.test.size()))},
@@ -314,8 +324,8 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
       p.distances.push_back(in_features.distance[s_i].item<double>());
       p.near_copy.push_back(p.distances.back() < in_features.threshold);
     }
-    p.synthetic = synthetic_images.index_select(0, rows_tensor(syn_rows));
-    p.real = real_images.index_select(0, rows_tensor(real_rows));
+    p.synthetic = images_at(synthetic_images, syn_rows);
+    p.real = images_at(real_images, real_rows);
     pairs.push_back(std::move(p));
     per_class[c] = std::move(entry);
   }
@@ -329,7 +339,10 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
         {"near_copies_features", near_feature},
         {"near_copies_pixels", near_pixel},
         {"near_copy_share_features", static_cast<double>(near_feature) / synthetic_total},
-        {"near_copy_share_pixels", static_cast<double>(near_pixel) / synthetic_total}}}};
+        {"near_copy_share_pixels", static_cast<double>(near_pixel) / synthetic_total}}},
+      {"texture", texture_against_floor(images_at(real_images, texture_rows[0]),
+                                        images_at(real_images, texture_rows[1]),
+                                        images_at(synthetic_images, texture_rows[2]))}};
   const double k = static_cast<double>(classes.size());
   if (classifier) {
     overall["conditional_accuracy"] = conditional_sum / k;

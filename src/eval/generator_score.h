@@ -9,6 +9,9 @@
 //                 synthetic images (beside its recall on the real reference images).
 //   teaching      CAS (Ravuri & Vinyals 2019), through the caller's `cas` hook (training lives
 //                 above this layer).
+//   texture       the synthetic images' mean power spectrum against the reference's: power at
+//                 periods of 4 pixels and shorter, and the strongest single-frequency excess
+//                 (eval/image_spectrum.h); a mesh or checkerboard shows here first.
 //   copying       for every synthetic image its nearest real training image of the same class
 //                 in feature and pixel space; near-copies are closer than the 1st percentile of
 //                 the real-test-to-real-train nearest distances of that class.

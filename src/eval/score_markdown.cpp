@@ -7,6 +7,37 @@
 #include "eval/generator_score.h"
 
 namespace skingan::eval {
+namespace {
+
+// The texture table: high-frequency power and the strongest spectral peak against the real
+// reference, score beside floor. Older scores.json files have no texture: nothing is written.
+std::string texture_markdown(const nlohmann::json& s) {
+  if (!s.at("overall").contains("texture")) return "";
+  auto cell = [](const nlohmann::json& t, const char* key) {
+    return format_number(t.at("score").at(key).get<double>(), "%.2f") + " (" +
+           format_number(t.at("floor").at(key).get<double>(), "%.2f") + ")";
+  };
+  auto row = [&](const std::string& name, const nlohmann::json& t) {
+    const auto& at = t.at("score").at("peak_frequency");
+    return "| " + name + " | " + cell(t, "high_frequency_ratio") + " | " + cell(t, "peak_ratio") +
+           " | (" + format_number(at.at("vertical").get<double>(), "%.3g") + ", " +
+           format_number(at.at("horizontal").get<double>(), "%.3g") + ") |\n";
+  };
+  std::string md =
+      "\nTexture: the mean power spectrum of the images' luma against the real reference's "
+      "(1 = the same). High-frequency power sums the frequencies of periods of 4 pixels and "
+      "shorter: above the floor means a mesh or checkerboard, below it blur. The peak is the "
+      "largest single-frequency ratio there, at (vertical, horizontal) cycles per pixel.\n\n"
+      "| class | high-frequency power | strongest peak | peak at |\n"
+      "| --- | ---: | ---: | --- |\n";
+  for (const auto& c : s.at("classes")) {
+    const std::string name = c.get<std::string>();
+    md += row(name, s.at("per_class").at(name).at("texture"));
+  }
+  return md + row("**all**", s.at("overall").at("texture"));
+}
+
+}  // namespace
 
 std::string scores_markdown(const nlohmann::json& s) {
   auto number = [](const nlohmann::json& j, const char* spec = "%.4g") {
@@ -78,6 +109,7 @@ std::string scores_markdown(const nlohmann::json& s) {
         "classifier's recall on the synthetic images of the class (in brackets: on the real "
         "images). Near-copies: synthetic images closer to a training image of their class than "
         "the 1st percentile of the real test images' nearest-training distances.\n";
+  md += texture_markdown(s);
   const auto& cas = s.at("cas");
   if (cas.value("computed", false)) {
     md += "\nCAS (train on synthetic only, test on real test images): balanced accuracy " +

@@ -36,7 +36,7 @@ std::string resnet_forward_source(const models::Generator& generator) {
   const int64_t c4 = g->named_parameters()["input.weight"].size(0) / 16;
   std::ostringstream s;
   s << "def up(self, x: Tensor) -> Tensor:\n"
-    << "    return torch.upsample_nearest2d(x, [2 * x.size(2), 2 * x.size(3)])\n\n";
+    << "    return " << models::resize_twice_script("x", o.upsample()) << "\n\n";
   s << "def cbn(self, x: Tensor, c: Tensor, mean: Tensor, var: Tensor, gain_w: Tensor, "
        "gain_b: Tensor, bias_w: Tensor, bias_b: Tensor) -> Tensor:\n"
     << "    h = torch.batch_norm(x, None, None, mean, var, False, 0.1, 1e-05, False)\n"

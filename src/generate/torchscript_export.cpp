@@ -82,8 +82,8 @@ std::string generator_forward_source(const models::Generator& generator) {
       }
       s << "    h = torch.relu(h)\n";
     }
-    if (i > 0 && o.upsample() == models::Upsample::kResizeConv) {
-      s << "    h = torch.upsample_nearest2d(h, [2 * h.size(2), 2 * h.size(3)])\n";
+    if (i > 0 && o.upsample() != models::Upsample::kTransposed) {
+      s << "    h = " << models::resize_twice_script("h", o.upsample()) << "\n";
       s << "    h = torch.conv2d(h, self.blocks_" << n << "_weight, None, [1, 1], [1, 1])\n";
       continue;
     }

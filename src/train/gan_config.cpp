@@ -177,11 +177,13 @@ void validate(const GanConfig& c) {
     refuse("--spectral-norm", "with --arch progan",
            "no spectral norm (the progressive GAN equalises its learning rate instead)");
   }
-  if ((c.arch == GanArch::kProgan || c.arch == GanArch::kResnet) &&
-      c.upsample != models::Upsample::kResizeConv) {
-    refuse("--upsample " + models::upsample_name(c.upsample),
-           "with --arch " + gan_arch_name(c.arch),
-           "resize (progan and resnet always upsample by nearest x2 + 3x3 convolution)");
+  if (c.arch == GanArch::kProgan && c.upsample != models::Upsample::kResizeConv) {
+    refuse("--upsample " + models::upsample_name(c.upsample), "with --arch progan",
+           "resize (the progressive GAN upsamples by nearest x2 as in Karras et al.)");
+  }
+  if (c.arch == GanArch::kResnet && c.upsample == models::Upsample::kTransposed) {
+    refuse("--upsample transposed", "with --arch resnet",
+           "resize or bilinear (the ResNet GAN's blocks resize, then convolve)");
   }
   if (c.per_class && (c.arch == GanArch::kAcgan || c.arch == GanArch::kCgan)) {
     refuse("--per-class", "--arch " + gan_arch_name(c.arch),

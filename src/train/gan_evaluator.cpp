@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "eval/generative_metrics.h"
+#include "eval/image_spectrum.h"
 
 namespace skingan::train {
 
@@ -41,11 +42,14 @@ GanEvaluator::GanEvaluator(const eval::FeatureModel& features,
                            uint64_t seed, int64_t latent_dim)
     : features_(features) {
   TORCH_CHECK(!reference.empty(), "GanEvaluator needs at least one class to score");
+  std::vector<torch::Tensor> reference_images;
   for (const auto& c : reference) {
     labels_.push_back(c.label);
     indices_.push_back(c.index);
     reference_features_.push_back(features_.extract(c.images));
+    reference_images.push_back(c.images);
   }
+  reference_spectrum_ = eval::mean_power_spectrum(torch::cat(reference_images));
   // Its own generator, so evaluating never moves the training RNG (resume stays exact).
   at::Generator rng = at::make_generator<at::CPUGeneratorImpl>(seed);
   noise_ = torch::randn({images_per_class, latent_dim}, rng, torch::kFloat);
@@ -58,11 +62,13 @@ nlohmann::json GanEvaluator::evaluate(GanTrainer& trainer) const {
   double kid_sum = 0, kid_std_sum = 0, fid_sum = 0;
   int64_t fid_count = 0;
   const GanTrainer::Sampler sampler(trainer, /*use_ema=*/true);  // one standing-statistics pass
+  std::vector<torch::Tensor> all_pixels;
   for (size_t k = 0; k < labels_.size(); ++k) {
     const torch::Tensor labels = torch::full({noise_.size(0)}, indices_[k], torch::kLong);
     const torch::Tensor images = sampler.generate(noise_, labels);  // [-1,1]
     const torch::Tensor pixels =
         images.add(1).mul(127.5).round().clamp(0, 255).to(torch::kCPU, torch::kByte);
+    all_pixels.push_back(pixels);
     const torch::Tensor synthetic = features_.extract(pixels);
     const nlohmann::json m = eval::distribution_metrics(
         reference_features_[k], synthetic, settings, kFidMinImages, /*with_neighbourhoods=*/false);
@@ -76,7 +82,11 @@ nlohmann::json GanEvaluator::evaluate(GanTrainer& trainer) const {
     }
   }
   const double n = static_cast<double>(labels_.size());
+  const eval::SpectrumComparison texture =
+      eval::compare_spectra(reference_spectrum_, eval::mean_power_spectrum(torch::cat(all_pixels)));
   return {{"kid", kid_sum / n},
+          {"texture_high_frequency", texture.high_frequency_ratio},
+          {"texture_peak", texture.peak_ratio},
           {"kid_std", kid_std_sum / n},
           {"fid", fid_count > 0 ? nlohmann::json(fid_sum / fid_count) : nlohmann::json(nullptr)},
           {"kid_per_class", kid_per_class},

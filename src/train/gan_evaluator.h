@@ -2,7 +2,9 @@
 // `images_per_class` images of each class from a fixed noise stream, and their features are
 // compared with the real validation images of the class: KID per class (FID too where both
 // sides have at least kFidMinImages), and their mean over classes, which picks the best
-// checkpoint. The cost is one generation and one feature pass per evaluation.
+// checkpoint. The texture of all classes' images pooled against the pooled validation images
+// (eval/image_spectrum.h) is logged beside it. The cost is one generation and one feature pass
+// per evaluation.
 #pragma once
 
 #include <map>
@@ -42,7 +44,9 @@ class GanEvaluator {
                int64_t images_per_class, uint64_t seed, int64_t latent_dim);
 
   // {"kid": mean over classes, "kid_std": mean of the per-class stds, "fid": mean or null,
-  //  "kid_per_class": {label: mean}, "fid_per_class": {label: value}} for trainer's EMA G.
+  //  "kid_per_class": {label: mean}, "fid_per_class": {label: value}, "texture_high_frequency",
+  //  "texture_peak": SpectrumComparison's high_frequency_ratio and peak_ratio} for trainer's
+  //  EMA G.
   nlohmann::json evaluate(GanTrainer& trainer) const;
 
  private:
@@ -51,6 +55,7 @@ class GanEvaluator {
   std::vector<int64_t> indices_;
   std::vector<at::Tensor> reference_features_;  // float [n,F] per label
   at::Tensor noise_;                            // [images_per_class, latent], fixed
+  at::Tensor reference_spectrum_;               // of every label's images pooled
 };
 
 }  // namespace skingan::train

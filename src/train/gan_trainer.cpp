@@ -34,8 +34,8 @@ void check_finite(double value, const char* what, int64_t step) {
     throw TrainingDiverged(
         std::string(what) + " became " + std::to_string(value) + " at step " +
         std::to_string(step) +
-        ". Training stopped; the last checkpoint on disk is the last good state. "
-        "Lower the learning rates, add --r1 or spectral norm, and resume or restart.");
+        ". Training stopped; the last checkpoint on disk is the last good state. " +
+        kDivergenceRemedy);
   }
 }
 

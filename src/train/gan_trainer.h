@@ -47,6 +47,10 @@ class TrainingDiverged : public Error {
   int exit_code() const override { return 6; }
 };
 
+// What every TrainingDiverged message ends with: what to do about it.
+inline constexpr const char* kDivergenceRemedy =
+    "Lower the learning rates, add --r1 or spectral norm, and resume or restart.";
+
 class GanTrainer {
  public:
   // images: uint8 [N,3,S,S] (any device; moved to `device`); labels: long [N] class indices

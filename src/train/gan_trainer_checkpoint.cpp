@@ -25,8 +25,8 @@ void check_finite_weights(const std::vector<torch::Tensor>& parameters, const ch
     throw TrainingDiverged(std::string(what) + " are no longer finite at step " +
                            std::to_string(step) +
                            ". No checkpoint was written: the last one on disk is the last good "
-                           "state. Lower the learning rates, add --r1 or spectral norm, and "
-                           "resume or restart.");
+                           "state. " +
+                           kDivergenceRemedy);
   }
 }
 

@@ -30,7 +30,7 @@ const std::map<std::string, cv::Scalar> kColours = {{"red", cv::Scalar(50, 60, 2
                                                     {"green", cv::Scalar(60, 180, 60)}};
 
 void write_colour_images(const fs::path& root, const std::string& folder, const std::string& colour,
-                         int count, int seed) {
+                         int count, int seed, int checkerboard = 0) {
   cv::RNG rng(static_cast<uint64_t>(seed));
   for (int i = 0; i < count; ++i) {
     cv::Mat image(32, 32, CV_8UC3, kColours.at(colour));
@@ -38,6 +38,13 @@ void write_colour_images(const fs::path& root, const std::string& folder, const 
     rng.fill(noise, cv::RNG::NORMAL, 0, 25);
     image.convertTo(image, CV_16SC3);
     image += noise;
+    // A +-checkerboard (period 2 both ways): the mesh the texture scores must see.
+    for (int y = 0; y < 32; ++y) {
+      for (int x = 0; x < 32; ++x) {
+        image.at<cv::Vec3s>(y, x) +=
+            cv::Vec3s::all(static_cast<int16_t>((x + y) % 2 ? checkerboard : -checkerboard));
+      }
+    }
     image.convertTo(image, CV_8UC3);  // saturates into 0..255
     test::write_image(
         root / folder / (colour + "_" + std::to_string(seed) + "_" + std::to_string(i) + ".png"),
@@ -69,6 +76,8 @@ class ScoreTest : public ::testing::Test {
     write_colour_images(d / "swapped_src", "blue", "red", 40, 4);
     prepare_folders(d / "good_src", d / "good");
     prepare_folders(d / "swapped_src", d / "swapped");
+    for (const auto& c : {"red", "blue"}) write_colour_images(d / "mesh_src", c, c, 40, 5, 30);
+    prepare_folders(d / "mesh_src", d / "mesh");
     // The feature model: a small classifier trained on the real training split.
     test::train_tiny_classifier(d / "real", d / "features", 8, 4, 16);
   }
@@ -128,6 +137,30 @@ TEST_F(ScoreTest, AFaithfulSetScoresNearTheFloorAndASwappedOneDoesNot) {
   EXPECT_NE(md.find("| red |"), std::string::npos) << md;
   EXPECT_NE(md.find("not comparable"), std::string::npos);
   EXPECT_FALSE(good.at("cas").at("computed").get<bool>());
+}
+
+TEST_F(ScoreTest, TextureSeesAPlantedCheckerboardThatTheFaithfulSetLacks) {
+  auto o = options("good", "texture_good");
+  const nlohmann::json good = eval::score_synthetic_set(o);
+  o = options("mesh", "texture_mesh");
+  const nlohmann::json mesh = eval::score_synthetic_set(o);
+  for (const auto& c : {"red", "blue"}) {
+    const auto& g = good.at("per_class").at(c).at("texture");
+    const auto& m = mesh.at("per_class").at(c).at("texture");
+    const double floor = g.at("floor").at("high_frequency_ratio");
+    EXPECT_NEAR(floor, 1, 0.15) << c;
+    EXPECT_NEAR(g.at("score").at("high_frequency_ratio").get<double>(), 1, 0.15) << c;
+    EXPECT_GT(m.at("score").at("high_frequency_ratio").get<double>(), 2 * floor) << c;
+    EXPECT_GT(m.at("score").at("peak_ratio").get<double>(),
+              10 * m.at("floor").at("peak_ratio").get<double>())
+        << c;
+    EXPECT_DOUBLE_EQ(m.at("score").at("peak_frequency").at("horizontal").get<double>(), 0.5);
+  }
+  EXPECT_GT(mesh.at("overall").at("texture").at("score").at("high_frequency_ratio").get<double>(),
+            2);
+  const std::string md = io::read_file(dir_->path() / "texture_mesh" / "scores.md");
+  EXPECT_NE(md.find("| strongest peak |"), std::string::npos) << md;
+  EXPECT_NE(md.find("(-0.5, 0.5)"), std::string::npos) << md;
 }
 
 TEST_F(ScoreTest, APlantedTrainingImageIsANearCopyAndComesFirst) {

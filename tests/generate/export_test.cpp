@@ -52,6 +52,11 @@ class ExportTest : public ::testing::Test {
     train_adjusted(*dir_ / "resnet", train::GanArch::kResnet, [](train::GanConfig&) {});
     train_adjusted(*dir_ / "resnet_per_class", train::GanArch::kResnet,
                    [](train::GanConfig& c) { c.per_class = true; });
+    for (auto [name, arch] : {std::pair{"resnet_bilinear", train::GanArch::kResnet},
+                              std::pair{"cgan_bilinear", train::GanArch::kCgan}}) {
+      train_adjusted(*dir_ / name, arch,
+                     [](train::GanConfig& c) { c.upsample = models::Upsample::kBilinear; });
+    }
   }
   // A tiny run as test::train_tiny_gan trains it (3 steps), with `adjust` applied to its config.
   template <typename Adjust>
@@ -119,9 +124,9 @@ TEST_F(ExportTest, TorchScriptModuleDrawsWhatSkinganDraws) {
   torch::manual_seed(1);
   const torch::Tensor z = torch::randn({6, 8});
   const torch::Tensor labels = torch::tensor({0, 1, 1, 0, 1, 0}, torch::kLong);
-  for (const std::string run :
-       {"dcgan", "acgan", "cgan", "per_class", "cgan_transposed", "dcgan_ada", "progan_fade",
-        "progan_full", "progan_per_class", "resnet", "resnet_per_class"}) {
+  for (const std::string run : {"dcgan", "acgan", "cgan", "per_class", "cgan_transposed",
+                                "dcgan_ada", "progan_fade", "progan_full", "progan_per_class",
+                                "resnet", "resnet_per_class", "resnet_bilinear", "cgan_bilinear"}) {
     torch::jit::Module module = torch::jit::load(export_run(run).string());
     const torch::Tensor exported = module.forward({z, labels}).toTensor();
     const torch::Tensor expected = skingan_images(run, z, labels);
@@ -145,8 +150,8 @@ TEST_F(ExportTest, PythonLoadsTheExportAndMatchesSkinganForTheSameNoise) {
   torch::manual_seed(2);
   const torch::Tensor z = torch::randn({5, 8});
   const torch::Tensor labels = torch::tensor({1, 0, 1, 1, 0}, torch::kLong);
-  for (const std::string run :
-       {"cgan", "per_class", "cgan_transposed", "progan_fade", "resnet", "resnet_per_class"}) {
+  for (const std::string run : {"cgan", "per_class", "cgan_transposed", "progan_fade", "resnet",
+                                "resnet_per_class", "resnet_bilinear"}) {
     const fs::path exported = export_run(run);
     const torch::Tensor expected = skingan_images(run, z, labels);
     const std::vector<char> bytes =

@@ -1,11 +1,15 @@
+#include <cmath>
+
 #include <gtest/gtest.h>
 
+#include <torch/fft.h>
 #include <torch/torch.h>
 
 #include "core/error.h"
 #include "models/gan/discriminator.h"
 #include "models/gan/generator.h"
 #include "models/gan/layers.h"
+#include "models/gan/upsample.h"
 
 using namespace skingan;
 using namespace skingan::models;
@@ -30,7 +34,8 @@ TEST(GanModels, ShapesAndRangesForEveryArchitectureAndSize) {
   torch::manual_seed(0);
   for (const auto& arch : kArchs) {
     for (int64_t size : {32, 64, 128}) {
-      for (Upsample upsample : {Upsample::kTransposed, Upsample::kResizeConv}) {
+      for (Upsample upsample :
+           {Upsample::kTransposed, Upsample::kResizeConv, Upsample::kBilinear}) {
         SCOPED_TRACE(upsample_name(upsample) + " " + std::to_string(size));
         const int64_t classes = arch.conditioning == Conditioning::kNone ? 0 : 3;
         Generator g(GeneratorOptions()
@@ -114,14 +119,49 @@ TEST(GanModels, ResizeUpsamplingHasNoParityLatticeAtInitialisation) {
   EXPECT_GT(offset[0], 5 * offset[1]);
 }
 
-TEST(GanModels, RefusesAnUnknownUpsampling) {
+TEST(GanModels, UpsamplingNamesRoundTripAndAnUnknownOneIsRefused) {
+  for (Upsample u : {Upsample::kTransposed, Upsample::kResizeConv, Upsample::kBilinear}) {
+    EXPECT_EQ(parse_upsample(upsample_name(u)), u);
+  }
   try {
-    parse_upsample("bilinear");
+    parse_upsample("bicubic");
     FAIL() << "accepted";
   } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("'bilinear'"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("transposed or resize"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("'bicubic'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("transposed, resize or bilinear"), std::string::npos)
+        << e.what();
   }
+}
+
+// Power of a row signal's DFT at `bin`, averaged over the rows of x [N,C,H,W] (the last axis).
+static double row_power(const torch::Tensor& x, int64_t bin) {
+  return torch::fft::rfft(x.to(torch::kDouble), c10::nullopt, 3)
+      .select(3, bin)
+      .abs()
+      .square()
+      .mean()
+      .item<double>();
+}
+
+TEST(GanModels, BilinearResizingKeepsTheMirrorFrequencyOutOfTheFineScale) {
+  // A cosine of 2 cycles across a 16-px map (f = 1/16 cycles per output pixel after doubling).
+  // Doubling the side puts its mirror image at 1/2 - f: bin 14 of the 32-px output. Nearest
+  // resizing leaves it at tan^2(pi f) = 4% of the power, bilinear at tan^6 = 0.006% (plus what
+  // the clamped borders add).
+  const torch::Tensor x = torch::cos(torch::arange(16, torch::kDouble) * (2 * M_PI * 2 / 16))
+                              .view({1, 1, 1, 16})
+                              .expand({1, 1, 16, 16})
+                              .to(torch::kFloat)
+                              .contiguous();
+  const double tan_f = std::tan(M_PI / 16);
+  const torch::Tensor nearest = resize_twice(x, Upsample::kResizeConv);
+  const torch::Tensor bilinear = resize_twice(x, Upsample::kBilinear);
+  ASSERT_EQ(bilinear.sizes(), (std::vector<int64_t>{1, 1, 32, 32}));
+  EXPECT_NEAR(row_power(nearest, 14) / row_power(nearest, 2), std::pow(tan_f, 2), 1e-6);
+  EXPECT_LT(row_power(bilinear, 14) / row_power(bilinear, 2), 1e-3);
+  // The wanted frequency passes both (|cos(pi f)|^2 and |cos(pi f)|^6 of the original power).
+  EXPECT_GT(row_power(bilinear, 2), 0.8 * row_power(nearest, 2));
+  EXPECT_THROW(resize_twice(x, Upsample::kTransposed), c10::Error);
 }
 
 TEST(GanModels, Dcgan64MatchesPytorchExamplesParameterCount) {

@@ -128,6 +128,37 @@ TEST(ResNetGan, ShapesRangesAndWidthsAtEverySize) {
   }
 }
 
+TEST(ResNetGan, BilinearUpsamplingIsUsedByEveryBlockAndTransposedIsRefused) {
+  // Same weights, two resizes: the images differ, and each block's shortcut is a 1x1
+  // convolution of the bilinearly resized input.
+  torch::manual_seed(6);
+  GeneratorOptions go;
+  go.image_size(32).latent_dim(16).channels(4).family(NetworkFamily::kResNet);
+  Generator nearest(go);
+  Generator bilinear(GeneratorOptions(go).upsample(Upsample::kBilinear));
+  {
+    torch::NoGradGuard no_grad;
+    const auto from = nearest->named_parameters();
+    for (auto& p : bilinear->named_parameters()) p.value().copy_(from[p.key()]);
+  }
+  nearest->eval();
+  bilinear->eval();
+  const torch::Tensor z = torch::randn({3, 16});
+  const torch::Tensor a = nearest->forward(z), b = bilinear->forward(z);
+  ASSERT_EQ(b.sizes(), (std::vector<int64_t>{3, 3, 32, 32}));
+  EXPECT_LT(b.abs().max().item<float>(), 1.0f);
+  EXPECT_GT((a - b).abs().max().item<float>(), 1e-3f);
+  // With the residual path's last convolution at zero a block is its shortcut.
+  ResNetUpBlock up(2, 3, 4, Upsample::kBilinear);
+  set_to_zero(up->conv1->weight);
+  set_to_zero(up->conv1->bias);
+  const torch::Tensor x = torch::randn({2, 2, 4, 4});
+  const torch::Tensor shortcut = torch::conv2d(torch::upsample_bilinear2d(x, {8, 8}, false),
+                                               up->shortcut->weight, up->shortcut->bias);
+  EXPECT_TRUE(torch::allclose(up->forward(x, torch::randn({2, 4})), shortcut, 1e-5, 1e-6));
+  EXPECT_THROW(ResNetGenerator(ResNetOptions().upsample(Upsample::kTransposed)), ConfigError);
+}
+
 TEST(ResNetGan, TheClassChangesTheImageAndSpectralNormIsOptional) {
   torch::manual_seed(5);
   Generator g(GeneratorOptions()

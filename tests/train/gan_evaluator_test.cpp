@@ -73,6 +73,11 @@ TEST_F(GanEvaluatorTest, LogsKidKeepsTheBestCheckpointAndLeavesTrainingUnchanged
     kid_steps.push_back(line.at("step"));
     EXPECT_TRUE(line.at("kid_per_class").contains("nv"));
     EXPECT_TRUE(line.at("kid_per_class").contains("mel"));
+    // The texture against the validation images: positive ratios (a 3-step generator's images
+    // differ from real ones, but have some power at every scale).
+    EXPECT_GT(line.at("texture_high_frequency").get<double>(), 0);
+    EXPECT_GE(line.at("texture_peak").get<double>(),
+              line.at("texture_high_frequency").get<double>());
     if (line.at("kid").get<double>() < best) {
       best = line.at("kid");
       best_step = line.at("step");

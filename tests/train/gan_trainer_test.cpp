@@ -309,6 +309,8 @@ TEST(GanTrainer, ResNetGanRefusesTransposedUpsamplingAndAllowsPerClass) {
     EXPECT_NE(std::string(e.what()).find("--upsample transposed"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("--arch resnet"), std::string::npos) << e.what();
   }
+  c.upsample = models::Upsample::kBilinear;
+  EXPECT_NO_THROW(validate(c));
   GanConfig cgan = tiny_config(GanArch::kCgan);
   cgan.per_class = true;
   EXPECT_THROW(validate(cgan), ConfigError);
@@ -330,6 +332,10 @@ TEST(GanTrainer, ProgressiveGanRefusesOptionsItDoesNotUseWithTheReason) {
   EXPECT_NE(refusal([](GanConfig& c) {
               c.upsample = models::Upsample::kTransposed;
             }).find("--upsample transposed"),
+            std::string::npos);
+  EXPECT_NE(refusal([](GanConfig& c) {
+              c.upsample = models::Upsample::kBilinear;
+            }).find("--upsample bilinear"),
             std::string::npos);
   EXPECT_NE(refusal([](GanConfig& c) { c.phase_kimg = -1; }).find("--phase-kimg"),
             std::string::npos);

@@ -43,7 +43,13 @@ void validate(const GeneratorOptions& o) {
 GeneratorImpl::GeneratorImpl(const GeneratorOptions& options) : options_(options) {
   validate(options);
   if (options.family() == NetworkFamily::kResNet) {
-    resnet_ = register_module("resnet", ResNetGenerator(family_options<ResNetOptions>(options)));
+    resnet_ = register_module(
+        "resnet",
+        // GeneratorOptions' default, transposed, is the DCGAN's: the ResNet blocks always resize
+        // (train-gan refuses --upsample transposed with --arch resnet).
+        ResNetGenerator(family_options<ResNetOptions>(options).upsample(
+            options.upsample() == Upsample::kBilinear ? Upsample::kBilinear
+                                                      : Upsample::kResizeConv)));
     return;
   }
   if (options.family() == NetworkFamily::kProgressive) {
@@ -74,7 +80,7 @@ GeneratorImpl::GeneratorImpl(const GeneratorOptions& options) : options_(options
     }
     // [N,c(side),side,side] -> [N,c(2 side) or 3,2 side,2 side]
     const int64_t out = 2 * side == size ? 3 : channels_at(2 * side);
-    if (options.upsample() == Upsample::kResizeConv) {
+    if (options.upsample() != Upsample::kTransposed) {
       // [N,c,2 side,2 side] (after the x2 resize in forward) -> [N,out,2 side,2 side]
       blocks_->push_back(SNConv2d(c, out, 3, /*stride=*/1, /*padding=*/1, /*bias=*/false,
                                   /*spectral_norm=*/false));
@@ -100,7 +106,7 @@ torch::Tensor GeneratorImpl::forward(const torch::Tensor& z, const torch::Tensor
   h = h.view({h.size(0), h.size(1), 1, 1});
   for (size_t i = 0; i < blocks_->size(); ++i) {
     if (auto* conv = blocks_[i]->as<SNConv2d>()) {
-      h = conv->forward(torch::upsample_nearest2d(h, {2 * h.size(2), 2 * h.size(3)}));
+      h = conv->forward(resize_twice(h, options_.upsample()));
     } else {
       h = blocks_[i]->as<TransposedConv2d>()->forward(h);
     }

@@ -8,6 +8,7 @@
 // transposed convolution computes even and odd output pixels from different kernel taps, so
 // unless training balances those taps its output carries a 2-periodic pattern (the lattice in
 // skingan's DCGAN samples); after resizing, every output pixel comes from the same taps.
+// Upsample::kBilinear resizes bilinearly instead of by nearest neighbour (models/gan/upsample.h).
 #pragma once
 
 #include <torch/nn/module.h>
@@ -41,7 +42,8 @@ struct GeneratorOptions {
   TORCH_ARG(Upsample, upsample) = Upsample::kTransposed;
   // kProgressive (models/gan/progressive.h) or kResNet (models/gan/resnet.h) instead of the DCGAN
   // stack: conditional (a class embedding appended to z) when num_classes > 0, with
-  // conditioning kConcat; both ignore upsample (they always resize).
+  // conditioning kConcat. The progressive one ignores upsample (nearest x2 always); the ResNet
+  // one resizes bilinearly with kBilinear and by nearest neighbour otherwise.
   TORCH_ARG(NetworkFamily, family) = NetworkFamily::kDcgan;
 };
 

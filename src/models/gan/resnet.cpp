@@ -9,10 +9,6 @@
 namespace skingan::models {
 namespace {
 
-torch::Tensor up(const torch::Tensor& x) {
-  return torch::upsample_nearest2d(x, {2 * x.size(2), 2 * x.size(3)});
-}
-
 torch::Tensor pool(const torch::Tensor& x) { return torch::avg_pool2d(x, {2, 2}); }
 
 // Channels at side r, in both networks (the discriminator's after the block leaving side r):
@@ -29,6 +25,9 @@ void validate(const ResNetOptions& o) {
   if (o.latent_dim() < 1 || o.channels() < 1 || o.max_multiplier() < 1 || o.num_classes() < 0 ||
       o.embedding_dim() < 1) {
     throw ConfigError("ResNet GAN: sizes must be positive.");
+  }
+  if (o.upsample() == Upsample::kTransposed) {
+    throw ConfigError("ResNet GAN: upsampling must resize (resize or bilinear), not transposed.");
   }
 }
 
@@ -50,7 +49,9 @@ torch::Tensor LinearConditionalBatchNorm2dImpl::forward(const torch::Tensor& x,
   return norm->forward(x) * (1 + g) + b;
 }
 
-ResNetUpBlockImpl::ResNetUpBlockImpl(int64_t in, int64_t out, int64_t condition_dim) {
+ResNetUpBlockImpl::ResNetUpBlockImpl(int64_t in, int64_t out, int64_t condition_dim,
+                                     Upsample upsample)
+    : upsample(upsample) {
   norm0 = register_module("norm0", LinearConditionalBatchNorm2d(in, condition_dim));
   conv0 = register_module("conv0", SNConv2d(in, out, 3, 1, 1, /*bias=*/true, false));
   norm1 = register_module("norm1", LinearConditionalBatchNorm2d(out, condition_dim));
@@ -60,9 +61,10 @@ ResNetUpBlockImpl::ResNetUpBlockImpl(int64_t in, int64_t out, int64_t condition_
 
 torch::Tensor ResNetUpBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& condition) {
   // [N,in,H,W] -> [N,out,2H,2W]
-  torch::Tensor h = conv0->forward(up(torch::relu(norm0->forward(x, condition))));
+  torch::Tensor h =
+      conv0->forward(resize_twice(torch::relu(norm0->forward(x, condition)), upsample));
   h = conv1->forward(torch::relu(norm1->forward(h, condition)));
-  return h + shortcut->forward(up(x));
+  return h + shortcut->forward(resize_twice(x, upsample));
 }
 
 ResNetDownBlockImpl::ResNetDownBlockImpl(int64_t in, int64_t out, bool downsample, bool first,
@@ -102,8 +104,8 @@ ResNetGeneratorImpl::ResNetGeneratorImpl(const ResNetOptions& options) : options
   input_ = register_module("input", SNLinear(condition_dim, c4 * 16, /*bias=*/true, false));
   blocks_ = register_module("blocks", torch::nn::ModuleList());
   for (int64_t side = 4; side < options.image_size(); side *= 2) {
-    blocks_->push_back(
-        ResNetUpBlock(channels_at(options, side), channels_at(options, 2 * side), condition_dim));
+    blocks_->push_back(ResNetUpBlock(channels_at(options, side), channels_at(options, 2 * side),
+                                     condition_dim, options.upsample()));
   }
   const int64_t last = channels_at(options, options.image_size());
   output_norm_ = register_module("output_norm", SyncBatchNorm2d(last));

@@ -6,8 +6,9 @@
 //        h = conv3x3(up(relu(cbn0(x, c)))) ; h = conv3x3(relu(cbn1(h, c))) ; out = h +
 //        conv1x1(up(x))
 //   -> relu(bn) -> conv3x3 -> tanh: [N,3,S,S]. up = nearest x2 (no transposed convolution, so no
-//   checkerboard), cbn = BatchNorm whose scale and shift are linear in c (BigGAN-deep feeds the
-//   whole z with the shared embedding to every block, as here). Unconditional: c = z.
+//   checkerboard) or bilinear x2 (upsample kBilinear: less mesh, see models/gan/upsample.h), cbn =
+//   BatchNorm whose scale and shift are linear in c (BigGAN-deep feeds the whole z with the shared
+//   embedding to every block, as here). Unconditional: c = z.
 // Discriminator: per resolution S..8 a block
 //        h = conv3x3(relu(x)) ; h = conv3x3(relu(h)) ; out = pool(h) + pool(conv1x1(x))
 //   (the first block skips the leading relu and pools its input before the 1x1 shortcut, as in
@@ -26,6 +27,7 @@
 #include <torch/nn/pimpl.h>
 
 #include "models/gan/layers.h"
+#include "models/gan/upsample.h"
 
 namespace skingan::models {
 
@@ -34,9 +36,10 @@ struct ResNetOptions {
   TORCH_ARG(int64_t, latent_dim) = 100;  // generator only
   TORCH_ARG(int64_t, channels) = 32;
   TORCH_ARG(int64_t, max_multiplier) = 8;
-  TORCH_ARG(int64_t, num_classes) = 0;     // 0: unconditional
-  TORCH_ARG(int64_t, embedding_dim) = 64;  // generator: the shared class embedding
-  TORCH_ARG(bool, spectral_norm) = true;   // discriminator only
+  TORCH_ARG(int64_t, num_classes) = 0;                    // 0: unconditional
+  TORCH_ARG(int64_t, embedding_dim) = 64;                 // generator: the shared class embedding
+  TORCH_ARG(bool, spectral_norm) = true;                  // discriminator only
+  TORCH_ARG(Upsample, upsample) = Upsample::kResizeConv;  // generator only: resize or bilinear
 };
 
 // BatchNorm whose scale and shift are linear in a condition vector (BigGAN's "ccbn"):
@@ -55,9 +58,11 @@ TORCH_MODULE(LinearConditionalBatchNorm2d);
 // The generator block above: [N,in,H,W], [N,D] -> [N,out,2H,2W].
 class ResNetUpBlockImpl : public torch::nn::Module {
  public:
-  ResNetUpBlockImpl(int64_t in, int64_t out, int64_t condition_dim);
+  ResNetUpBlockImpl(int64_t in, int64_t out, int64_t condition_dim,
+                    Upsample upsample = Upsample::kResizeConv);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& condition);
 
+  Upsample upsample;
   LinearConditionalBatchNorm2d norm0{nullptr}, norm1{nullptr};
   SNConv2d conv0{nullptr}, conv1{nullptr}, shortcut{nullptr};
 };
@@ -75,7 +80,8 @@ class ResNetDownBlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ResNetDownBlock);
 
-// ConfigError unless the image size is a power of two in 8..1024 and the sizes are positive.
+// ConfigError unless the image size is a power of two in 8..1024, the sizes are positive and the
+// upsampling resizes.
 void validate(const ResNetOptions& options);
 
 class ResNetGeneratorImpl : public torch::nn::Module {

@@ -3,15 +3,28 @@
 
 #include <string>
 
+#include <ATen/core/Tensor.h>
+
 namespace skingan::models {
 
 enum class Upsample {
   kTransposed,  // 4x4 stride-2 transposed convolution (DCGAN, pytorch/examples)
   kResizeConv,  // nearest-neighbour x2, then a 3x3 convolution
+  // Bilinear x2 (align_corners false), then a 3x3 convolution. Doubling the side puts a mirror
+  // image of every frequency f of the small map at 1/2 - f (cycles per output pixel); nearest
+  // resizing filters it by |cos(pi f)| only, bilinear by |cos(pi f)|^3 (the [1,3,3,1]/4 filter
+  // StyleGAN2 upsamples with), so the mirror images of a lesion's coarse structure do not become a
+  // fine mesh that the convolutions after it must learn to cancel.
+  kBilinear,
 };
 
-// "transposed" | "resize"; ConfigError otherwise.
+// "transposed" | "resize" | "bilinear"; ConfigError otherwise.
 Upsample parse_upsample(const std::string& name);
 std::string upsample_name(Upsample upsample);
+
+// Resizes x [N,C,H,W] -> [N,C,2H,2W] as kResizeConv or kBilinear do (not for kTransposed).
+at::Tensor resize_twice(const at::Tensor& x, Upsample upsample);
+// The same as a line of TorchScript source on a tensor named `input`, for exported generators.
+std::string resize_twice_script(const std::string& input, Upsample upsample);
 
 }  // namespace skingan::models
