@@ -3,8 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include <torch/fft.h>
-#include <torch/torch.h>
+#include <torch/torch.h>  // with torch/fft.h (1.13's fft.h alone does not compile)
 
 namespace skingan::eval {
 namespace {

@@ -2,8 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include <torch/fft.h>
-#include <torch/torch.h>
+#include <torch/torch.h>  // with torch/fft.h (1.13's fft.h alone does not compile)
 
 #include "core/error.h"
 #include "models/gan/discriminator.h"
