@@ -248,7 +248,7 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
   nlohmann::json per_class = nlohmann::json::object();
   std::vector<torch::Tensor> all_ref, all_floor, all_used;
   std::vector<NearestPairs> pairs;
-  std::vector<int64_t> texture_rows[3];  // reference, floor, synthetic used: for the pooled texture
+  MeanSpectrum pooled_spectra[3];  // reference, floor, synthetic used: for the pooled texture
   std::string nearest_csv = io::csv_line(
       {"synthetic_id", "label", "nearest_train_id_features", "feature_distance",
        "near_copy_features", "nearest_train_id_pixels", "pixel_distance", "near_copy_pixels"});
@@ -265,16 +265,19 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
     all_ref.push_back(ref);
     all_floor.push_back(floor);
     all_used.push_back(used);
-    texture_rows[0].insert(texture_rows[0].end(), r.reference.begin(), r.reference.end());
-    texture_rows[1].insert(texture_rows[1].end(), r.floor.begin(), r.floor.end());
-    texture_rows[2].insert(texture_rows[2].end(), r.synthetic_used.begin(), r.synthetic_used.end());
+    const MeanSpectrum spectra[3] = {
+        {mean_power_spectrum(images_at(real_images, r.reference)),
+         static_cast<int64_t>(r.reference.size())},
+        {mean_power_spectrum(images_at(real_images, r.floor)),
+         static_cast<int64_t>(r.floor.size())},
+        {mean_power_spectrum(images_at(synthetic_images, r.synthetic_used)),
+         static_cast<int64_t>(r.synthetic_used.size())}};
+    for (int k = 0; k < 3; ++k) pooled_spectra[k].add(spectra[k]);
     nlohmann::json entry = {
         {"score", distribution_metrics(ref, used, metric_settings)},
         {"floor", distribution_metrics(ref, floor, metric_settings)},
         {"synthetic_images", r.synthetic_all.size()},
-        {"texture",
-         texture_against_floor(images_at(real_images, r.reference), images_at(real_images, r.floor),
-                               images_at(synthetic_images, r.synthetic_used))}};
+        {"texture", texture_against_floor(spectra[0].mean, spectra[1].mean, spectra[2].mean)}};
     if (classifier) {
       const int64_t index =
           std::find(classifier->classes().begin(), classifier->classes().end(), c) -
@@ -340,9 +343,8 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
         {"near_copies_pixels", near_pixel},
         {"near_copy_share_features", static_cast<double>(near_feature) / synthetic_total},
         {"near_copy_share_pixels", static_cast<double>(near_pixel) / synthetic_total}}},
-      {"texture", texture_against_floor(images_at(real_images, texture_rows[0]),
-                                        images_at(real_images, texture_rows[1]),
-                                        images_at(synthetic_images, texture_rows[2]))}};
+      {"texture", texture_against_floor(pooled_spectra[0].mean, pooled_spectra[1].mean,
+                                        pooled_spectra[2].mean)}};
   const double k = static_cast<double>(classes.size());
   if (classifier) {
     overall["conditional_accuracy"] = conditional_sum / k;

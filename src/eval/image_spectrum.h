@@ -45,8 +45,16 @@ struct SpectrumComparison {
 // Both spectra from mean_power_spectrum of one image size.
 SpectrumComparison compare_spectra(const at::Tensor& real, const at::Tensor& synthetic);
 
-// score's texture entry, from images uint8 [N,3,S,S]: {"score": synthetic against reference,
-// "floor": floor against reference}, each SpectrumComparison::to_json.
+// A mean power spectrum and how many images it averages, so that the means of disjoint sets pool
+// exactly (weighted by count) without a second pass over the images.
+struct MeanSpectrum {
+  at::Tensor mean;  // double [S, S/2+1]; undefined while count is 0
+  int64_t count = 0;
+  void add(const MeanSpectrum& other);
+};
+
+// score's texture entry from three spectra of mean_power_spectrum: {"score": synthetic against
+// reference, "floor": floor against reference}, each SpectrumComparison::to_json.
 nlohmann::json texture_against_floor(const at::Tensor& reference, const at::Tensor& floor,
                                      const at::Tensor& synthetic);
 

@@ -8,6 +8,7 @@
 
 #include "generate/torchscript_export.h"
 #include "models/gan/equalized_layers.h"
+#include "models/gan/upsample.h"
 
 namespace skingan::generate {
 namespace {
@@ -40,7 +41,8 @@ std::string progressive_forward_source(const models::Generator& generator) {
   };
   auto block = [&](std::ostringstream& s, const std::string& out, int64_t index) {
     const std::string name = "progressive.blocks." + std::to_string(index);
-    s << "    " << out << " = torch.upsample_nearest2d(h, [2 * h.size(2), 2 * h.size(3)])\n";
+    s << "    " << out << " = " << models::resize_twice_script("h", models::Upsample::kResizeConv)
+      << "\n";
     s << "    " << out << " = self.pn(torch.leaky_relu(" << conv(out, name + ".conv0", 1)
       << ", 0.2))\n";
     s << "    " << out << " = self.pn(torch.leaky_relu(" << conv(out, name + ".conv1", 1)

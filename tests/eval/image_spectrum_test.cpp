@@ -72,6 +72,17 @@ TEST(ImageSpectrum, MeanPowerSpectrumMatchesTheDirectFormula) {
             0);
 }
 
+TEST(ImageSpectrum, PooledMeansEqualTheMeanOfAllImages) {
+  // score pools the classes' spectra instead of transforming every image again.
+  const torch::Tensor images = noise_images(7, 8, 5);
+  eval::MeanSpectrum pooled;
+  pooled.add({eval::mean_power_spectrum(images.slice(0, 0, 2)), 2});
+  pooled.add({});  // an empty part changes nothing
+  pooled.add({eval::mean_power_spectrum(images.slice(0, 2)), 5});
+  EXPECT_EQ(pooled.count, 7);
+  EXPECT_TRUE(torch::allclose(pooled.mean, eval::mean_power_spectrum(images), 1e-12, 0));
+}
+
 TEST(ImageSpectrum, RadialFrequencyIsInCyclesPerPixel) {
   const torch::Tensor r = eval::radial_frequency(8);
   ASSERT_EQ(r.sizes(), (std::vector<int64_t>{8, 5}));
