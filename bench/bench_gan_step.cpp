@@ -203,6 +203,12 @@ int main(int argc, char** argv) {
         {"progan, at 64 px, --r1 0 --ada-target 0 --diffaugment none", progan(0, -1)},
         {"resnet, defaults", with(train::GanArch::kResnet, R, 0.6)},
         {"resnet, --upsample bilinear", with(train::GanArch::kResnet, B, 0.6)},
+        {"resnet, --spectral-loss 1",
+         [&] {
+           train::GanConfig c = with(train::GanArch::kResnet, R, 0.6);
+           c.spectral_weight = 1.0;
+           return c;
+         }()},
         {"resnet, --ada-target 0 --diffaugment none",
          [&] {
            train::GanConfig c = with(train::GanArch::kResnet, R, 0);

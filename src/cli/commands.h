@@ -85,6 +85,7 @@ struct TrainGanArgs {
   int64_t r1_every = 1;
   int64_t d_steps = 1;
   double gp = 10.0;
+  double spectral_loss = 0.0;
   bool per_class = false;
   std::vector<std::string> classes;
   std::uint64_t seed = 1;

@@ -125,6 +125,14 @@ void validate(const GanConfig& c) {
   if (!(c.r1_gamma >= 0)) refuse("--r1", std::to_string(c.r1_gamma), "a weight >= 0");
   if (c.r1_every < 1) refuse("--r1-every", std::to_string(c.r1_every), "a positive step count");
   if (!(c.gp_weight > 0)) refuse("--gp", std::to_string(c.gp_weight), "a weight > 0");
+  if (!(c.spectral_weight >= 0 && c.spectral_weight <= 100)) {
+    refuse("--spectral-loss", std::to_string(c.spectral_weight), "a weight in [0, 100]");
+  }
+  if (c.arch == GanArch::kProgan && c.spectral_weight > 0) {
+    // Its images change resolution as it grows; the reference spectrum is the full-size one.
+    refuse("--spectral-loss", "with --arch progan",
+           "0 (the progressive GAN's image resolution changes as it grows)");
+  }
   if (c.loss == GanLoss::kWganGp && c.ada_target > 0) {
     // r_t = E[sign D(real)] reads D's output as a decision around 0; a critic's output has no
     // such boundary (only differences between its values mean something).
@@ -208,6 +216,7 @@ nlohmann::json to_json(const GanConfig& c) {
           {"r1_every", c.r1_every},
           {"d_steps", c.d_steps},
           {"gp_weight", c.gp_weight},
+          {"spectral_weight", c.spectral_weight},
           {"diff_augment", augment::to_string(c.diff_augment)},
           {"ema_decay", c.ema_decay},
           {"ada_target", c.ada_target},
@@ -270,8 +279,9 @@ GanConfig gan_config_from_json(const nlohmann::json& j) {
   c.ada_kimg = j.value("ada_kimg", int64_t{100});
   c.phase_kimg = j.value("phase_kimg", 10.0);
   c.r1_every = j.value("r1_every", int64_t{1});
-  c.d_steps = j.value("d_steps", int64_t{1});  // absent before --d-steps existed
-  c.gp_weight = j.value("gp_weight", 10.0);    // absent before --loss wgan-gp existed
+  c.d_steps = j.value("d_steps", int64_t{1});           // absent before --d-steps existed
+  c.gp_weight = j.value("gp_weight", 10.0);             // absent before --loss wgan-gp existed
+  c.spectral_weight = j.value("spectral_weight", 0.0);  // absent before --spectral-loss existed
   c.classes = j.at("classes").get<std::vector<std::string>>();
   return c;
 }

@@ -84,6 +84,10 @@ GanTrainer::GanTrainer(const GanConfig& config, const torch::Tensor& images,
     ada_ =
         std::make_unique<AdaController>(config_.ada_target, config_.ada_kimg, config_.batch_size);
   }
+  if (config_.spectral_weight > 0) {
+    spectrum_match_ = std::make_unique<SpectrumMatch>(
+        images_, is_conditional(config_) ? labels_ : torch::Tensor(), num_classes_, device_);
+  }
   use_fast_layout();
   optimizer_g_ = std::make_unique<torch::optim::Adam>(
       generator_->parameters(),
@@ -256,6 +260,12 @@ GanStepMetrics GanTrainer::train_step(bool measure, bool stop_requested) {
   if (config_.arch == GanArch::kAcgan) {
     loss_g = loss_g + config_.aux_weight *
                           torch::nn::functional::cross_entropy(d_gen.class_logits, fake.labels);
+  }
+  if (spectrum_match_) {
+    // On the generator's own images, before DiffAugment (the real reference is unaugmented).
+    const torch::Tensor spectral = spectrum_match_->loss(fake.images, fake.labels);
+    if (measure) m.spectral = spectral.item<double>();  // already the global batch's
+    loss_g = loss_g + config_.spectral_weight * spectral;
   }
   // Gradients for G's parameters only: D's weight gradients would be discarded (D's next update
   // zeroes them first), and skipping them saves about a third of D's backward pass here.

@@ -61,7 +61,8 @@ std::vector<Case> cases() {
   {
     GanConfig c = small_config(GanArch::kResnet);
     c.diff_augment = augment::parse_diff_augment("translation");
-    list.push_back({"resnet", c, 2});
+    c.spectral_weight = 1.0;  // its batch spectrum and reference are all-reduced
+    list.push_back({"resnet + spectral loss", c, 2});
   }
   {  // Per-class minibatch standard deviation with R1 through it.
     GanConfig c = small_config(GanArch::kProgan);
