@@ -26,8 +26,7 @@ at::Tensor mean_power_spectrum(const at::Tensor& images) {
               "mean_power_spectrum expects images [N>=1,3,S,S], got ", images.sizes());
   const int64_t n = images.size(0), s = images.size(2);
   const auto opts = torch::dtype(torch::kDouble);
-  const torch::Tensor hann = torch::hann_window(s, /*periodic=*/false, opts);
-  const torch::Tensor window = hann.view({s, 1}) * hann.view({1, s});  // [S,S]
+  const torch::Tensor window = hann_window_2d(s, opts);  // [S,S]
   const torch::Tensor luma_weights = torch::tensor({0.299, 0.587, 0.114}, opts).view({1, 3, 1, 1});
   torch::Tensor sum = torch::zeros({s, s / 2 + 1}, opts);
   // In chunks: 10,000 images at 128 px in double would otherwise take gigabytes at once.
@@ -39,6 +38,11 @@ at::Tensor mean_power_spectrum(const at::Tensor& images) {
     sum += torch::fft::rfft2(luma).abs().square().sum(0);  // [S, S/2+1]
   }
   return sum / (static_cast<double>(n) * s * s);
+}
+
+at::Tensor hann_window_2d(int64_t size, const at::TensorOptions& options) {
+  const torch::Tensor hann = torch::hann_window(size, /*periodic=*/false, options);
+  return hann.view({size, 1}) * hann.view({1, size});  // [S,S]
 }
 
 SpectrumComparison compare_spectra(const at::Tensor& real, const at::Tensor& synthetic) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <ATen/core/Tensor.h>
+#include <c10/core/TensorOptions.h>
 #include <nlohmann/json.hpp>
 
 namespace skingan::eval {
@@ -24,6 +25,10 @@ inline constexpr double kHighFrequencyStart = 0.25;
 // The mean power spectrum of images uint8 [N,3,S,S] (N >= 1, any device): double [S, S/2+1] on
 // the CPU, rows the vertical frequency in rfft2's order, columns the horizontal 0..S/2.
 at::Tensor mean_power_spectrum(const at::Tensor& images);
+
+// The separable 2-D Hann window (symmetric, torch::hann_window with periodic=false), the window
+// of every spectrum here and of train-gan's spectral loss: [S,S] with `options`.
+at::Tensor hann_window_2d(int64_t size, const at::TensorOptions& options);
 
 // Radial frequency of each bin of an [S, S/2+1] spectrum, cycles per pixel: double [S, S/2+1].
 at::Tensor radial_frequency(int64_t image_size);

@@ -6,6 +6,7 @@
 #include <torch/torch.h>  // with torch/fft.h (1.13's fft.h alone does not compile)
 
 #include "core/error.h"
+#include "eval/image_spectrum.h"
 #include "models/distributed_layers.h"
 
 namespace skingan::train {
@@ -22,11 +23,6 @@ constexpr int64_t kChunk = 256;  // real images per FFT when building the refere
 constexpr double kSmoothing = 0.05;
 
 }  // namespace
-
-torch::Tensor hann_window_2d(int64_t size, const torch::TensorOptions& options) {
-  const torch::Tensor hann = torch::hann_window(size, /*periodic=*/false, options);
-  return hann.view({size, 1}) * hann.view({1, size});  // [S,S]
-}
 
 torch::Tensor channel_power_spectra(const torch::Tensor& x, const torch::Tensor& window) {
   const int64_t s = x.size(-1);
@@ -47,7 +43,7 @@ SpectrumMatch::SpectrumMatch(const torch::Tensor& images, const torch::Tensor& l
   const bool conditional = labels.defined();
   const int64_t k = conditional ? num_classes : 1;
   const auto opts = torch::dtype(torch::kFloat).device(device);
-  window_ = hann_window_2d(s, opts);
+  window_ = eval::hann_window_2d(s, opts);
   // Sums in double: thousands of images of power spread over six orders of magnitude.
   torch::Tensor sums = torch::zeros({k, 3, s, s / 2 + 1}, opts.dtype(torch::kDouble));
   const torch::Tensor classes =

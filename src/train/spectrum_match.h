@@ -45,10 +45,7 @@ class SpectrumMatch {
 };
 
 // Power spectra per image and channel: x float [B,3,S,S] -> [B,3,S,S/2+1], differentiable.
-// window: [S,S] (hann_window_2d).
+// window: [S,S] (eval::hann_window_2d).
 torch::Tensor channel_power_spectra(const torch::Tensor& x, const torch::Tensor& window);
-
-// The separable 2-D Hann window (symmetric, as `score`'s texture uses): [S,S] with `options`.
-torch::Tensor hann_window_2d(int64_t size, const torch::TensorOptions& options);
 
 }  // namespace skingan::train

@@ -143,3 +143,12 @@ TEST(ImageSpectrum, RefusesImagesOfTheWrongShape) {
   EXPECT_THROW(eval::mean_power_spectrum(torch::zeros({0, 3, 8, 8}, torch::kUInt8)), c10::Error);
   EXPECT_THROW(eval::compare_spectra(torch::ones({8, 5}), torch::ones({16, 9})), c10::Error);
 }
+
+TEST(ImageSpectrum, HannWindowIsTheOuterProductOfTheSymmetricWindow) {
+  const torch::Tensor w = eval::hann_window_2d(5, torch::dtype(torch::kDouble));
+  // Symmetric Hann of 5: 0, 0.5, 1, 0.5, 0.
+  EXPECT_DOUBLE_EQ(w[2][2].item<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(w[1][2].item<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(w[1][3].item<double>(), 0.25);
+  EXPECT_DOUBLE_EQ(w[0][2].item<double>(), 0.0);
+}

@@ -70,15 +70,6 @@ TEST(SpectrumMatch, PowerOfACosineIsAtItsFrequencyWithItsEnergy) {
             1e-20);
 }
 
-TEST(SpectrumMatch, HannWindowIsTheOuterProductOfTheSymmetricWindow) {
-  const torch::Tensor w = hann_window_2d(5, torch::dtype(torch::kDouble));
-  // Symmetric Hann of 5: 0, 0.5, 1, 0.5, 0.
-  EXPECT_DOUBLE_EQ(w[2][2].item<double>(), 1.0);
-  EXPECT_DOUBLE_EQ(w[1][2].item<double>(), 0.5);
-  EXPECT_DOUBLE_EQ(w[1][3].item<double>(), 0.25);
-  EXPECT_DOUBLE_EQ(w[0][2].item<double>(), 0.0);
-}
-
 TEST(SpectrumMatch, TheRealSetItselfHasNoLossConditionalOrNot) {
   const Blobs b = smooth_blobs(12, 32);
   const SpectrumMatch unconditional(b.images, torch::Tensor(), 2, torch::kCPU);
