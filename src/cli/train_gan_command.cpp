@@ -42,9 +42,13 @@ CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
                   "discriminator updates per generator update, each on new batches (SNGAN's "
                   "n_dis; default 1, resnet 2)");
   cmd->add_option("--spectral-loss", args.spectral_loss,
-                  "weight of a spectral term in G's loss: the L1 distance of the generated "
-                  "batch's log power spectrum from the real images' of the same classes, against "
-                  "upsampling mesh and blur (0 = off, the default; not progan)");
+                  "weight of a spectral term in G's loss: the smooth-L1 distance of the "
+                  "generated batch's log power spectrum from the real images' of the same "
+                  "classes, against upsampling mesh and blur (0 = off, the default; not progan)");
+  cmd->add_option("--lecam", args.lecam,
+                  "weight of LeCam regularisation in D's loss (Tseng et al. 2021): D's scores on "
+                  "real images pulled towards its moving average on fakes and back, against a D "
+                  "that memorises a small set (0 = off, the default; the paper used 0.3)");
   cmd->add_option("--diffaugment", args.diffaugment,
                   "DiffAugment policy: color,translation,cutout or none");
   cmd->add_option("--ema", args.ema, "generator EMA decay (0 = off, default 0.999)");
@@ -112,6 +116,7 @@ train::GanRunOptions to_gan_run_options(const TrainGanArgs& args, const Runtime&
   if (given("--d-steps")) c.d_steps = args.d_steps;
   if (given("--gp")) c.gp_weight = args.gp;
   if (given("--spectral-loss")) c.spectral_weight = args.spectral_loss;
+  if (given("--lecam")) c.lecam_weight = args.lecam;
   if (given("--diffaugment")) c.diff_augment = augment::parse_diff_augment(args.diffaugment);
   if (given("--ema")) c.ema_decay = args.ema;
   if (given("--ada-target")) c.ada_target = args.ada_target;

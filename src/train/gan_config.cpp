@@ -128,6 +128,9 @@ void validate(const GanConfig& c) {
   if (!(c.spectral_weight >= 0 && c.spectral_weight <= 100)) {
     refuse("--spectral-loss", std::to_string(c.spectral_weight), "a weight in [0, 100]");
   }
+  if (!(c.lecam_weight >= 0 && c.lecam_weight <= 100)) {
+    refuse("--lecam", std::to_string(c.lecam_weight), "a weight in [0, 100]");
+  }
   if (c.arch == GanArch::kProgan && c.spectral_weight > 0) {
     // Its images change resolution as it grows; the reference spectrum is the full-size one.
     refuse("--spectral-loss", "with --arch progan",
@@ -217,6 +220,7 @@ nlohmann::json to_json(const GanConfig& c) {
           {"d_steps", c.d_steps},
           {"gp_weight", c.gp_weight},
           {"spectral_weight", c.spectral_weight},
+          {"lecam_weight", c.lecam_weight},
           {"diff_augment", augment::to_string(c.diff_augment)},
           {"ema_decay", c.ema_decay},
           {"ada_target", c.ada_target},
@@ -282,6 +286,7 @@ GanConfig gan_config_from_json(const nlohmann::json& j) {
   c.d_steps = j.value("d_steps", int64_t{1});           // absent before --d-steps existed
   c.gp_weight = j.value("gp_weight", 10.0);             // absent before --loss wgan-gp existed
   c.spectral_weight = j.value("spectral_weight", 0.0);  // absent before --spectral-loss existed
+  c.lecam_weight = j.value("lecam_weight", 0.0);        // absent before --lecam existed
   c.classes = j.at("classes").get<std::vector<std::string>>();
   return c;
 }

@@ -43,9 +43,12 @@ struct GanConfig {
   // Discriminator updates per generator update, each on its own batches (SNGAN's n_dis: 5 in
   // Miyato et al. 2018, 2 in BigGAN). A step is one generator update either way.
   int64_t d_steps = 1;
-  // Weight of the spectral term in G's loss (train/spectrum_match.h): the L1 distance of the
-  // generated batch's log power spectrum from the real images' of the same classes. 0 = off.
+  // Weight of the spectral term in G's loss (train/spectrum_match.h): the smooth-L1 distance of
+  // the generated batch's log power spectrum from the real images' of the same classes. 0 = off.
   double spectral_weight = 0.0;
+  // Weight of LeCam regularisation in D's loss (train/lecam.h), against a discriminator that
+  // memorises a small training set. 0 = off.
+  double lecam_weight = 0.0;
   augment::DiffAugmentPolicy diff_augment;
   // Adaptive discriminator augmentation (Karras et al. 2020): > 0 applies diff_augment to each
   // image with a probability p steered so that r_t tends to this target (the paper's 0.6); 0 =

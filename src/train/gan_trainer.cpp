@@ -88,6 +88,7 @@ GanTrainer::GanTrainer(const GanConfig& config, const torch::Tensor& images,
     spectrum_match_ = std::make_unique<SpectrumMatch>(
         images_, is_conditional(config_) ? labels_ : torch::Tensor(), num_classes_, device_);
   }
+  if (config_.lecam_weight > 0) lecam_ = std::make_unique<LecamRegularizer>(device_);
   use_fast_layout();
   optimizer_g_ = std::make_unique<torch::optim::Adam>(
       generator_->parameters(),
@@ -198,6 +199,13 @@ GanTrainer::FakeBatch GanTrainer::discriminator_update(double level, bool keep_g
           global_mean((d_real.class_logits.argmax(1) == real_labels).to(torch::kFloat).mean());
     }
   }
+  if (lecam_) {
+    // Against the anchors of the updates before this one (their global means, all-reduced
+    // below with the signs).
+    const torch::Tensor lecam = lecam_->loss(d_real.logits, d_fake.logits);
+    if (measure) m.lecam = global_mean(lecam);
+    loss_d = loss_d + config_.lecam_weight * lecam;
+  }
   if (r1_now) {
     const torch::Tensor r1 = r1_penalty(real_input, d_real.logits);
     if (measure) m.r1 = global_mean(r1);
@@ -220,13 +228,20 @@ GanTrainer::FakeBatch GanTrainer::discriminator_update(double level, bool keep_g
   }
   optimizer_d_->step();
   // One sign pass serves the logged r_t and ADA; ADA reads it from the device once per interval.
-  // Summed over the global batch (one small all-reduce per step with several ranks).
-  torch::Tensor sign_sum = d_real.logits.detach().sign().sum();
-  if (group_ != nullptr && (ada_ || measure)) {
-    sign_sum = sign_sum.to(torch::kFloat).reshape({1}).contiguous();
-    group_->all_reduce_sum(sign_sum, "the real images' signs");
-    sign_sum = sign_sum.reshape({});
+  // With LeCam, the sums of D's scores travel with it: over the global batch, one small
+  // all-reduce per update with several ranks.
+  std::vector<torch::Tensor> sums{d_real.logits.detach().sign().sum()};
+  if (lecam_) {
+    sums.push_back(d_real.logits.detach().sum());
+    sums.push_back(d_fake.logits.detach().sum());
   }
+  if (group_ != nullptr && (ada_ || measure || lecam_)) {
+    torch::Tensor all = torch::stack(sums).to(torch::kFloat).contiguous();  // [1 or 3]
+    group_->all_reduce_sum(all, "the real images' signs and D's scores");
+    for (size_t i = 0; i < sums.size(); ++i) sums[i] = all[static_cast<int64_t>(i)];
+  }
+  const torch::Tensor& sign_sum = sums[0];
+  if (lecam_) lecam_->observe(sums[1] / batch, sums[2] / batch);
   if (ada_) ada_->observe(sign_sum, batch);
   if (measure) {
     m.d_real = global_mean(score(config_.loss, d_real.logits.detach()));

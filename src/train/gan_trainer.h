@@ -19,6 +19,7 @@
 #include "train/ada.h"
 #include "train/ema.h"
 #include "train/gan_config.h"
+#include "train/lecam.h"
 #include "train/spectrum_match.h"
 
 namespace skingan::train {
@@ -34,6 +35,7 @@ struct GanStepMetrics {
   double r1 = -1;            // R1 penalty (before its weight); -1 on steps without it
   double gp = -1;            // wgan-gp: the gradient penalty (before its weight); -1 otherwise
   double spectral = -1;      // the spectral term (before its weight); -1 when off
+  double lecam = -1;         // the LeCam term (before its weight); -1 when off
   double aux_accuracy = -1;  // ACGAN class head accuracy on real images, -1 otherwise
   double ada_p = -1;         // ADA's augmentation probability after this step, -1 without ADA
   double level = -1;         // progan: the growth level of this step (models/gan/progressive.h)
@@ -160,6 +162,7 @@ class GanTrainer {
   std::unique_ptr<GeneratorEma> ema_;
   std::unique_ptr<AdaController> ada_;             // with config.ada_target > 0
   std::unique_ptr<SpectrumMatch> spectrum_match_;  // with config.spectral_weight > 0
+  std::unique_ptr<LecamRegularizer> lecam_;        // with config.lecam_weight > 0
   std::unique_ptr<torch::optim::Adam> optimizer_g_, optimizer_d_;
   data::BatchSampler sampler_;
   at::Generator rng_;

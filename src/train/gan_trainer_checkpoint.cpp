@@ -50,6 +50,7 @@ void GanTrainer::save(const fs::path& path) const {
   archive.write("rng", rng_.get_state());
   archive.write("sampler", sampler_.state());
   if (ada_) archive.write("ada", ada_->state());
+  if (lecam_) archive.write("lecam", lecam_->state());
   archive.write("fixed_noise", fixed_noise_);
   archive.write("fixed_labels", fixed_labels_);
   archive.write("num_classes", torch::tensor({num_classes_}, torch::kLong));
@@ -126,6 +127,15 @@ void GanTrainer::load(const fs::path& path) {
                                              "Resume with the settings the run was started with."));
     }
     ada_->load_state(ada_state);
+  }
+  if (lecam_) {
+    torch::Tensor lecam_state;
+    if (!archive.try_read("lecam", lecam_state)) {
+      throw CheckpointError(describe_problem("checkpoint " + path.string(), "no LeCam anchors",
+                                             "the state of this run's --lecam",
+                                             "Resume with the settings the run was started with."));
+    }
+    lecam_->load_state(lecam_state);
   }
   fixed_noise_ = fixed_noise_.to(torch::kCPU);
   fixed_labels_ = fixed_labels_.to(torch::kCPU);

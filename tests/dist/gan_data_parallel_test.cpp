@@ -56,7 +56,8 @@ std::vector<Case> cases() {
     c.diff_augment = all_augmentations;
     c.ada_target = 0.01;
     c.ada_kimg = 1;
-    list.push_back({"cgan + d_steps 2 + ADA", c, 2, true});
+    c.lecam_weight = 0.3;  // its anchors are the global batch's, all-reduced with ADA's signs
+    list.push_back({"cgan + d_steps 2 + ADA + LeCam", c, 2, true});
   }
   {
     GanConfig c = small_config(GanArch::kResnet);

@@ -151,6 +151,7 @@ TEST(GanTrainer, ResumeEqualsUninterrupted) {
     // Two discriminator updates per step (--d-steps) in the projection GANs: each draws its own
     // batches, so the random stream must resume exactly too.
     if (arch == GanArch::kCgan || arch == GanArch::kResnet) config.d_steps = 2;
+    if (arch == GanArch::kCgan) config.lecam_weight = 0.3;  // its anchors resume exactly too
     // And the WGAN-GP critic (its interpolation weights come from the trainer's generator).
     if (arch == GanArch::kAcgan) {
       config.loss = GanLoss::kWganGp;
