@@ -58,6 +58,8 @@ do_build() {
     -DCMAKE_PREFIX_PATH="$torch_prefix;$work/deps" -DOpenCV_DIR="$work/deps/lib/cmake/opencv4" \
     -DSKINGAN_HEADER_ONLY_DEPS=ON -DSKINGAN_BUILD_TESTS=OFF -DSKINGAN_BUILD_BENCH=OFF \
     -DSKINGAN_USE_CCACHE=OFF
+  # Whether data-parallel runs would use NCCL (cmake/nccl.cmake's probe) or Gloo.
+  grep -E '^SKINGAN_NCCL_(INCLUDE|PROBE)' "$build/CMakeCache.txt" | tee -a "$log" || say "NCCL: not probed"
   timed build cmake --build "$build" -j"$(nproc)" --target skingan
 }
 

@@ -69,7 +69,10 @@ std::unique_ptr<dist::ProcessGroup> join_process_group(const Runtime& runtime,
                          "Run " + command + " without torchrun/srun, or with --nproc_per_node 1."));
   }
   spdlog::info("joining the process group as {}", r.describe());
-  return std::make_unique<dist::ProcessGroup>(r, dist::timeout_from_environment());
+  auto group =
+      std::make_unique<dist::ProcessGroup>(r, dist::timeout_from_environment(), runtime.device);
+  spdlog::info("process group joined: {} ranks over {}", group->size(), group->backend());
+  return group;
 }
 
 }  // namespace skingan::cli

@@ -1,11 +1,13 @@
-// A c10d process group for data-parallel training: Gloo over TCP, which Debian's LibTorch has
-// (CPU tensors; on a CUDA build Gloo copies CUDA tensors through the host). Rank 0 serves the
-// rendezvous store (c10d::TCPStore) at MASTER_ADDR:MASTER_PORT, every rank joins it.
+// A c10d process group for data-parallel training. Gloo over TCP everywhere (Debian's LibTorch
+// has it; on a CUDA build Gloo copies CUDA tensors through the host), and NCCL for CUDA devices
+// on builds whose LibTorch has it (SKINGAN_WITH_NCCL, found by CMake: the PyTorch wheel's
+// LibTorch with its nvidia-nccl package). Rank 0 serves the rendezvous store (c10d::TCPStore) at
+// MASTER_ADDR:MASTER_PORT, every rank joins it.
 //
-// Why a wrapper: c10d's own headers need USE_C10D_GLOO and Gloo's headers, and its failures are
-// bare Gloo messages ("Connection closed by peer"). Here every collective waits with the run's
-// timeout and turns a failure into skingan::Error naming the rank, the operation and the likely
-// cause (another rank died), so no rank hangs and every rank exits non-zero.
+// Why a wrapper: c10d's own headers need USE_C10D_GLOO/USE_C10D_NCCL and the backends' headers,
+// and their failures are bare messages ("Connection closed by peer"). Here every collective waits
+// with the run's timeout and turns a failure into skingan::Error naming the rank, the operation
+// and the likely cause (another rank died), so no rank hangs and every rank exits non-zero.
 #pragma once
 
 #include <chrono>
@@ -22,8 +24,10 @@ namespace skingan::dist {
 class ProcessGroup {
  public:
   // Joins the group; blocks until all ranks have joined or `timeout` passed (Error naming the
-  // address). `timeout` also bounds every collective.
-  ProcessGroup(const Rendezvous& rendezvous, std::chrono::milliseconds timeout);
+  // address). `timeout` also bounds every collective. `device`: where this rank trains; a CUDA
+  // device selects NCCL where the build has it (SKINGAN_DIST_BACKEND=gloo keeps Gloo).
+  ProcessGroup(const Rendezvous& rendezvous, std::chrono::milliseconds timeout,
+               torch::Device device = torch::kCPU);
   ~ProcessGroup();
   ProcessGroup(const ProcessGroup&) = delete;
   ProcessGroup& operator=(const ProcessGroup&) = delete;
@@ -31,8 +35,11 @@ class ProcessGroup {
   int rank() const { return rendezvous_.rank; }
   int size() const { return rendezvous_.world_size; }
   const Rendezvous& rendezvous() const { return rendezvous_; }
+  // "gloo" or "nccl".
+  const std::string& backend() const { return backend_; }
 
-  // Each tensor in place: rank 0's values everywhere.
+  // Each tensor in place: rank 0's values everywhere. Tensors may be on the CPU under NCCL too
+  // (they travel through the device), as with every collective here.
   void broadcast(std::vector<torch::Tensor> tensors, const std::string& what);
   // In place: the element-wise sum over ranks.
   void all_reduce_sum(torch::Tensor& tensor, const std::string& what);
@@ -42,6 +49,7 @@ class ProcessGroup {
   struct Impl;
   Rendezvous rendezvous_;
   std::chrono::milliseconds timeout_;
+  std::string backend_ = "gloo";
   std::unique_ptr<Impl> impl_;
 };
 

@@ -6,6 +6,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <thread>
@@ -175,4 +176,21 @@ TEST(ProcessGroup, ARankThatNeverComesEndsTheRendezvousWithAnErrorNamingTheAddre
     EXPECT_NE(message.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << message;
     EXPECT_NE(message.find("rank 0 of 2"), std::string::npos) << message;
   }
+}
+
+TEST(ProcessGroup, ABackendItCannotServeIsRefusedBeforeTheRendezvous) {
+  // This test binary is built against the CPU LibTorch in CI: NCCL cannot serve a CPU run in any
+  // build, so SKINGAN_DIST_BACKEND=nccl is refused on the CPU without waiting for other ranks.
+  auto refused = [](const char* value, const std::string& expected) {
+    setenv("SKINGAN_DIST_BACKEND", value, 1);
+    try {
+      dist::ProcessGroup group(rank_of_two(0, test::free_tcp_port()), std::chrono::seconds(30));
+      ADD_FAILURE() << "accepted SKINGAN_DIST_BACKEND=" << value;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+    unsetenv("SKINGAN_DIST_BACKEND");
+  };
+  refused("nccl", "a CUDA device and a skingan built against a LibTorch with NCCL");
+  refused("mpi", "gloo or nccl");
 }
