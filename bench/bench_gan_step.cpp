@@ -209,6 +209,12 @@ int main(int argc, char** argv) {
            c.spectral_weight = 1.0;
            return c;
          }()},
+        {"resnet, --lecam 0.3",
+         [&] {
+           train::GanConfig c = with(train::GanArch::kResnet, R, 0.6);
+           c.lecam_weight = 0.3;
+           return c;
+         }()},
         {"resnet, --ada-target 0 --diffaugment none",
          [&] {
            train::GanConfig c = with(train::GanArch::kResnet, R, 0);
