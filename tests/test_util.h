@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <torch/torch.h>
 #include <opencv2/core.hpp>
 
@@ -98,5 +99,17 @@ void on_two_ranks(const std::function<void(dist::ProcessGroup&)>& body);
 
 // The repository root (for files the tests read from it, such as docs/study.example.toml).
 std::filesystem::path source_dir();
+
+// Runs `body`, which must throw `Expected` with `fragment` in its message (a test failure
+// otherwise, naming what was expected).
+template <class Expected, class Body>
+void expect_refusal(Body&& body, const std::string& fragment) {
+  try {
+    body();
+    ADD_FAILURE() << "accepted; expected a refusal naming: " << fragment;
+  } catch (const Expected& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+}
 
 }  // namespace skingan::test

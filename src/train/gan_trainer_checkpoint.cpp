@@ -119,24 +119,20 @@ void GanTrainer::load(const fs::path& path) {
   step_ = step.item<int64_t>();
   rng_.set_state(rng_state.to(torch::kCPU));
   sampler_.load_state(sampler_state);
-  if (ada_) {
-    torch::Tensor ada_state;
-    if (!archive.try_read("ada", ada_state)) {
-      throw CheckpointError(describe_problem("checkpoint " + path.string(), "no ADA state",
-                                             "the state of this run's --ada-target",
+  // The state of a regulariser this run has, refused by name when the checkpoint lacks it (a run
+  // resumed with other settings than it started with).
+  auto regulariser_state = [&](const char* key, const std::string& missing,
+                               const std::string& option) {
+    torch::Tensor state;
+    if (!archive.try_read(key, state)) {
+      throw CheckpointError(describe_problem("checkpoint " + path.string(), missing,
+                                             "the state of this run's " + option,
                                              "Resume with the settings the run was started with."));
     }
-    ada_->load_state(ada_state);
-  }
-  if (lecam_) {
-    torch::Tensor lecam_state;
-    if (!archive.try_read("lecam", lecam_state)) {
-      throw CheckpointError(describe_problem("checkpoint " + path.string(), "no LeCam anchors",
-                                             "the state of this run's --lecam",
-                                             "Resume with the settings the run was started with."));
-    }
-    lecam_->load_state(lecam_state);
-  }
+    return state;
+  };
+  if (ada_) ada_->load_state(regulariser_state("ada", "no ADA state", "--ada-target"));
+  if (lecam_) lecam_->load_state(regulariser_state("lecam", "no LeCam anchors", "--lecam"));
   fixed_noise_ = fixed_noise_.to(torch::kCPU);
   fixed_labels_ = fixed_labels_.to(torch::kCPU);
   use_fast_layout();  // a checkpoint written before channels-last arrives NCHW
