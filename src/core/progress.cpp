@@ -22,14 +22,15 @@ std::string format_duration(double seconds) {
 }
 
 std::string ProgressBar::render(const std::string& label, std::int64_t done, std::int64_t total,
-                                double seconds, const std::string& unit, int width) {
+                                double seconds, const std::string& unit, int width,
+                                std::int64_t skipped) {
   const double fraction =
       total > 0 ? std::clamp(static_cast<double>(done) / static_cast<double>(total), 0.0, 1.0)
                 : 1.0;
   const int filled = static_cast<int>(std::floor(fraction * width));
   std::string bar(static_cast<size_t>(filled), '#');
   bar.append(static_cast<size_t>(width - filled), '.');
-  const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0.0;
+  const double rate = seconds > 0 ? static_cast<double>(done - skipped) / seconds : 0.0;
   const double eta = rate > 0 ? static_cast<double>(total - done) / rate : -1.0;
   char buffer[256];
   std::snprintf(buffer, sizeof(buffer), "%s [%s] %lld/%lld %.1f %s/s %s %s", label.c_str(),
@@ -74,6 +75,12 @@ void ProgressBar::advance(std::int64_t count) {
   }
 }
 
+void ProgressBar::skip(std::int64_t count) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  done_ += count;
+  skipped_ += count;
+}
+
 void ProgressBar::finish() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (finished_) return;
@@ -84,7 +91,7 @@ void ProgressBar::finish() {
 void ProgressBar::draw(bool final_line) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  const std::string line = render(label_, done_, total_, seconds, unit_);
+  const std::string line = render(label_, done_, total_, seconds, unit_, 30, skipped_);
   if (is_tty_) {
     std::fprintf(stderr, "\r%s\x1b[K%s", line.c_str(), final_line ? "\n" : "");
   } else {

@@ -19,14 +19,19 @@ class ProgressBar {
 
   // Adds `count` finished units; safe to call from many threads.
   void advance(std::int64_t count = 1);
+  // Adds `count` units finished before this process started (a resumed run): they show in the
+  // count but not in the rate, or a resumed run would claim thousands of steps a second.
+  void skip(std::int64_t count);
   // Prints the final line (idempotent; also done by the destructor).
   void finish();
 
   std::int64_t done() const;
 
-  // "[#####.....] 50/100 12.3 img/s ETA 00:04" without colours, for tests and logs.
+  // "[#####.....] 50/100 12.3 img/s ETA 00:04" without colours, for tests and logs; the rate
+  // counts the `done - skipped` units of the last `seconds`.
   static std::string render(const std::string& label, std::int64_t done, std::int64_t total,
-                            double seconds, const std::string& unit, int width = 30);
+                            double seconds, const std::string& unit, int width = 30,
+                            std::int64_t skipped = 0);
 
  private:
   void draw(bool final_line);
@@ -38,6 +43,7 @@ class ProgressBar {
   bool is_tty_;
   bool finished_ = false;
   std::int64_t done_ = 0;
+  std::int64_t skipped_ = 0;
   int last_decile_ = -1;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_;

@@ -215,7 +215,7 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
   dist::ActiveGroup active_group(group, options.sync_batch_norm);
   ClassifierRunResult result;
   ProgressBar bar("train-classifier", total_steps, "step", options.progress && writer);
-  bar.advance(epoch * steps_per_epoch);
+  bar.skip(epoch * steps_per_epoch);
   std::ofstream metrics;
   if (writer) metrics.open(dir / "metrics.jsonl", std::ios::app);
   int64_t images_seen = 0;

@@ -264,7 +264,7 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
                                          config.eval_images, unit.seed + 77, config.latent_dim);
       if (options.resume) best_kid = resumed_best_kid(unit.dir);
     }
-    bar.advance(std::min(trainer.step(), unit.steps));
+    bar.skip(std::min(trainer.step(), unit.steps));
     std::ofstream metrics;
     if (writer) metrics.open(unit.dir / "metrics.jsonl", std::ios::app);
     auto interval_start = std::chrono::steady_clock::now();

@@ -13,6 +13,16 @@ TEST(Progress, RendersRateAndEta) {
             "x [####] 100/100 0.8 step/s in 02:05");
 }
 
+TEST(Progress, LeavesUnitsOfAnEarlierProcessOutOfTheRate) {
+  // Resumed at 50 of 100: 10 new units in 10 s is 1 unit/s, so 40 left take 40 s.
+  EXPECT_EQ(ProgressBar::render("x", 60, 100, 10.0, "step", 10, /*skipped=*/50),
+            "x [######....] 60/100 1.0 step/s ETA 00:40");
+  ProgressBar bar("t", 100, "it", /*enabled=*/false);
+  bar.skip(50);
+  bar.advance(3);
+  EXPECT_EQ(bar.done(), 53);
+}
+
 TEST(Progress, FormatsLongDurations) {
   EXPECT_EQ(skingan::format_duration(3725), "1:02:05");
   EXPECT_EQ(skingan::format_duration(-1), "--:--");
