@@ -228,6 +228,7 @@ int main(int argc, char** argv) {
            c.lr_g = 1e-4;
            return c;
          }()},
+        {"fastgan, defaults", with(train::GanArch::kFastgan, R, 0)},
         {"resnet, --g-channels 16 --d-channels 16",
          [&] {
            train::GanConfig c = with(train::GanArch::kResnet, R, 0.6);

@@ -13,8 +13,9 @@ CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
   cmd->add_option("set", args.set, "prepared set (its train split is used)")->required();
   cmd->add_option("-o,--output", args.output, "run folder")->required();
   cmd->add_option("--arch", args.arch,
-                  "dcgan, acgan, cgan, progan (progressive growing, Karras et al. 2018) or resnet "
-                  "(residual blocks, SNGAN/BigGAN style)")
+                  "dcgan, acgan, cgan, progan (progressive growing, Karras et al. 2018), resnet "
+                  "(residual blocks, SNGAN/BigGAN style) or fastgan (skip-layer excitation and a "
+                  "self-supervised discriminator, Liu et al. 2021; 32 px and up)")
       ->required();
   cmd->add_option("--epochs", args.epochs, "epochs over each GAN's training images");
   cmd->add_option("--steps", args.steps, "training steps per GAN (default 2000 unless --epochs)");

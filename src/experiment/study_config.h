@@ -28,7 +28,8 @@ struct DataConfig {
 };
 
 // One GAN arm. Names: "dcgan" (one DCGAN per class, Frid-Adar et al. 2018), "acgan", "cgan",
-// "resnet" (SNGAN/BigGAN-style conditional ResNet), "progan" (progressive growing).
+// "resnet" (SNGAN/BigGAN-style conditional ResNet), "progan" (progressive growing), "fastgan"
+// (skip-layer excitation and a self-supervised discriminator, Liu et al. 2021).
 struct GanArmConfig {
   std::string name;
   int64_t steps = 1500;  // per GAN: with dcgan, per class

@@ -11,7 +11,8 @@ namespace skingan::experiment {
 namespace {
 
 // Every GAN a study can train (train-gan --arch).
-const std::vector<std::string> kGanArchs = {"dcgan", "acgan", "cgan", "resnet", "progan"};
+const std::vector<std::string> kGanArchs = {"dcgan",  "acgan",  "cgan",
+                                            "resnet", "progan", "fastgan"};
 
 // The preset's classifier arms, written with "{gan}" for each GAN arm: the non-GAN baselines
 // (including the strong simple answers to imbalance), then the GAN arms.
@@ -53,9 +54,10 @@ GanArmConfig preset_gan_arm(const std::string& preset, const std::string& name) 
     g.steps = name == "dcgan" ? 300 : 1500;
     g.balance_to = "800";
   } else {  // standard
-    // The CPU budget: the ResNet GAN's 6,000 steps are about 1.6 hours alone on 2 cores (its
-    // best KID came at 3,500 of 5,051 CPU steps, docs/scores_ham10000.md); on a GPU set
-    // gan.steps higher (docs/study.gpu.toml).
+    // The CPU budget: the ResNet GAN's 6,000 steps at width 32 and 2 D updates per step take
+    // about 5 hours alone on 2 cores (0.35 steps/s in the standard study; its best KID came at
+    // 3,500 of 5,051 CPU steps, docs/scores_ham10000.md); on a GPU set gan.steps higher
+    // (docs/study.gpu.toml).
     g.steps = name == "dcgan" ? 1500 : 6000;
     g.balance_to = "max";
   }

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "generate/fastgan_export.h"
 #include "generate/progressive_export.h"
 #include "generate/resnet_export.h"
 #include "io/files.h"
@@ -50,11 +51,54 @@ std::string scripted_attribute(const std::string& key) {
   return "self." + scripted_attribute_name(key);
 }
 
+std::string scripted_conv(const std::string& input, const std::string& layer, int padding,
+                          bool bias) {
+  const std::string p = std::to_string(padding);
+  return "torch.conv2d(" + input + ", " + scripted_attribute(layer + ".weight") + ", " +
+         (bias ? scripted_attribute(layer + ".bias") : "None") + ", [1, 1], [" + p + ", " + p +
+         "])";
+}
+
+std::string scripted_cbn_method() {
+  return "def cbn(self, x: Tensor, c: Tensor, mean: Tensor, var: Tensor, gain_w: Tensor, "
+         "gain_b: Tensor, bias_w: Tensor, bias_b: Tensor) -> Tensor:\n"
+         "    h = torch.batch_norm(x, None, None, mean, var, False, 0.1, 1e-05, False)\n"
+         "    g = torch.linear(c, gain_w, gain_b).view([-1, x.size(1), 1, 1])\n"
+         "    return h * (1 + g) + torch.linear(c, bias_w, bias_b).view([-1, x.size(1), 1, 1])\n\n";
+}
+
+std::string scripted_conditional_preamble(const std::string& prefix, models::Upsample upsample,
+                                          bool conditional) {
+  std::ostringstream s;
+  s << "def up(self, x: Tensor) -> Tensor:\n"
+    << "    return " << models::resize_twice_script("x", upsample) << "\n\n";
+  s << scripted_cbn_method();
+  s << "def forward(self, z: Tensor" << (conditional ? ", labels: Tensor" : "") << ") -> Tensor:\n";
+  if (conditional) {
+    s << "    c = torch.cat([z, torch.embedding("
+      << scripted_attribute(prefix + ".embedding.weight") << ", labels)], 1)\n";
+  } else {
+    s << "    c = z\n";
+  }
+  return s.str();
+}
+
+std::string scripted_cbn(const std::string& input, const std::string& layer) {
+  return "self.cbn(" + input + ", c, " + scripted_attribute(layer + ".norm.running_mean") + ", " +
+         scripted_attribute(layer + ".norm.running_var") + ", " +
+         scripted_attribute(layer + ".gain.weight") + ", " +
+         scripted_attribute(layer + ".gain.bias") + ", " +
+         scripted_attribute(layer + ".bias.weight") + ", " +
+         scripted_attribute(layer + ".bias.bias") + ")";
+}
+
 std::string generator_forward_source(const models::Generator& generator) {
   if (generator->options().family() == models::NetworkFamily::kProgressive)
     return progressive_forward_source(generator);
   if (generator->options().family() == models::NetworkFamily::kResNet)
     return resnet_forward_source(generator);
+  if (generator->options().family() == models::NetworkFamily::kFastGan)
+    return fastgan_forward_source(generator);
   const models::GeneratorOptions& o = generator->options();
   const auto params = generator->named_parameters();
   int64_t blocks = 0;

@@ -53,4 +53,21 @@ std::string scripted_attribute_name(const std::string& key);
 // The same as TorchScript source reads it: "self.blocks_0_weight".
 std::string scripted_attribute(const std::string& key);
 
+// Source of a stride-1 conv2d of `input` by the layer named `layer` with `padding` on each side;
+// its bias is None unless `bias`.
+std::string scripted_conv(const std::string& input, const std::string& layer, int padding,
+                          bool bias = true);
+
+// Source of the method `cbn(self, x, c, mean, var, gain_w, gain_b, bias_w, bias_b)`: a
+// LinearConditionalBatchNorm2d (models/gan/resnet.h) in evaluation mode; and of a call of it on
+// `input` with the condition `c` for the layer named `layer`.
+std::string scripted_cbn_method();
+std::string scripted_cbn(const std::string& input, const std::string& layer);
+
+// The methods `up` and `cbn`, and the head of `forward(self, z[, labels])` up to its condition
+// `c` = [z ; embedding(labels)] (or z), for the ResNet and FastGAN generators, whose parameters
+// are under `prefix` ("resnet", "fastgan").
+std::string scripted_conditional_preamble(const std::string& prefix, models::Upsample upsample,
+                                          bool conditional);
+
 }  // namespace skingan::generate

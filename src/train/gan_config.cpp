@@ -83,6 +83,17 @@ GanConfig default_gan_config(GanArch arch) {
     c.d_steps = 2;
     c.lr_g = 5e-5;
   }
+  if (arch == GanArch::kFastgan) {
+    // Liu et al.'s recipe: hinge loss, spectral norm in D, Adam 2e-4 with beta1 0.5 for both,
+    // DiffAugment colour and translation, one D update per step.
+    c.loss = GanLoss::kHinge;
+    c.spectral_norm = true;
+    c.lr_g = 2e-4;
+    c.lr_d = 2e-4;
+    c.beta1 = 0.5;
+    c.beta2 = 0.999;
+    c.balanced_sampling = true;
+  }
   if (arch == GanArch::kProgan) {
     c.r1_gamma = 0.1;
     c.r1_every = 16;
@@ -192,13 +203,20 @@ void validate(const GanConfig& c) {
     refuse("--upsample " + models::upsample_name(c.upsample), "with --arch progan",
            "resize (the progressive GAN upsamples by nearest x2 as in Karras et al.)");
   }
-  if (c.arch == GanArch::kResnet && c.upsample == models::Upsample::kTransposed) {
-    refuse("--upsample transposed", "with --arch resnet",
-           "resize or bilinear (the ResNet GAN's blocks resize, then convolve)");
+  if ((c.arch == GanArch::kResnet || c.arch == GanArch::kFastgan) &&
+      c.upsample == models::Upsample::kTransposed) {
+    refuse("--upsample transposed", "with --arch " + gan_arch_name(c.arch),
+           "resize or bilinear (its blocks resize, then convolve)");
+  }
+  if (c.arch == GanArch::kFastgan && c.loss == GanLoss::kWganGp) {
+    refuse("--loss wgan-gp", "with --arch fastgan",
+           "hinge or bce (its discriminator's BatchNorm mixes the samples that the gradient "
+           "penalty must treat one by one)");
   }
   if (c.per_class && (c.arch == GanArch::kAcgan || c.arch == GanArch::kCgan)) {
     refuse("--per-class", "--arch " + gan_arch_name(c.arch),
-           "--arch dcgan, progan or resnet (acgan and cgan model every class in one network)");
+           "--arch dcgan, progan, resnet or fastgan (acgan and cgan model every class in one "
+           "network)");
   }
 }
 

@@ -77,6 +77,7 @@ nlohmann::json metrics_line(const GanStepMetrics& m, double images_per_second) {
   if (m.gp >= 0) line["gp"] = m.gp;
   if (m.spectral >= 0) line["spectral"] = m.spectral;
   if (m.lecam >= 0) line["lecam"] = m.lecam;
+  if (m.reconstruction >= 0) line["reconstruction"] = m.reconstruction;
   if (m.aux_accuracy >= 0) line["aux_accuracy"] = m.aux_accuracy;
   if (m.ada_p >= 0) line["ada_p"] = m.ada_p;
   if (m.level >= 0) line["level"] = m.level;

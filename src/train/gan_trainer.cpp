@@ -185,7 +185,12 @@ GanTrainer::FakeBatch GanTrainer::discriminator_update(double level, bool keep_g
   // Lazy R1 (Karras et al. 2020, StyleGAN2): every r1_every steps, weighted r1_every times.
   const bool r1_now = config_.r1_gamma > 0 && step_ % config_.r1_every == 0;
   if (r1_now) real_input = real_input.detach().requires_grad_(true);
-  const auto d_real = discriminator_->forward(real_input, real_labels);
+  // FastGAN's self-supervision: D also rebuilds the real images it was shown, one random quarter
+  // in detail (models/gan/fastgan.h). Drawn from the shared generator: the same on every rank.
+  const int64_t part = config_.arch == GanArch::kFastgan
+                           ? torch::randint(4, {1}, rng_, torch::kLong).item<int64_t>()
+                           : -1;
+  const auto d_real = discriminator_->forward(real_input, real_labels, part);
   const torch::Tensor fake_input = augment(fake.images.detach());
   const auto d_fake = discriminator_->forward(fake_input, fake.labels);
   torch::Tensor loss_d =
@@ -198,6 +203,10 @@ GanTrainer::FakeBatch GanTrainer::discriminator_update(double level, bool keep_g
       m.aux_accuracy =
           global_mean((d_real.class_logits.argmax(1) == real_labels).to(torch::kFloat).mean());
     }
+  }
+  if (d_real.reconstruction_loss.defined()) {
+    if (measure) m.reconstruction = global_mean(d_real.reconstruction_loss);
+    loss_d = loss_d + d_real.reconstruction_loss;
   }
   if (lecam_) {
     // Against the anchors of the updates before this one (their global means, all-reduced

@@ -32,13 +32,14 @@ struct GanStepMetrics {
   // while D generalises, towards 1 as it memorises the training images.
   double r_t = 0;
   double grad_norm_d = 0, grad_norm_g = 0;
-  double r1 = -1;            // R1 penalty (before its weight); -1 on steps without it
-  double gp = -1;            // wgan-gp: the gradient penalty (before its weight); -1 otherwise
-  double spectral = -1;      // the spectral term (before its weight); -1 when off
-  double lecam = -1;         // the LeCam term (before its weight); -1 when off
-  double aux_accuracy = -1;  // ACGAN class head accuracy on real images, -1 otherwise
-  double ada_p = -1;         // ADA's augmentation probability after this step, -1 without ADA
-  double level = -1;         // progan: the growth level of this step (models/gan/progressive.h)
+  double r1 = -1;              // R1 penalty (before its weight); -1 on steps without it
+  double gp = -1;              // wgan-gp: the gradient penalty (before its weight); -1 otherwise
+  double spectral = -1;        // the spectral term (before its weight); -1 when off
+  double lecam = -1;           // the LeCam term (before its weight); -1 when off
+  double reconstruction = -1;  // fastgan: D's self-supervised reconstruction error; -1 otherwise
+  double aux_accuracy = -1;    // ACGAN class head accuracy on real images, -1 otherwise
+  double ada_p = -1;           // ADA's augmentation probability after this step, -1 without ADA
+  double level = -1;           // progan: the growth level of this step (models/gan/progressive.h)
   // A stop was requested during this step: train_step's argument, or in a data-parallel run that
   // of any rank (it travels with the gradients, so every rank stops after the same step).
   bool stop = false;

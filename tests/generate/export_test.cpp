@@ -52,6 +52,12 @@ class ExportTest : public ::testing::Test {
     train_adjusted(*dir_ / "resnet", train::GanArch::kResnet, [](train::GanConfig&) {});
     train_adjusted(*dir_ / "resnet_per_class", train::GanArch::kResnet,
                    [](train::GanConfig& c) { c.per_class = true; });
+    train_adjusted(*dir_ / "fastgan", train::GanArch::kFastgan, [](train::GanConfig&) {});
+    train_adjusted(*dir_ / "fastgan_per_class_bilinear", train::GanArch::kFastgan,
+                   [](train::GanConfig& c) {
+                     c.per_class = true;
+                     c.upsample = models::Upsample::kBilinear;
+                   });
     for (auto [name, arch] : {std::pair{"resnet_bilinear", train::GanArch::kResnet},
                               std::pair{"cgan_bilinear", train::GanArch::kCgan}}) {
       train_adjusted(*dir_ / name, arch,
@@ -124,9 +130,10 @@ TEST_F(ExportTest, TorchScriptModuleDrawsWhatSkinganDraws) {
   torch::manual_seed(1);
   const torch::Tensor z = torch::randn({6, 8});
   const torch::Tensor labels = torch::tensor({0, 1, 1, 0, 1, 0}, torch::kLong);
-  for (const std::string run : {"dcgan", "acgan", "cgan", "per_class", "cgan_transposed",
-                                "dcgan_ada", "progan_fade", "progan_full", "progan_per_class",
-                                "resnet", "resnet_per_class", "resnet_bilinear", "cgan_bilinear"}) {
+  for (const std::string run :
+       {"dcgan", "acgan", "cgan", "per_class", "cgan_transposed", "dcgan_ada", "progan_fade",
+        "progan_full", "progan_per_class", "resnet", "resnet_per_class", "resnet_bilinear",
+        "cgan_bilinear", "fastgan", "fastgan_per_class_bilinear"}) {
     torch::jit::Module module = torch::jit::load(export_run(run).string());
     const torch::Tensor exported = module.forward({z, labels}).toTensor();
     const torch::Tensor expected = skingan_images(run, z, labels);
@@ -150,8 +157,9 @@ TEST_F(ExportTest, PythonLoadsTheExportAndMatchesSkinganForTheSameNoise) {
   torch::manual_seed(2);
   const torch::Tensor z = torch::randn({5, 8});
   const torch::Tensor labels = torch::tensor({1, 0, 1, 1, 0}, torch::kLong);
-  for (const std::string run : {"cgan", "per_class", "cgan_transposed", "progan_fade", "resnet",
-                                "resnet_per_class", "resnet_bilinear"}) {
+  for (const std::string run :
+       {"cgan", "per_class", "cgan_transposed", "progan_fade", "resnet", "resnet_per_class",
+        "resnet_bilinear", "fastgan", "fastgan_per_class_bilinear"}) {
     const fs::path exported = export_run(run);
     const torch::Tensor expected = skingan_images(run, z, labels);
     const std::vector<char> bytes =

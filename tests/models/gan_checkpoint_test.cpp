@@ -11,8 +11,9 @@
 using namespace skingan;
 
 TEST(GanArchitecture, ReadsTheModelFieldsTheTrainerStored) {
-  for (auto arch : {models::GanArch::kDcgan, models::GanArch::kAcgan, models::GanArch::kCgan,
-                    models::GanArch::kProgan, models::GanArch::kResnet}) {
+  for (auto arch :
+       {models::GanArch::kDcgan, models::GanArch::kAcgan, models::GanArch::kCgan,
+        models::GanArch::kProgan, models::GanArch::kResnet, models::GanArch::kFastgan}) {
     train::GanConfig c = train::default_gan_config(arch);
     c.image_size = 32;
     c.latent_dim = 24;

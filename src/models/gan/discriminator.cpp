@@ -4,11 +4,13 @@
 
 #include "core/error.h"
 #include "models/gan/generator.h"
+#include "models/gan/projection_head.h"
 
 namespace skingan::models {
 namespace {
 
-// The options of a progressive or ResNet discriminator (both option structs name these alike).
+// The options of a progressive, ResNet or FastGAN discriminator (their option structs name these
+// alike).
 template <typename FamilyOptions>
 FamilyOptions family_options(const DiscriminatorOptions& o) {
   return FamilyOptions()
@@ -30,7 +32,8 @@ void validate(const DiscriminatorOptions& o) {
   }
   if (o.family() != NetworkFamily::kDcgan && o.head() == DiscriminatorHead::kAuxiliary) {
     throw ConfigError(
-        "discriminator: progressive and ResNet discriminators have a projection head (or none).");
+        "discriminator: progressive, ResNet and FastGAN discriminators have a projection head (or "
+        "none).");
   }
   if (o.family() == NetworkFamily::kProgressive && o.spectral_norm()) {
     throw ConfigError(
@@ -45,6 +48,12 @@ DiscriminatorImpl::DiscriminatorImpl(const DiscriminatorOptions& options) : opti
     resnet_ = register_module(
         "resnet", ResNetDiscriminator(family_options<ResNetOptions>(options).spectral_norm(
                       options.spectral_norm())));
+    return;
+  }
+  if (options.family() == NetworkFamily::kFastGan) {
+    fastgan_ = register_module(
+        "fastgan", FastGanDiscriminator(family_options<FastGanOptions>(options).spectral_norm(
+                       options.spectral_norm())));
     return;
   }
   if (options.family() == NetworkFamily::kProgressive) {
@@ -77,15 +86,19 @@ DiscriminatorImpl::DiscriminatorImpl(const DiscriminatorOptions& options) : opti
   dcgan_init(*this);
 }
 
-DiscriminatorOutput DiscriminatorImpl::forward(const torch::Tensor& x,
-                                               const torch::Tensor& labels) {
+DiscriminatorOutput DiscriminatorImpl::forward(const torch::Tensor& x, const torch::Tensor& labels,
+                                               int64_t reconstruct_part) {
   if (progressive_) {
     ProgressiveDiscriminatorOutput p = progressive_->forward(x, labels);
-    return {p.logits, p.class_logits};
+    return {p.logits, p.class_logits, {}};
   }
   if (resnet_) {
     ResNetDiscriminatorOutput r = resnet_->forward(x, labels);
-    return {r.logits, r.class_logits};
+    return {r.logits, r.class_logits, {}};
+  }
+  if (fastgan_) {
+    FastGanDiscriminatorOutput f = fastgan_->forward(x, labels, reconstruct_part);
+    return {f.logits, f.class_logits, f.reconstruction_loss};
   }
   TORCH_CHECK(x.dim() == 4 && x.size(1) == 3 && x.size(2) == options_.image_size() &&
                   x.size(3) == options_.image_size(),
@@ -103,15 +116,11 @@ DiscriminatorOutput DiscriminatorImpl::forward(const torch::Tensor& x,
   if (options_.head() == DiscriminatorHead::kAuxiliary) {
     out.class_logits = class_head_->forward(h);  // [N,K]
   } else if (options_.head() == DiscriminatorHead::kProjection) {
-    TORCH_CHECK(labels.defined() && labels.size(0) == x.size(0),
-                "projection Discriminator expects labels of shape [", x.size(0), "]");
-    // The class embedding table once ([K,16C], spectrally normalised once per forward), then
-    // the logit given every class ([N,K]: generation filters score class agreement with it) and
-    // given each sample's own label.
-    const torch::Tensor table = projection_->forward(
-        torch::arange(options_.num_classes(), torch::dtype(torch::kLong).device(h.device())));
-    out.class_logits = out.logits.unsqueeze(1) + h.matmul(table.t());
-    out.logits = out.logits + (table.index_select(0, labels) * h).sum(1);
+    const ProjectedLogits p = project_onto_classes(
+        out.logits, h, projection_table(projection_, options_.num_classes(), h.device()), labels,
+        "DCGAN");
+    out.logits = p.logits;
+    out.class_logits = p.class_logits;
   }
   return out;
 }

@@ -11,6 +11,7 @@
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/pimpl.h>
 
+#include "models/gan/fastgan.h"
 #include "models/gan/layers.h"
 #include "models/gan/network_family.h"
 #include "models/gan/progressive.h"
@@ -28,9 +29,10 @@ struct DiscriminatorOptions {
   TORCH_ARG(DiscriminatorHead, head) = DiscriminatorHead::kUnconditional;
   TORCH_ARG(bool, spectral_norm) = false;
   TORCH_ARG(bool, batch_norm) = true;  // ignored (off) when spectral_norm is on
-  // kProgressive (models/gan/progressive.h) or kResNet (models/gan/resnet.h) instead of the DCGAN
-  // stack: head kProjection or kUnconditional, no batch_norm; the progressive discriminator
-  // refuses spectral_norm (it equalises its learning rate instead).
+  // kProgressive (models/gan/progressive.h), kResNet (models/gan/resnet.h) or kFastGan
+  // (models/gan/fastgan.h) instead of the DCGAN stack: head kProjection or kUnconditional, their
+  // own normalisation (batch_norm ignored); the progressive discriminator refuses spectral_norm (it
+  // equalises its learning rate instead).
   TORCH_ARG(NetworkFamily, family) = NetworkFamily::kDcgan;
 };
 
@@ -41,13 +43,18 @@ struct DiscriminatorOutput {
   // [N,K]: kAuxiliary: the class head's logits; kProjection: the real/fake logit given each
   // class; undefined for kUnconditional.
   torch::Tensor class_logits;
+  // Scalar: FastGAN's self-supervised reconstruction error, when forward was given a part.
+  torch::Tensor reconstruction_loss;
 };
 
 class DiscriminatorImpl : public torch::nn::Module {
  public:
   explicit DiscriminatorImpl(const DiscriminatorOptions& options);
-  // x: [N,3,S,S] float; labels: [N] long for kProjection (others ignore it).
-  DiscriminatorOutput forward(const torch::Tensor& x, const torch::Tensor& labels = {});
+  // x: [N,3,S,S] float; labels: [N] long for kProjection (others ignore it). reconstruct_part
+  // 0..3: a FastGAN discriminator also rebuilds x from its features (see models/gan/fastgan.h)
+  // and returns the error; the other families have no decoders and ignore it.
+  DiscriminatorOutput forward(const torch::Tensor& x, const torch::Tensor& labels = {},
+                              int64_t reconstruct_part = -1);
   const DiscriminatorOptions& options() const { return options_; }
   // The progressive network of a progressive discriminator, else null.
   ProgressiveDiscriminator& progressive() { return progressive_; }
@@ -56,6 +63,7 @@ class DiscriminatorImpl : public torch::nn::Module {
   DiscriminatorOptions options_;
   ProgressiveDiscriminator progressive_{nullptr};
   ResNetDiscriminator resnet_{nullptr};
+  FastGanDiscriminator fastgan_{nullptr};
   torch::nn::ModuleList convs_, norms_;
   SNLinear output_{nullptr}, class_head_{nullptr};
   SNEmbedding projection_{nullptr};

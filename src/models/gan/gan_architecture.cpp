@@ -11,8 +11,9 @@ GanArch parse_gan_arch(const std::string& name) {
   if (name == "cgan") return GanArch::kCgan;
   if (name == "progan") return GanArch::kProgan;
   if (name == "resnet") return GanArch::kResnet;
-  throw ConfigError(
-      describe_problem("--arch", "'" + name + "'", "dcgan, acgan, cgan, progan or resnet", ""));
+  if (name == "fastgan") return GanArch::kFastgan;
+  throw ConfigError(describe_problem("--arch", "'" + name + "'",
+                                     "dcgan, acgan, cgan, progan, resnet or fastgan", ""));
 }
 
 std::string gan_arch_name(GanArch arch) {
@@ -27,6 +28,8 @@ std::string gan_arch_name(GanArch arch) {
       return "progan";
     case GanArch::kResnet:
       return "resnet";
+    case GanArch::kFastgan:
+      return "fastgan";
   }
   return "?";
 }
@@ -69,6 +72,7 @@ bool is_conditional(const GanModelConfig& config) {
 NetworkFamily network_family(GanArch arch) {
   if (arch == GanArch::kProgan) return NetworkFamily::kProgressive;
   if (arch == GanArch::kResnet) return NetworkFamily::kResNet;
+  if (arch == GanArch::kFastgan) return NetworkFamily::kFastGan;
   return NetworkFamily::kDcgan;
 }
 
@@ -77,7 +81,7 @@ GeneratorOptions generator_options(const GanModelConfig& c, int64_t num_classes)
   o.image_size(c.image_size).latent_dim(c.latent_dim).channels(c.g_channels);
   o.upsample(c.upsample).family(network_family(c.arch));
   if (c.arch == GanArch::kCgan) o.num_classes(num_classes).conditioning(Conditioning::kBatchNorm);
-  // acgan, and progan and resnet drawing every class: the class embedding joins z.
+  // acgan, and progan, resnet and fastgan drawing every class: the class embedding joins z.
   if (c.arch != GanArch::kCgan && is_conditional(c))
     o.num_classes(num_classes).conditioning(Conditioning::kConcat);
   return o;
@@ -89,7 +93,7 @@ DiscriminatorOptions discriminator_options(const GanModelConfig& c, int64_t num_
   o.family(network_family(c.arch));
   if (c.arch == GanArch::kAcgan) {
     o.num_classes(num_classes).head(DiscriminatorHead::kAuxiliary);
-  } else if (is_conditional(c)) {  // cgan, and progan and resnet drawing every class
+  } else if (is_conditional(c)) {  // cgan, and progan, resnet and fastgan drawing every class
     o.num_classes(num_classes).head(DiscriminatorHead::kProjection);
   }
   return o;

@@ -15,9 +15,9 @@
 
 namespace skingan::models {
 
-enum class GanArch { kDcgan, kAcgan, kCgan, kProgan, kResnet };
+enum class GanArch { kDcgan, kAcgan, kCgan, kProgan, kResnet, kFastgan };
 
-// dcgan | acgan | cgan | progan | resnet; ConfigError otherwise
+// dcgan | acgan | cgan | progan | resnet | fastgan; ConfigError otherwise
 GanArch parse_gan_arch(const std::string& name);
 std::string gan_arch_name(GanArch arch);
 
@@ -42,11 +42,12 @@ struct GanModelConfig {
 inline constexpr int64_t kMaxGanWidth = 4096;
 GanModelConfig gan_model_config_from_json(const nlohmann::json& j);
 
-// Whether one network draws every class (acgan, cgan, progan and resnet without per_class).
+// Whether one network draws every class (acgan, cgan, progan, resnet and fastgan without
+// per_class).
 bool is_conditional(const GanModelConfig& config);
 
 // The network a Generator and Discriminator of `arch` build (progan: progressive, resnet: ResNet,
-// the others the DCGAN stack).
+// fastgan: FastGAN, the others the DCGAN stack).
 NetworkFamily network_family(GanArch arch);
 
 // The options of the networks a configuration builds, for `num_classes` classes (the trainer

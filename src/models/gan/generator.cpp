@@ -8,7 +8,8 @@
 namespace skingan::models {
 namespace {
 
-// The options of a progressive or ResNet generator (both option structs name these alike).
+// The options of a progressive, ResNet or FastGAN generator (their option structs name these
+// alike).
 template <typename FamilyOptions>
 FamilyOptions family_options(const GeneratorOptions& o) {
   return FamilyOptions()
@@ -30,8 +31,8 @@ void validate(const GeneratorOptions& o) {
   if (o.family() != NetworkFamily::kDcgan && o.conditioning() != Conditioning::kNone &&
       o.conditioning() != Conditioning::kConcat) {
     throw ConfigError(
-        "generator: progressive and ResNet generators take the class with z (conditioning "
-        "kConcat) only.");
+        "generator: progressive, ResNet and FastGAN generators take the class with z "
+        "(conditioning kConcat) only.");
   }
   if ((o.conditioning() != Conditioning::kNone) != (o.num_classes() > 0)) {
     throw ConfigError(
@@ -50,6 +51,13 @@ GeneratorImpl::GeneratorImpl(const GeneratorOptions& options) : options_(options
         ResNetGenerator(family_options<ResNetOptions>(options).upsample(
             options.upsample() == Upsample::kBilinear ? Upsample::kBilinear
                                                       : Upsample::kResizeConv)));
+    return;
+  }
+  if (options.family() == NetworkFamily::kFastGan) {
+    fastgan_ = register_module(
+        "fastgan", FastGanGenerator(family_options<FastGanOptions>(options).upsample(
+                       options.upsample() == Upsample::kBilinear ? Upsample::kBilinear
+                                                                 : Upsample::kResizeConv)));
     return;
   }
   if (options.family() == NetworkFamily::kProgressive) {
@@ -94,6 +102,7 @@ GeneratorImpl::GeneratorImpl(const GeneratorOptions& options) : options_(options
 torch::Tensor GeneratorImpl::forward(const torch::Tensor& z, const torch::Tensor& labels) {
   if (progressive_) return progressive_->forward(z, labels);
   if (resnet_) return resnet_->forward(z, labels);
+  if (fastgan_) return fastgan_->forward(z, labels);
   TORCH_CHECK(z.dim() == 2 && z.size(1) == options_.latent_dim(),
               "Generator expects z of shape [N,", options_.latent_dim(), "], got ", z.sizes());
   const bool conditional = options_.conditioning() != Conditioning::kNone;

@@ -17,6 +17,7 @@
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/pimpl.h>
 
+#include "models/gan/fastgan.h"
 #include "models/gan/layers.h"
 #include "models/gan/network_family.h"
 #include "models/gan/progressive.h"
@@ -40,10 +41,11 @@ struct GeneratorOptions {
   TORCH_ARG(Conditioning, conditioning) = Conditioning::kNone;
   TORCH_ARG(int64_t, embedding_dim) = 64;  // for kConcat
   TORCH_ARG(Upsample, upsample) = Upsample::kTransposed;
-  // kProgressive (models/gan/progressive.h) or kResNet (models/gan/resnet.h) instead of the DCGAN
-  // stack: conditional (a class embedding appended to z) when num_classes > 0, with
-  // conditioning kConcat. The progressive one ignores upsample (nearest x2 always); the ResNet
-  // one resizes bilinearly with kBilinear and by nearest neighbour otherwise.
+  // kProgressive (models/gan/progressive.h), kResNet (models/gan/resnet.h) or kFastGan
+  // (models/gan/fastgan.h) instead of the DCGAN stack: conditional (a class embedding appended to
+  // z) when num_classes > 0, with conditioning kConcat. The progressive one ignores upsample
+  // (nearest x2 always); the ResNet and FastGAN ones resize bilinearly with kBilinear and by
+  // nearest neighbour otherwise.
   TORCH_ARG(NetworkFamily, family) = NetworkFamily::kDcgan;
 };
 
@@ -62,11 +64,14 @@ class GeneratorImpl : public torch::nn::Module {
   const ProgressiveGenerator& progressive() const { return progressive_; }
   // The residual network of a ResNet generator, else null.
   const ResNetGenerator& resnet() const { return resnet_; }
+  // The network of a FastGAN generator, else null.
+  const FastGanGenerator& fastgan() const { return fastgan_; }
 
  private:
   GeneratorOptions options_;
   ProgressiveGenerator progressive_{nullptr};
   ResNetGenerator resnet_{nullptr};
+  FastGanGenerator fastgan_{nullptr};
   torch::nn::Embedding embedding_{nullptr};
   // TransposedConv2d per block; with kResizeConv the blocks after the first are SNConv2d (3x3,
   // without spectral norm) applied after a nearest-neighbour x2.

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "models/gan/layers.h"
+#include "models/gan/projection_head.h"
 
 namespace skingan::models {
 namespace {
@@ -220,9 +221,11 @@ ProgressiveDiscriminatorOutput ProgressiveDiscriminatorImpl::judge(const torch::
   out.logits = output_->forward(h).squeeze(1);  // [N]
   if (conditional) {
     // The projection table, equalised like the other weights: [K,c4].
-    const torch::Tensor table = projection_ / std::sqrt(static_cast<double>(h.size(1)));
-    out.class_logits = out.logits.unsqueeze(1) + h.matmul(table.t());
-    out.logits = out.logits + (table.index_select(0, labels) * h).sum(1);
+    const ProjectedLogits p =
+        project_onto_classes(out.logits, h, projection_ / std::sqrt(static_cast<double>(h.size(1))),
+                             labels, "progressive");
+    out.logits = p.logits;
+    out.class_logits = p.class_logits;
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "models/gan/projection_head.h"
 
 namespace skingan::models {
 namespace {
@@ -47,6 +48,24 @@ torch::Tensor LinearConditionalBatchNorm2dImpl::forward(const torch::Tensor& x,
   const torch::Tensor g = gain->forward(condition).view({-1, channels, 1, 1});  // [N,C,1,1]
   const torch::Tensor b = bias->forward(condition).view({-1, channels, 1, 1});
   return norm->forward(x) * (1 + g) + b;
+}
+
+torch::Tensor generator_condition(const torch::Tensor& z, const torch::Tensor& labels,
+                                  int64_t latent_dim, torch::nn::Embedding embedding,
+                                  const char* network) {
+  TORCH_CHECK(z.dim() == 2 && z.size(1) == latent_dim, network, " generator expects z of shape [N,",
+              latent_dim, "], got ", z.sizes());
+  if (!embedding) return z;
+  TORCH_CHECK(labels.defined() && labels.dim() == 1 && labels.size(0) == z.size(0), "conditional ",
+              network, " generator expects labels of shape [", z.size(0), "]");
+  return torch::cat({z, embedding->forward(labels)}, 1);
+}
+
+int64_t register_generator_embedding(torch::nn::Module& generator, torch::nn::Embedding& embedding,
+                                     int64_t latent_dim, int64_t classes, int64_t embedding_dim) {
+  if (classes == 0) return latent_dim;
+  embedding = generator.register_module("embedding", torch::nn::Embedding(classes, embedding_dim));
+  return latent_dim + embedding_dim;
 }
 
 ResNetUpBlockImpl::ResNetUpBlockImpl(int64_t in, int64_t out, int64_t condition_dim,
@@ -94,12 +113,8 @@ torch::Tensor ResNetDownBlockImpl::forward(const torch::Tensor& x) {
 
 ResNetGeneratorImpl::ResNetGeneratorImpl(const ResNetOptions& options) : options_(options) {
   validate(options);
-  int64_t condition_dim = options.latent_dim();
-  if (options.num_classes() > 0) {
-    embedding_ = register_module(
-        "embedding", torch::nn::Embedding(options.num_classes(), options.embedding_dim()));
-    condition_dim += options.embedding_dim();
-  }
+  const int64_t condition_dim = register_generator_embedding(
+      *this, embedding_, options.latent_dim(), options.num_classes(), options.embedding_dim());
   const int64_t c4 = channels_at(options, 4);
   input_ = register_module("input", SNLinear(condition_dim, c4 * 16, /*bias=*/true, false));
   blocks_ = register_module("blocks", torch::nn::ModuleList());
@@ -113,15 +128,8 @@ ResNetGeneratorImpl::ResNetGeneratorImpl(const ResNetOptions& options) : options
 }
 
 torch::Tensor ResNetGeneratorImpl::forward(const torch::Tensor& z, const torch::Tensor& labels) {
-  TORCH_CHECK(z.dim() == 2 && z.size(1) == options_.latent_dim(),
-              "ResNet generator expects z of shape [N,", options_.latent_dim(), "], got ",
-              z.sizes());
-  torch::Tensor condition = z;  // [N,D]
-  if (embedding_) {
-    TORCH_CHECK(labels.defined() && labels.dim() == 1 && labels.size(0) == z.size(0),
-                "conditional ResNet generator expects labels of shape [", z.size(0), "]");
-    condition = torch::cat({z, embedding_->forward(labels)}, 1);
-  }
+  const torch::Tensor condition =
+      generator_condition(z, labels, options_.latent_dim(), embedding_, "ResNet");  // [N,D]
   const int64_t c4 = channels_at(options_, 4);
   torch::Tensor h = input_->forward(condition).view({-1, c4, 4, 4});
   for (const auto& block : *blocks_) h = block->as<ResNetUpBlock>()->forward(h, condition);
@@ -157,13 +165,11 @@ ResNetDiscriminatorOutput ResNetDiscriminatorImpl::forward(const torch::Tensor& 
   ResNetDiscriminatorOutput out;
   out.logits = output_->forward(h).squeeze(1);  // [N]
   if (projection_) {
-    TORCH_CHECK(labels.defined() && labels.dim() == 1 && labels.size(0) == x.size(0),
-                "conditional ResNet discriminator expects labels of shape [", x.size(0), "]");
-    // [K,C] once per forward (spectrally normalised once), as in the DCGAN discriminator.
-    const torch::Tensor table = projection_->forward(
-        torch::arange(options_.num_classes(), torch::dtype(torch::kLong).device(h.device())));
-    out.class_logits = out.logits.unsqueeze(1) + h.matmul(table.t());  // [N,K]
-    out.logits = out.logits + (table.index_select(0, labels) * h).sum(1);
+    const ProjectedLogits p = project_onto_classes(
+        out.logits, h, projection_table(projection_, options_.num_classes(), h.device()), labels,
+        "ResNet");
+    out.logits = p.logits;
+    out.class_logits = p.class_logits;
   }
   return out;
 }

@@ -55,6 +55,17 @@ class LinearConditionalBatchNorm2dImpl : public torch::nn::Module {
 };
 TORCH_MODULE(LinearConditionalBatchNorm2d);
 
+// The condition the ResNet and FastGAN generators feed every conditional norm: [z ; embed(y)]
+// with an embedding (BigGAN's shared class embedding), else z. The shapes are checked, and
+// `network` named in the message. z [N,latent], labels [N] -> [N,latent(+embedding)]
+torch::Tensor generator_condition(const torch::Tensor& z, const torch::Tensor& labels,
+                                  int64_t latent_dim, torch::nn::Embedding embedding,
+                                  const char* network);
+// Registers that embedding ([classes, embedding_dim], as "embedding") on `generator` when there
+// are classes; returns the condition's width, latent_dim (+ embedding_dim).
+int64_t register_generator_embedding(torch::nn::Module& generator, torch::nn::Embedding& embedding,
+                                     int64_t latent_dim, int64_t classes, int64_t embedding_dim);
+
 // The generator block above: [N,in,H,W], [N,D] -> [N,out,2H,2W].
 class ResNetUpBlockImpl : public torch::nn::Module {
  public:
