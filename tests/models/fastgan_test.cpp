@@ -12,6 +12,7 @@
 #include "models/gan/fastgan.h"
 #include "models/gan/generator.h"
 #include "test_util.h"
+#include "train/gan_config.h"
 
 using namespace skingan;
 using namespace skingan::models;
@@ -179,4 +180,14 @@ TEST(FastGan, RefusesSmallImagesTransposedUpsamplingAndAnAuxiliaryHead) {
   test::expect_refusal<ConfigError>(
       [] { Discriminator d(discriminator_at(32, 2).head(DiscriminatorHead::kAuxiliary)); },
       "projection head");
+}
+
+TEST(FastGan, TrainGanRefusesTheGradientPenaltyAndTransposedUpsamplingSayingWhy) {
+  train::GanConfig c = train::default_gan_config(train::GanArch::kFastgan);
+  EXPECT_NO_THROW(train::validate(c));
+  c.loss = train::GanLoss::kWganGp;
+  test::expect_refusal<ConfigError>([&] { train::validate(c); }, "BatchNorm mixes the samples");
+  c = train::default_gan_config(train::GanArch::kFastgan);
+  c.upsample = Upsample::kTransposed;
+  test::expect_refusal<ConfigError>([&] { train::validate(c); }, "with --arch fastgan");
 }
