@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "generate/torchscript_export.h"
+#include "models/gan/side_plan.h"
 
 namespace skingan::generate {
 
@@ -34,8 +35,7 @@ std::string fastgan_forward_source(const models::Generator& generator) {
         << ", 1)\n";
     }
     if (const int64_t source = g->excitation_source(i); source > 0) {
-      int64_t k = 0;  // the source map's index: side 4 * 2^k
-      while ((int64_t{4} << k) < source) ++k;
+      const int64_t k = models::log2_of(source) - 2;  // the source map's index: side 4 * 2^k
       const std::string e = "fastgan.excitations." + std::to_string(excitation++);
       s << "    g = "
         << scripted_conv("torch.adaptive_avg_pool2d(m" + std::to_string(k) + ", [4, 4])",

@@ -6,24 +6,17 @@
 
 #include "core/error.h"
 #include "models/gan/projection_head.h"
+#include "models/gan/side_plan.h"
 
 namespace skingan::models {
 namespace {
 
-// Channels at side r in both networks: channels * S / (2r), in [1, channels * max_multiplier].
+// Channels at side r in both networks (models/gan/side_plan.h).
 int64_t channels_at(const FastGanOptions& o, int64_t side) {
-  return std::clamp<int64_t>(o.channels() * o.image_size() / (2 * side), 1,
-                             o.channels() * o.max_multiplier());
+  return channels_at_side(o.channels(), o.image_size(), o.max_multiplier(), side);
 }
 
 torch::Tensor lrelu(const torch::Tensor& x) { return torch::leaky_relu(x, 0.2); }
-
-// log2 of a power of two.
-int64_t log2_of(int64_t n) {
-  int64_t k = 0;
-  while ((int64_t{1} << k) < n) ++k;
-  return k;
-}
 
 }  // namespace
 

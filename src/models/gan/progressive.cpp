@@ -8,15 +8,10 @@
 #include "core/error.h"
 #include "models/gan/layers.h"
 #include "models/gan/projection_head.h"
+#include "models/gan/side_plan.h"
 
 namespace skingan::models {
 namespace {
-
-int64_t log2_of(int64_t size) {
-  int64_t k = 0;
-  while ((int64_t{1} << k) < size) ++k;
-  return k;
-}
 
 void validate(const ProgressiveOptions& o) {
   check_gan_image_size(o.image_size());

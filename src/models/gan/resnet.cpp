@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "models/gan/projection_head.h"
+#include "models/gan/side_plan.h"
 
 namespace skingan::models {
 namespace {
@@ -15,8 +16,7 @@ torch::Tensor pool(const torch::Tensor& x) { return torch::avg_pool2d(x, {2, 2})
 // Channels at side r, in both networks (the discriminator's after the block leaving side r):
 // channels * S / (2r), in [1, channels * max_multiplier].
 int64_t channels_at(const ResNetOptions& o, int64_t side) {
-  return std::clamp<int64_t>(o.channels() * o.image_size() / (2 * side), 1,
-                             o.channels() * o.max_multiplier());
+  return channels_at_side(o.channels(), o.image_size(), o.max_multiplier(), side);
 }
 
 }  // namespace
