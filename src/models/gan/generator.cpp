@@ -21,6 +21,13 @@ FamilyOptions family_options(const GeneratorOptions& o) {
       .embedding_dim(o.embedding_dim());
 }
 
+// The upsampling of the ResNet and FastGAN generators, whose blocks always resize:
+// GeneratorOptions' default, transposed, is the DCGAN's (train-gan refuses --upsample transposed
+// with --arch resnet and fastgan), so anything but bilinear means nearest-neighbour resizing.
+Upsample resizing_upsample(const GeneratorOptions& o) {
+  return o.upsample() == Upsample::kBilinear ? Upsample::kBilinear : Upsample::kResizeConv;
+}
+
 }  // namespace
 
 void validate(const GeneratorOptions& o) {
@@ -45,19 +52,14 @@ GeneratorImpl::GeneratorImpl(const GeneratorOptions& options) : options_(options
   validate(options);
   if (options.family() == NetworkFamily::kResNet) {
     resnet_ = register_module(
-        "resnet",
-        // GeneratorOptions' default, transposed, is the DCGAN's: the ResNet blocks always resize
-        // (train-gan refuses --upsample transposed with --arch resnet).
-        ResNetGenerator(family_options<ResNetOptions>(options).upsample(
-            options.upsample() == Upsample::kBilinear ? Upsample::kBilinear
-                                                      : Upsample::kResizeConv)));
+        "resnet", ResNetGenerator(
+                      family_options<ResNetOptions>(options).upsample(resizing_upsample(options))));
     return;
   }
   if (options.family() == NetworkFamily::kFastGan) {
-    fastgan_ = register_module(
-        "fastgan", FastGanGenerator(family_options<FastGanOptions>(options).upsample(
-                       options.upsample() == Upsample::kBilinear ? Upsample::kBilinear
-                                                                 : Upsample::kResizeConv)));
+    fastgan_ = register_module("fastgan",
+                               FastGanGenerator(family_options<FastGanOptions>(options).upsample(
+                                   resizing_upsample(options))));
     return;
   }
   if (options.family() == NetworkFamily::kProgressive) {
