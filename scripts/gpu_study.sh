@@ -80,7 +80,7 @@ do_check() {
   timed demo_data "${S[@]}" make-demo-data -o "$d/raw"
   timed demo_prepare "${S[@]}" prepare "$d/raw" -o "$d/set" --size 32
   local arch
-  for arch in dcgan acgan cgan progan resnet; do
+  for arch in dcgan acgan cgan progan resnet fastgan; do
     timed "gan_$arch" "${S[@]}" train-gan "$d/set" -o "$d/gan_$arch" --arch "$arch" --steps 30 \
       --g-channels 16 --d-channels 16 --sample-every 30 --checkpoint-every 30
   done
