@@ -22,13 +22,16 @@ void GeneratorEma::update(models::Generator& source, int64_t step) {
 void GeneratorEma::blend(models::Generator& source, double keep) {
   torch::NoGradGuard no_grad;
   const auto from = source->parameters();
-  const auto to = ema_->parameters();
-  for (size_t i = 0; i < from.size(); ++i) {
-    if (keep == 0.0) {
-      to[i].copy_(from[i]);
-    } else {
-      to[i].mul_(keep).add_(from[i], 1.0 - keep);
-    }
+  auto to = ema_->parameters();
+  if (keep == 0.0) {
+    for (size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
+  } else {
+    // Multi-tensor ops: on CUDA one kernel launch per chunk of tensors instead of two per
+    // parameter (a ResNet generator has over a hundred; launching them one by one is part of
+    // what bounds its GPU step, docs/gpu_h100.md). On the CPU they loop over the tensors with
+    // the same per-tensor arithmetic as mul_ then add_, so results are bit-identical.
+    at::_foreach_mul_(to, keep);
+    at::_foreach_add_(to, from, 1.0 - keep);
   }
   const auto from_buffers = source->buffers();
   const auto to_buffers = ema_->buffers();
