@@ -2,7 +2,12 @@
 // upstream 2.x (CUDA) build. Everything else calls these and stays free of version checks.
 #pragma once
 
+#include <sstream>
+#include <string>
+#include <type_traits>
+
 #include <ATen/autocast_mode.h>
+#include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 #include <torch/version.h>
 
@@ -51,5 +56,20 @@ class CudaAutocast {
   bool enabled_;
   bool previous_ = false;
 };
+
+// The key under which torch::optim::Optimizer keeps a parameter's state: the address of its
+// TensorImpl, as a string in LibTorch 1.13 (written as c10::guts::to_string writes a pointer, by
+// a stream) and as the pointer itself in later versions. `Key` is the optimizer's own key type
+// (the key_type of its state map), so no version check is needed.
+template <typename Key>
+Key optimizer_state_key(const at::Tensor& parameter) {
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream key;
+    key << parameter.unsafeGetTensorImpl();
+    return key.str();
+  } else {
+    return static_cast<Key>(parameter.unsafeGetTensorImpl());
+  }
+}
 
 }  // namespace skingan::compat

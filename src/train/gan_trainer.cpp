@@ -9,6 +9,7 @@
 #include "core/host_to_device.h"
 #include "dist/gradient_sync.h"
 #include "models/gan/batch_norm_statistics.h"
+#include "train/foreach_adam.h"
 #include "train/gan_losses.h"
 #include "train/growth_schedule.h"
 
@@ -90,10 +91,12 @@ GanTrainer::GanTrainer(const GanConfig& config, const torch::Tensor& images,
   }
   if (config_.lecam_weight > 0) lecam_ = std::make_unique<LecamRegularizer>(device_);
   use_fast_layout();
-  optimizer_g_ = std::make_unique<torch::optim::Adam>(
+  // Adam as multi-tensor ops (train/foreach_adam.h): the same state and, on the CPU, the same
+  // weights as LibTorch's Adam, with far fewer kernel launches per step on a GPU.
+  optimizer_g_ = std::make_unique<ForeachAdam>(
       generator_->parameters(),
       torch::optim::AdamOptions(config_.lr_g).betas({config_.beta1, config_.beta2}));
-  optimizer_d_ = std::make_unique<torch::optim::Adam>(
+  optimizer_d_ = std::make_unique<ForeachAdam>(
       discriminator_->parameters(),
       torch::optim::AdamOptions(config_.lr_d).betas({config_.beta1, config_.beta2}));
   // Fixed grid noise: one row per class (or one row for an unconditional GAN), same noise in
