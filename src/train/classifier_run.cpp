@@ -28,6 +28,7 @@
 #include "train/classifier_checkpoint.h"
 #include "train/classifier_curves.h"
 #include "train/classifier_settings.h"
+#include "train/foreach_adam.h"
 #include "train/synthetic_policy.h"
 #include "train/training_batches.h"
 #include "train/training_data.h"
@@ -167,7 +168,8 @@ ClassifierRunResult run_classifier_training(const ClassifierRunOptions& options)
   if (channels_last) models::use_channels_last(*model);
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   if (config.optimizer == "adamw") {
-    optimizer = std::make_unique<torch::optim::AdamW>(
+    // AdamW as multi-tensor ops (train/foreach_adam.h): LibTorch's AdamW's weights and state.
+    optimizer = std::make_unique<ForeachAdamW>(
         model->parameters(),
         torch::optim::AdamWOptions(config.lr).weight_decay(config.weight_decay));
   } else {

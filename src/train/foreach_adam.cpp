@@ -10,66 +10,67 @@
 namespace skingan::train {
 namespace {
 
-using StateMap = decltype(std::declval<torch::optim::Optimizer&>().state());
-using StateKey = std::decay_t<StateMap>::key_type;
+using StateMap = std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>;
+using StateKey = StateMap::key_type;
 
 // The tensors of the parameters that share one step count: updated together.
 struct Batch {
   std::vector<torch::Tensor> params, grads, exp_avgs, exp_avg_sqs;
 };
 
-// Adam's update (torch::optim::Adam::step, without amsgrad) on whole lists of tensors, in the
-// same order of operations, so every element is rounded as Adam rounds it.
-void update(Batch& b, const torch::optim::AdamOptions& options, int64_t step) {
-  const double beta1 = std::get<0>(options.betas());
-  const double beta2 = std::get<1>(options.betas());
-  const double bias_correction1 = 1 - std::pow(beta1, step);
-  const double bias_correction2 = 1 - std::pow(beta2, step);
-  // grad + weight_decay * p, as new tensors: the gradients themselves stay untouched.
-  std::vector<torch::Tensor> grads =
-      options.weight_decay() != 0 ? at::_foreach_add(b.grads, b.params, options.weight_decay())
-                                  : b.grads;
-  at::_foreach_mul_(b.exp_avgs, beta1);
-  at::_foreach_add_(b.exp_avgs, grads, 1 - beta1);
-  at::_foreach_mul_(b.exp_avg_sqs, beta2);
-  at::_foreach_addcmul_(b.exp_avg_sqs, grads, grads, 1 - beta2);
-  std::vector<torch::Tensor> denominators = at::_foreach_sqrt(b.exp_avg_sqs);
-  at::_foreach_div_(denominators, std::sqrt(bias_correction2));
-  at::_foreach_add_(denominators, options.eps());
-  at::_foreach_addcdiv_(b.params, b.exp_avgs, denominators, -options.lr() / bias_correction1);
-}
+// What the update needs of AdamOptions or AdamWOptions (the two name these alike).
+struct Hyper {
+  double lr, beta1, beta2, eps, weight_decay;
+  bool decoupled;  // AdamW: the weights shrink by lr * weight_decay; Adam: the decay joins grad
+};
 
-}  // namespace
-
-torch::Tensor ForeachAdam::step(LossClosure closure) {
-  for (auto& group : param_groups_) {
-    if (static_cast<torch::optim::AdamOptions&>(group.options()).amsgrad()) {
-      return torch::optim::Adam::step(std::move(closure));
+// Adam's or AdamW's update (LibTorch's step, without amsgrad) on whole lists of tensors, in the
+// same order of operations, so every element is rounded as LibTorch's optimizers round it.
+void update(Batch& b, const Hyper& h, int64_t step) {
+  const double bias_correction1 = 1 - std::pow(h.beta1, step);
+  const double bias_correction2 = 1 - std::pow(h.beta2, step);
+  std::vector<torch::Tensor> grads = b.grads;
+  if (h.weight_decay != 0) {
+    if (h.decoupled) {
+      at::_foreach_mul_(b.params, 1 - h.lr * h.weight_decay);
+    } else {
+      grads = at::_foreach_add(b.grads, b.params, h.weight_decay);  // new tensors: grads kept
     }
   }
-  torch::NoGradGuard no_grad;
-  torch::Tensor loss;
-  if (closure != nullptr) {
-    at::AutoGradMode enable_grad(true);
-    loss = closure();
-  }
-  for (auto& group : param_groups_) {
-    auto& options = static_cast<torch::optim::AdamOptions&>(group.options());
+  at::_foreach_mul_(b.exp_avgs, h.beta1);
+  at::_foreach_add_(b.exp_avgs, grads, 1 - h.beta1);
+  at::_foreach_mul_(b.exp_avg_sqs, h.beta2);
+  at::_foreach_addcmul_(b.exp_avg_sqs, grads, grads, 1 - h.beta2);
+  std::vector<torch::Tensor> denominators = at::_foreach_sqrt(b.exp_avg_sqs);
+  at::_foreach_div_(denominators, std::sqrt(bias_correction2));
+  at::_foreach_add_(denominators, h.eps);
+  at::_foreach_addcdiv_(b.params, b.exp_avgs, denominators, -h.lr / bias_correction1);
+}
+
+// One step of every group (none with amsgrad). Options and ParamState: AdamOptions and
+// AdamParamState, or the AdamW pair.
+template <typename Options, typename ParamState>
+void foreach_step(std::vector<torch::optim::OptimizerParamGroup>& groups, StateMap& states,
+                  bool decoupled) {
+  for (auto& group : groups) {
+    const auto& o = static_cast<Options&>(group.options());
+    const Hyper hyper{o.lr(),  std::get<0>(o.betas()), std::get<1>(o.betas()),
+                      o.eps(), o.weight_decay(),       decoupled};
     std::map<int64_t, Batch> batches;  // by the step count after this step
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
-      TORCH_CHECK(!p.grad().is_sparse(), "ForeachAdam does not support sparse gradients");
+      TORCH_CHECK(!p.grad().is_sparse(), "ForeachAdam/ForeachAdamW: sparse gradients");
       const StateKey key = compat::optimizer_state_key<StateKey>(p);
-      auto found = state_.find(key);
-      if (found == state_.end()) {
-        // As Adam initialises a parameter's state on its first step.
-        auto fresh = std::make_unique<torch::optim::AdamParamState>();
+      auto found = states.find(key);
+      if (found == states.end()) {
+        // As LibTorch initialises a parameter's state on its first step.
+        auto fresh = std::make_unique<ParamState>();
         fresh->step(0);
         fresh->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve));
         fresh->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
-        found = state_.emplace(key, std::move(fresh)).first;
+        found = states.emplace(key, std::move(fresh)).first;
       }
-      auto& state = static_cast<torch::optim::AdamParamState&>(*found->second);
+      auto& state = static_cast<ParamState&>(*found->second);
       state.step(state.step() + 1);
       Batch& b = batches[state.step()];
       b.params.push_back(p);
@@ -77,8 +78,40 @@ torch::Tensor ForeachAdam::step(LossClosure closure) {
       b.exp_avgs.push_back(state.exp_avg());
       b.exp_avg_sqs.push_back(state.exp_avg_sq());
     }
-    for (auto& [step, batch] : batches) update(batch, options, step);
+    for (auto& [step, batch] : batches) update(batch, hyper, step);
   }
+}
+
+// The closure's loss, evaluated with gradients on, as LibTorch's optimizers do.
+torch::Tensor evaluate(const torch::optim::Optimizer::LossClosure& closure) {
+  if (closure == nullptr) return {};
+  at::AutoGradMode enable_grad(true);
+  return closure();
+}
+
+}  // namespace
+
+torch::Tensor ForeachAdam::step(LossClosure closure) {
+  for (auto& group : param_groups_) {
+    if (static_cast<torch::optim::AdamOptions&>(group.options()).amsgrad())
+      return torch::optim::Adam::step(std::move(closure));
+  }
+  torch::NoGradGuard no_grad;
+  torch::Tensor loss = evaluate(closure);
+  foreach_step<torch::optim::AdamOptions, torch::optim::AdamParamState>(param_groups_, state_,
+                                                                        false);
+  return loss;
+}
+
+torch::Tensor ForeachAdamW::step(LossClosure closure) {
+  for (auto& group : param_groups_) {
+    if (static_cast<torch::optim::AdamWOptions&>(group.options()).amsgrad())
+      return torch::optim::AdamW::step(std::move(closure));
+  }
+  torch::NoGradGuard no_grad;
+  torch::Tensor loss = evaluate(closure);
+  foreach_step<torch::optim::AdamWOptions, torch::optim::AdamWParamState>(param_groups_, state_,
+                                                                          true);
   return loss;
 }
 

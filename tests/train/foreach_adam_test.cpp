@@ -129,3 +129,31 @@ TEST(ForeachAdam, AmsgradTakesAdamsOwnStep) {
   run_steps(*b, foreach_adam, 4, 4);
   expect_same_weights(*a, *b);
 }
+
+// ForeachAdamW equals LibTorch's AdamW (decoupled weight decay) bit for bit, and shares its
+// checkpoints.
+TEST(ForeachAdamW, EqualsLibTorchAdamWBitForBitAndSharesItsCheckpoints) {
+  auto a = make_net(), b = make_net();
+  const auto options = torch::optim::AdamWOptions(2e-3).weight_decay(0.05);
+  torch::optim::AdamW reference(a->parameters(), options);
+  train::ForeachAdamW foreach_adamw(b->parameters(), options);
+  run_steps(*a, reference, 5, 6);
+  run_steps(*b, foreach_adamw, 5, 6);
+  expect_same_weights(*a, *b);
+
+  std::stringstream saved;
+  {
+    torch::serialize::OutputArchive archive;
+    foreach_adamw.save(archive);
+    archive.save_to(saved);
+  }
+  torch::optim::AdamW resumed(b->parameters(), options);
+  {
+    torch::serialize::InputArchive archive;
+    archive.load_from(saved);
+    resumed.load(archive);
+  }
+  run_steps(*a, reference, 3, 7);
+  run_steps(*b, resumed, 3, 7);
+  expect_same_weights(*a, *b);
+}
