@@ -82,37 +82,35 @@ void foreach_step(std::vector<torch::optim::OptimizerParamGroup>& groups, StateM
   }
 }
 
-// The closure's loss, evaluated with gradients on, as LibTorch's optimizers do.
-torch::Tensor evaluate(const torch::optim::Optimizer::LossClosure& closure) {
-  if (closure == nullptr) return {};
-  at::AutoGradMode enable_grad(true);
-  return closure();
+// The step of ForeachAdam (Base Adam) or ForeachAdamW (Base AdamW): Base's own when a group asks
+// for amsgrad, else the closure's loss (evaluated with gradients on, as LibTorch does) and the
+// multi-tensor update.
+template <typename Base, typename Options, typename ParamState>
+torch::Tensor step_of(Base& self, torch::optim::Optimizer::LossClosure closure, bool decoupled) {
+  for (auto& group : self.param_groups()) {
+    if (static_cast<Options&>(group.options()).amsgrad())
+      return self.Base::step(std::move(closure));
+  }
+  torch::NoGradGuard no_grad;
+  torch::Tensor loss;
+  if (closure != nullptr) {
+    at::AutoGradMode enable_grad(true);
+    loss = closure();
+  }
+  foreach_step<Options, ParamState>(self.param_groups(), self.state(), decoupled);
+  return loss;
 }
 
 }  // namespace
 
 torch::Tensor ForeachAdam::step(LossClosure closure) {
-  for (auto& group : param_groups_) {
-    if (static_cast<torch::optim::AdamOptions&>(group.options()).amsgrad())
-      return torch::optim::Adam::step(std::move(closure));
-  }
-  torch::NoGradGuard no_grad;
-  torch::Tensor loss = evaluate(closure);
-  foreach_step<torch::optim::AdamOptions, torch::optim::AdamParamState>(param_groups_, state_,
-                                                                        false);
-  return loss;
+  return step_of<torch::optim::Adam, torch::optim::AdamOptions, torch::optim::AdamParamState>(
+      *this, std::move(closure), false);
 }
 
 torch::Tensor ForeachAdamW::step(LossClosure closure) {
-  for (auto& group : param_groups_) {
-    if (static_cast<torch::optim::AdamWOptions&>(group.options()).amsgrad())
-      return torch::optim::AdamW::step(std::move(closure));
-  }
-  torch::NoGradGuard no_grad;
-  torch::Tensor loss = evaluate(closure);
-  foreach_step<torch::optim::AdamWOptions, torch::optim::AdamWParamState>(param_groups_, state_,
-                                                                          true);
-  return loss;
+  return step_of<torch::optim::AdamW, torch::optim::AdamWOptions, torch::optim::AdamWParamState>(
+      *this, std::move(closure), true);
 }
 
 }  // namespace skingan::train

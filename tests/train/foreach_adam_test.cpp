@@ -44,6 +44,17 @@ void run_steps(Net& net, torch::optim::Optimizer& optimizer, int steps, int64_t 
   }
 }
 
+// Saves `from`'s state as a checkpoint does and loads it into `to`.
+void move_state(const torch::optim::Optimizer& from, torch::optim::Optimizer& to) {
+  std::stringstream saved;
+  torch::serialize::OutputArchive out;
+  from.save(out);
+  out.save_to(saved);
+  torch::serialize::InputArchive in;
+  in.load_from(saved);
+  to.load(in);
+}
+
 void expect_same_weights(Net& a, Net& b) {
   const auto pa = a.parameters(), pb = b.parameters();
   ASSERT_EQ(pa.size(), pb.size());
@@ -79,18 +90,8 @@ TEST(ForeachAdam, CheckpointsMoveBetweenItAndLibTorchAdam) {
   run_steps(*a, first, 3, 2);
   run_steps(*b, same, 3, 2);
 
-  std::stringstream saved;
-  {
-    torch::serialize::OutputArchive archive;
-    first.save(archive);
-    archive.save_to(saved);
-  }
   torch::optim::Adam resumed(a->parameters(), options);
-  {
-    torch::serialize::InputArchive archive;
-    archive.load_from(saved);
-    resumed.load(archive);
-  }
+  move_state(first, resumed);
   run_steps(*a, resumed, 3, 3);
   run_steps(*b, same, 3, 3);
   expect_same_weights(*a, *b);
@@ -141,18 +142,8 @@ TEST(ForeachAdamW, EqualsLibTorchAdamWBitForBitAndSharesItsCheckpoints) {
   run_steps(*b, foreach_adamw, 5, 6);
   expect_same_weights(*a, *b);
 
-  std::stringstream saved;
-  {
-    torch::serialize::OutputArchive archive;
-    foreach_adamw.save(archive);
-    archive.save_to(saved);
-  }
   torch::optim::AdamW resumed(b->parameters(), options);
-  {
-    torch::serialize::InputArchive archive;
-    archive.load_from(saved);
-    resumed.load(archive);
-  }
+  move_state(foreach_adamw, resumed);
   run_steps(*a, reference, 3, 7);
   run_steps(*b, resumed, 3, 7);
   expect_same_weights(*a, *b);
