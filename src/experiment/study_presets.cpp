@@ -55,9 +55,9 @@ GanArmConfig preset_gan_arm(const std::string& preset, const std::string& name) 
     g.balance_to = "800";
   } else {  // standard
     // The CPU budget: the ResNet GAN's 6,000 steps at width 32 and 2 D updates per step take
-    // about 5 hours alone on 2 cores (0.35 steps/s in the standard study; its best KID came at
-    // 3,500 of 5,051 CPU steps, docs/scores_ham10000.md); on a GPU set gan.steps higher
-    // (docs/study.gpu.toml).
+    // about 70 minutes on 2 quiet cores (1.5 steps/s in the CPU study; 0.35 steps/s on a machine
+    // shared with builds; its best KID came at 3,500 of 5,051 CPU steps,
+    // docs/scores_ham10000.md); on a GPU set gan.steps higher (docs/study.gpu.toml).
     g.steps = name == "dcgan" ? 1500 : 6000;
     g.balance_to = "max";
   }
