@@ -10,6 +10,15 @@ namespace skingan::experiment {
 
 namespace {
 
+// The header rows of a table with one column per class after the arm's.
+std::string class_table_header(const nlohmann::json& classes) {
+  std::string md = "| arm |";
+  for (const auto& c : classes) md += " " + c.get<std::string>() + " |";
+  md += "\n| --- |";
+  for (size_t i = 0; i < classes.size(); ++i) md += " ---: |";
+  return md + "\n";
+}
+
 // The paired GAN-vs-baseline differences as Markdown tables (empty without GAN arms): balanced
 // accuracy with the per-seed differences, then recall per class in `classes` order.
 std::string comparisons_markdown(const nlohmann::json& comparisons, const nlohmann::json& baseline,
@@ -32,12 +41,8 @@ std::string comparisons_markdown(const nlohmann::json& comparisons, const nlohma
     md += buffer;
   }
   md += "\nPaired differences per class (recall, GAN arm minus " + baseline.get<std::string>() +
-        "; 95% CI; * where the interval excludes zero; n/a: a class without test images):\n\n"
-        "| arm |";
-  for (const auto& k : classes) md += " " + k.get<std::string>() + " |";
-  md += "\n| --- |";
-  for (size_t i = 0; i < classes.size(); ++i) md += " ---: |";
-  md += "\n";
+        "; 95% CI; * where the interval excludes zero; n/a: a class without test images):\n\n" +
+        class_table_header(classes);
   for (const auto& c : comparisons) {
     md += "| " + c["arm"].get<std::string>() + " |";
     for (const auto& k : classes) {
@@ -93,11 +98,7 @@ std::string results_markdown(const nlohmann::json& r) {
           " | " + fmt(a["summary"]["macro_f1"]) + " | " + fmt(a["summary"]["macro_auc"]) + " | " +
           fmt(a["summary"]["accuracy"]) + " |\n";
   }
-  md += "\nPer-class recall (mean over seeds):\n\n| arm |";
-  for (const auto& c : r["classes"]) md += " " + c.get<std::string>() + " |";
-  md += "\n| --- |";
-  for (size_t i = 0; i < r["classes"].size(); ++i) md += " ---: |";
-  md += "\n";
+  md += "\nPer-class recall (mean over seeds):\n\n" + class_table_header(r["classes"]);
   for (const auto& a : r["arms"]) {
     md += "| " + a["name"].get<std::string>() + " |";
     for (const auto& c : r["classes"]) {
