@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
       return c;
     };
     const auto T = models::Upsample::kTransposed, R = models::Upsample::kResizeConv,
-               B = models::Upsample::kBilinear;
+               B = models::Upsample::kBilinear, S = models::Upsample::kSkipBilinear;
     auto progan = [&](double r1, double ada_target) {
       train::GanConfig c = with(train::GanArch::kProgan, R, std::max(ada_target, 0.0));
       c.phase_kimg = 0;
@@ -202,11 +202,18 @@ int main(int argc, char** argv) {
         {"progan, at 64 px, --r1 0", progan(0, 0.6)},
         {"progan, at 64 px, --r1 0 --ada-target 0 --diffaugment none", progan(0, -1)},
         {"resnet, defaults", with(train::GanArch::kResnet, R, 0.6)},
+        {"resnet, --upsample skip-bilinear", with(train::GanArch::kResnet, S, 0.6)},
         {"resnet, --upsample bilinear", with(train::GanArch::kResnet, B, 0.6)},
         {"resnet, --spectral-loss 1",
          [&] {
            train::GanConfig c = with(train::GanArch::kResnet, R, 0.6);
            c.spectral_weight = 1.0;
+           return c;
+         }()},
+        {"resnet, --minibatch-stddev",
+         [&] {
+           train::GanConfig c = with(train::GanArch::kResnet, R, 0.6);
+           c.minibatch_stddev = true;
            return c;
          }()},
         {"resnet, --lecam 0.3",

@@ -76,7 +76,7 @@ struct TrainGanArgs {
   std::string loss;
   double lr_g = 0, lr_d = 0, beta1 = 0, beta2 = 0;
   double label_smoothing = 0, r1 = 0, ema = 0;
-  bool spectral_norm = false, no_spectral_norm = false;
+  bool spectral_norm = false, no_spectral_norm = false, minibatch_stddev = false;
   std::string diffaugment;
   double ada_target = 0;
   int64_t ada_kimg = 100;

@@ -36,6 +36,9 @@ CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
   cmd->add_option("--label-smoothing", args.label_smoothing, "one-sided: real target 1 - s");
   cmd->add_flag("--spectral-norm", args.spectral_norm, "spectral norm in D (default for cgan)");
   cmd->add_flag("--no-spectral-norm", args.no_spectral_norm, "no spectral norm in D");
+  cmd->add_flag("--minibatch-stddev", args.minibatch_stddev,
+                "resnet: D sees the standard deviation over each class's samples in the batch "
+                "(against a class drawn as one lesion whatever z)");
   cmd->add_option("--r1", args.r1, "R1 penalty weight gamma (0 = off)");
   cmd->add_option("--r1-every", args.r1_every,
                   "lazy R1: the penalty every N steps, weighted N times (default 1; progan 16)");
@@ -63,8 +66,9 @@ CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
                   "generator upsampling: transposed (4x4 stride-2 transposed convolution), "
                   "resize (nearest x2 + 3x3 convolution, no checkerboard) or bilinear (bilinear "
                   "x2 + 3x3 convolution: also no fine mesh from the upsampling's mirror "
-                  "frequencies; dcgan, acgan, cgan and resnet)")
-      ->check(CLI::IsMember({"transposed", "resize", "bilinear"}));
+                  "frequencies; dcgan, acgan, cgan and resnet) or skip-bilinear (resnet: resize "
+                  "in the residual branch, bilinear in the shortcut)")
+      ->check(CLI::IsMember({"transposed", "resize", "bilinear", "skip-bilinear"}));
   cmd->add_option("--phase-kimg", args.phase_kimg,
                   "progan: thousands of real images per growth phase (4x4, then a fade-in and a "
                   "training phase per resolution; 0 = no growing; default 10)");
@@ -112,6 +116,7 @@ train::GanRunOptions to_gan_run_options(const TrainGanArgs& args, const Runtime&
   }
   if (args.spectral_norm) c.spectral_norm = true;
   if (args.no_spectral_norm) c.spectral_norm = false;
+  if (args.minibatch_stddev) c.minibatch_stddev = true;
   if (given("--r1")) c.r1_gamma = args.r1;
   if (given("--r1-every")) c.r1_every = args.r1_every;
   if (given("--d-steps")) c.d_steps = args.d_steps;

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "generate/torchscript_export.h"
+#include "models/gan/upsample.h"
 
 namespace skingan::generate {
 std::string resnet_forward_source(const models::Generator& generator) {
@@ -14,7 +15,12 @@ std::string resnet_forward_source(const models::Generator& generator) {
   const bool conditional = o.num_classes() > 0;
   const int64_t c4 = g->named_parameters()["input.weight"].size(0) / 16;
   std::ostringstream s;
-  s << scripted_conditional_preamble("resnet", o.upsample(), conditional);
+  // The preamble's `up` resizes the residual branch; the shortcut has its own (they differ for
+  // skip-bilinear).
+  s << "def up_shortcut(self, x: Tensor) -> Tensor:\n"
+    << "    return " << models::resize_twice_script("x", models::shortcut_upsample(o.upsample()))
+    << "\n\n";
+  s << scripted_conditional_preamble("resnet", models::branch_upsample(o.upsample()), conditional);
   s << "    h = torch.linear(c, " << scripted_attribute("resnet.input.weight") << ", "
     << scripted_attribute("resnet.input.bias") << ").view([-1, " << c4 << ", 4, 4])\n";
   for (int64_t i = 0; i < g->blocks(); ++i) {
@@ -27,7 +33,7 @@ std::string resnet_forward_source(const models::Generator& generator) {
     s << "    h = "
       << scripted_conv("torch.relu(" + scripted_cbn("h", b + ".norm1") + ")", b + ".conv1", 1)
       << "\n";
-    s << "    h = h + " << scripted_conv("self.up(x)", b + ".shortcut", 0) << "\n";
+    s << "    h = h + " << scripted_conv("self.up_shortcut(x)", b + ".shortcut", 0) << "\n";
   }
   const std::string n = "resnet.output_norm";
   s << "    h = torch.relu(torch.batch_norm(h, " << scripted_attribute(n + ".weight") << ", "

@@ -39,6 +39,7 @@ models::GanModelConfig model_config(const GanConfig& c) {
   m.d_channels = c.d_channels;
   m.spectral_norm = c.spectral_norm;
   m.upsample = c.upsample;
+  m.minibatch_stddev = c.minibatch_stddev;
   m.per_class = c.per_class;
   m.has_ema = c.ema_decay > 0;
   m.seed = c.seed;
@@ -208,6 +209,14 @@ void validate(const GanConfig& c) {
     refuse("--upsample transposed", "with --arch " + gan_arch_name(c.arch),
            "resize or bilinear (its blocks resize, then convolve)");
   }
+  if (c.arch != GanArch::kResnet && c.minibatch_stddev) {
+    refuse("--minibatch-stddev", "with --arch " + gan_arch_name(c.arch),
+           "--arch resnet (the progressive discriminator always has it)");
+  }
+  if (c.arch != GanArch::kResnet && c.upsample == models::Upsample::kSkipBilinear) {
+    refuse("--upsample skip-bilinear", "with --arch " + gan_arch_name(c.arch),
+           "--arch resnet (only its blocks have residual shortcuts), or resize or bilinear");
+  }
   if (c.arch == GanArch::kFastgan && c.loss == GanLoss::kWganGp) {
     refuse("--loss wgan-gp", "with --arch fastgan",
            "hinge or bce (its discriminator's BatchNorm mixes the samples that the gradient "
@@ -233,6 +242,7 @@ nlohmann::json to_json(const GanConfig& c) {
           {"beta2", c.beta2},
           {"label_smoothing", c.label_smoothing},
           {"spectral_norm", c.spectral_norm},
+          {"minibatch_stddev", c.minibatch_stddev},
           {"r1_gamma", c.r1_gamma},
           {"r1_every", c.r1_every},
           {"d_steps", c.d_steps},
@@ -272,6 +282,7 @@ GanConfig gan_config_from_json(const nlohmann::json& j) {
   c.d_channels = m.d_channels;
   c.spectral_norm = m.spectral_norm;
   c.upsample = m.upsample;
+  c.minibatch_stddev = m.minibatch_stddev;
   c.per_class = m.per_class;
   c.seed = m.seed;
   c.loss = parse_gan_loss(j.at("loss").get<std::string>());

@@ -37,9 +37,11 @@ struct GanConfig {
   double beta1 = 0.5, beta2 = 0.999;
   double label_smoothing = 0.0;  // one-sided: real targets 1 - s (bce and lsgan)
   bool spectral_norm = false;    // in D; replaces the DCGAN D's BatchNorm
-  double r1_gamma = 0.0;         // R1 penalty weight on real images (Mescheder et al. 2018)
-  int64_t r1_every = 1;          // lazy R1: computed every this many steps, weighted as many times
-  double gp_weight = 10.0;       // wgan-gp: lambda of the gradient penalty (Gulrajani et al.)
+  // resnet: D sees the minibatch standard deviation per class (models/gan/resnet.h).
+  bool minibatch_stddev = false;
+  double r1_gamma = 0.0;    // R1 penalty weight on real images (Mescheder et al. 2018)
+  int64_t r1_every = 1;     // lazy R1: computed every this many steps, weighted as many times
+  double gp_weight = 10.0;  // wgan-gp: lambda of the gradient penalty (Gulrajani et al.)
   // Discriminator updates per generator update, each on its own batches (SNGAN's n_dis: 5 in
   // Miyato et al. 2018, 2 in BigGAN). A step is one generator update either way.
   int64_t d_steps = 1;

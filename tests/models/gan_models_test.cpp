@@ -119,7 +119,8 @@ TEST(GanModels, ResizeUpsamplingHasNoParityLatticeAtInitialisation) {
 }
 
 TEST(GanModels, UpsamplingNamesRoundTripAndAnUnknownOneIsRefused) {
-  for (Upsample u : {Upsample::kTransposed, Upsample::kResizeConv, Upsample::kBilinear}) {
+  for (Upsample u : {Upsample::kTransposed, Upsample::kResizeConv, Upsample::kBilinear,
+                     Upsample::kSkipBilinear}) {
     EXPECT_EQ(parse_upsample(upsample_name(u)), u);
   }
   try {
@@ -127,7 +128,8 @@ TEST(GanModels, UpsamplingNamesRoundTripAndAnUnknownOneIsRefused) {
     FAIL() << "accepted";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("'bicubic'"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("transposed, resize or bilinear"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("transposed, resize, bilinear or skip-bilinear"),
+              std::string::npos)
         << e.what();
   }
 }

@@ -159,6 +159,60 @@ TEST(ResNetGan, BilinearUpsamplingIsUsedByEveryBlockAndTransposedIsRefused) {
   EXPECT_THROW(ResNetGenerator(ResNetOptions().upsample(Upsample::kTransposed)), ConfigError);
 }
 
+TEST(ResNetGan, SkipBilinearResizesTheBranchByNearestAndTheShortcutBilinearly) {
+  torch::manual_seed(7);
+  const torch::Tensor x = torch::randn({2, 2, 4, 4}), c = torch::randn({2, 4});
+  ResNetUpBlock skip(2, 3, 4, Upsample::kSkipBilinear);
+  ResNetUpBlock nearest(2, 3, 4, Upsample::kResizeConv);
+  {
+    torch::NoGradGuard no_grad;
+    const auto from = skip->named_parameters();
+    for (auto& p : nearest->named_parameters()) p.value().copy_(from[p.key()]);
+    // The conditional norms start as plain BatchNorm; make the branch's last convolution live.
+    skip->conv1->weight.normal_();
+    nearest->conv1->weight.copy_(skip->conv1->weight);
+  }
+  // Same weights: the blocks differ only in the shortcut, so their difference is the difference
+  // of the two shortcuts: a 1x1 convolution (bias cancels) of bilinear minus nearest resizing.
+  const torch::Tensor weight = skip->shortcut->weight;
+  const torch::Tensor expected =
+      torch::conv2d(torch::upsample_bilinear2d(x, {8, 8}, false), weight) -
+      torch::conv2d(torch::upsample_nearest2d(x, {8, 8}), weight);
+  const torch::Tensor a = skip->forward(x, c), b = nearest->forward(x, c);
+  EXPECT_TRUE(torch::allclose(a - b, expected, 1e-5, 1e-6));
+  EXPECT_GT(expected.abs().max().item<float>(), 1e-3f);
+  // With the branch at zero the nearest block is made of 2x2 tiles; skip-bilinear's is not.
+  for (ResNetUpBlock* block : {&skip, &nearest}) {
+    set_to_zero((*block)->conv1->weight);
+    set_to_zero((*block)->conv1->bias);
+  }
+  auto tile_step = [](const torch::Tensor& y) {  // largest jump between a pixel and its right twin
+    return (y.slice(3, 0, 8, 2) - y.slice(3, 1, 8, 2)).abs().max().item<float>();
+  };
+  EXPECT_LT(tile_step(nearest->forward(x, c)), 1e-6f);
+  EXPECT_GT(tile_step(skip->forward(x, c)), 1e-3f);
+  // A whole generator at every size, and the families without shortcuts refuse it.
+  for (int64_t size : {32, 64, 128}) {
+    Generator g(GeneratorOptions()
+                    .image_size(size)
+                    .latent_dim(8)
+                    .channels(4)
+                    .family(NetworkFamily::kResNet)
+                    .upsample(Upsample::kSkipBilinear));
+    const torch::Tensor images = g->forward(torch::randn({2, 8}));
+    EXPECT_EQ(images.sizes(), (std::vector<int64_t>{2, 3, size, size}));
+    EXPECT_LE(images.abs().max().item<float>(), 1.0f);
+  }
+  for (NetworkFamily family : {NetworkFamily::kDcgan, NetworkFamily::kFastGan}) {
+    try {
+      Generator(GeneratorOptions().family(family).upsample(Upsample::kSkipBilinear));
+      FAIL() << "accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("skip-bilinear"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(ResNetGan, TheClassChangesTheImageAndSpectralNormIsOptional) {
   torch::manual_seed(5);
   Generator g(GeneratorOptions()
@@ -196,4 +250,55 @@ TEST(ResNetGan, RefusesAnAuxiliaryHeadAndConditionalBatchNormConditioning) {
                              .conditioning(Conditioning::kBatchNorm)),
                ConfigError);
   EXPECT_THROW(ResNetGenerator(ResNetOptions().image_size(48)), ConfigError);
+}
+
+TEST(ResNetGan, MinibatchStddevLetsTheDiscriminatorSeeAClassDrawnAsOneImage) {
+  torch::manual_seed(8);
+  const DiscriminatorOptions base = DiscriminatorOptions()
+                                        .image_size(32)
+                                        .channels(4)
+                                        .num_classes(2)
+                                        .head(DiscriminatorHead::kProjection)
+                                        .spectral_norm(false)
+                                        .family(NetworkFamily::kResNet);
+  Discriminator plain(base);
+  Discriminator with(DiscriminatorOptions(base).minibatch_stddev(true));
+  // The last block takes one more channel, the statistic.
+  const auto plain_params = plain->named_parameters(), with_params = with->named_parameters();
+  const std::string last = "resnet.blocks." + std::to_string(3) + ".conv0.weight";
+  ASSERT_TRUE(with_params.contains(last)) << last;
+  EXPECT_EQ(with_params[last].size(1), plain_params[last].size(1) + 1);
+  // Image 0 of class 0 in two batches: beside three copies of itself (class 0 drawn as one
+  // image), and beside three other images. Class 1 is the same in both batches.
+  const torch::Tensor image = torch::rand({1, 3, 32, 32}) * 2 - 1;
+  const torch::Tensor others = torch::rand({3, 3, 32, 32}) * 2 - 1;
+  const torch::Tensor class1 = torch::rand({4, 3, 32, 32}) * 2 - 1;
+  const torch::Tensor collapsed = torch::cat({image.repeat({4, 1, 1, 1}), class1});
+  const torch::Tensor varied = torch::cat({image, others, class1});
+  const torch::Tensor labels = torch::tensor({0, 0, 0, 0, 1, 1, 1, 1}, torch::kLong);
+  torch::NoGradGuard no_grad;
+  // Without the statistic each image's logit is its own; with it, image 0's depends on its class
+  // mates (and class 1's does not depend on class 0's).
+  EXPECT_NEAR(plain->forward(collapsed, labels).logits[0].item<float>(),
+              plain->forward(varied, labels).logits[0].item<float>(), 1e-5);
+  const torch::Tensor a = with->forward(collapsed, labels).logits;
+  const torch::Tensor b = with->forward(varied, labels).logits;
+  EXPECT_GT(std::abs(a[0].item<float>() - b[0].item<float>()), 1e-4);
+  EXPECT_TRUE(torch::allclose(a.slice(0, 4), b.slice(0, 4), 1e-5, 1e-6));
+  // Unconditional: groups of 4, as the paper's.
+  Discriminator unconditional(DiscriminatorOptions(base)
+                                  .num_classes(0)
+                                  .head(DiscriminatorHead::kUnconditional)
+                                  .minibatch_stddev(true));
+  EXPECT_EQ(unconditional->forward(varied).logits.sizes(), (std::vector<int64_t>{8}));
+  // Only the ResNet discriminator takes the option.
+  try {
+    Discriminator(DiscriminatorOptions(base)
+                      .family(NetworkFamily::kDcgan)
+                      .head(DiscriminatorHead::kProjection)
+                      .minibatch_stddev(true));
+    FAIL() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("minibatch_stddev"), std::string::npos) << e.what();
+  }
 }

@@ -168,7 +168,8 @@ TEST(GanTrainer, ResumeEqualsUninterrupted) {
     // Two discriminator updates per step (--d-steps) in the projection GANs: each draws its own
     // batches, so the random stream must resume exactly too.
     if (arch == GanArch::kCgan || arch == GanArch::kResnet) config.d_steps = 2;
-    if (arch == GanArch::kCgan) config.lecam_weight = 0.3;  // its anchors resume exactly too
+    if (arch == GanArch::kCgan) config.lecam_weight = 0.3;         // its anchors resume exactly too
+    if (arch == GanArch::kResnet) config.minibatch_stddev = true;  // D's per-class statistic too
     // And the WGAN-GP critic (its interpolation weights come from the trainer's generator).
     if (arch == GanArch::kAcgan) {
       config.loss = GanLoss::kWganGp;
@@ -329,6 +330,34 @@ TEST(GanTrainer, ResNetGanRefusesTransposedUpsamplingAndAllowsPerClass) {
   }
   c.upsample = models::Upsample::kBilinear;
   EXPECT_NO_THROW(validate(c));
+  c.upsample = models::Upsample::kSkipBilinear;
+  EXPECT_NO_THROW(validate(c));
+  c.minibatch_stddev = true;
+  EXPECT_NO_THROW(validate(c));
+  EXPECT_TRUE(gan_config_from_json(to_json(c)).minibatch_stddev);
+  nlohmann::json before = to_json(c);  // runs written before the option read back without it
+  before.erase("minibatch_stddev");
+  EXPECT_FALSE(gan_config_from_json(before).minibatch_stddev);
+  GanConfig progan = tiny_config(GanArch::kProgan);
+  progan.minibatch_stddev = true;
+  try {
+    validate(progan);
+    FAIL() << "accepted --minibatch-stddev with --arch progan";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("--minibatch-stddev"), std::string::npos) << e.what();
+  }
+  for (GanArch other : {GanArch::kCgan, GanArch::kFastgan}) {
+    GanConfig skip = tiny_config(other);
+    skip.upsample = models::Upsample::kSkipBilinear;
+    try {
+      validate(skip);
+      FAIL() << "accepted --upsample skip-bilinear with --arch " << gan_arch_name(other);
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("only its blocks have residual shortcuts"),
+                std::string::npos)
+          << e.what();
+    }
+  }
   GanConfig cgan = tiny_config(GanArch::kCgan);
   cgan.per_class = true;
   EXPECT_THROW(validate(cgan), ConfigError);

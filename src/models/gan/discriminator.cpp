@@ -35,6 +35,11 @@ void validate(const DiscriminatorOptions& o) {
         "discriminator: progressive, ResNet and FastGAN discriminators have a projection head (or "
         "none).");
   }
+  if (o.minibatch_stddev() && o.family() != NetworkFamily::kResNet) {
+    throw ConfigError(
+        "discriminator: minibatch_stddev is an option of the ResNet discriminator (the "
+        "progressive one always has it).");
+  }
   if (o.family() == NetworkFamily::kProgressive && o.spectral_norm()) {
     throw ConfigError(
         "discriminator: a progressive discriminator equalises its learning rate instead of "
@@ -46,8 +51,9 @@ DiscriminatorImpl::DiscriminatorImpl(const DiscriminatorOptions& options) : opti
   validate(options);
   if (options.family() == NetworkFamily::kResNet) {
     resnet_ = register_module(
-        "resnet", ResNetDiscriminator(family_options<ResNetOptions>(options).spectral_norm(
-                      options.spectral_norm())));
+        "resnet", ResNetDiscriminator(family_options<ResNetOptions>(options)
+                                          .spectral_norm(options.spectral_norm())
+                                          .minibatch_stddev(options.minibatch_stddev())));
     return;
   }
   if (options.family() == NetworkFamily::kFastGan) {

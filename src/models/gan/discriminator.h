@@ -34,6 +34,9 @@ struct DiscriminatorOptions {
   // own normalisation (batch_norm ignored); the progressive discriminator refuses spectral_norm (it
   // equalises its learning rate instead).
   TORCH_ARG(NetworkFamily, family) = NetworkFamily::kDcgan;
+  // kResNet only: minibatch standard deviation before the last block (ResNetOptions). The
+  // progressive discriminator always has it.
+  TORCH_ARG(bool, minibatch_stddev) = false;
 };
 
 void validate(const DiscriminatorOptions& options);

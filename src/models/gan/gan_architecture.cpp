@@ -44,6 +44,7 @@ GanModelConfig gan_model_config_from_json(const nlohmann::json& j) {
     c.d_channels = j.at("d_channels");
     c.spectral_norm = j.at("spectral_norm");
     c.upsample = parse_upsample(j.value("upsample", std::string("transposed")));
+    c.minibatch_stddev = j.value("minibatch_stddev", false);  // absent before it existed
     c.per_class = j.at("per_class");
     c.has_ema = j.at("ema_decay").get<double>() > 0;
     c.seed = j.at("seed");
@@ -90,7 +91,7 @@ GeneratorOptions generator_options(const GanModelConfig& c, int64_t num_classes)
 DiscriminatorOptions discriminator_options(const GanModelConfig& c, int64_t num_classes) {
   DiscriminatorOptions o;
   o.image_size(c.image_size).channels(c.d_channels).spectral_norm(c.spectral_norm);
-  o.family(network_family(c.arch));
+  o.family(network_family(c.arch)).minibatch_stddev(c.minibatch_stddev);
   if (c.arch == GanArch::kAcgan) {
     o.num_classes(num_classes).head(DiscriminatorHead::kAuxiliary);
   } else if (is_conditional(c)) {  // cgan, and progan, resnet and fastgan drawing every class

@@ -27,7 +27,8 @@ struct GanModelConfig {
   int64_t latent_dim = 100;
   int64_t g_channels = 64;
   int64_t d_channels = 64;
-  bool spectral_norm = false;  // in D
+  bool spectral_norm = false;     // in D
+  bool minibatch_stddev = false;  // in a ResNet D (DiscriminatorOptions)
   Upsample upsample = Upsample::kTransposed;
   bool per_class = false;  // one unconditional GAN per class
   bool has_ema = true;     // the checkpoints hold an EMA generator

@@ -23,9 +23,9 @@ FamilyOptions family_options(const GeneratorOptions& o) {
 
 // The upsampling of the ResNet and FastGAN generators, whose blocks always resize:
 // GeneratorOptions' default, transposed, is the DCGAN's (train-gan refuses --upsample transposed
-// with --arch resnet and fastgan), so anything but bilinear means nearest-neighbour resizing.
+// with --arch resnet and fastgan), so it means nearest-neighbour resizing here.
 Upsample resizing_upsample(const GeneratorOptions& o) {
-  return o.upsample() == Upsample::kBilinear ? Upsample::kBilinear : Upsample::kResizeConv;
+  return o.upsample() == Upsample::kTransposed ? Upsample::kResizeConv : o.upsample();
 }
 
 }  // namespace
@@ -40,6 +40,11 @@ void validate(const GeneratorOptions& o) {
     throw ConfigError(
         "generator: progressive, ResNet and FastGAN generators take the class with z "
         "(conditioning kConcat) only.");
+  }
+  if (o.upsample() == Upsample::kSkipBilinear && o.family() != NetworkFamily::kResNet) {
+    throw ConfigError(
+        "generator: upsampling skip-bilinear resizes residual shortcuts, which only the ResNet "
+        "generator has; use resize or bilinear.");
   }
   if ((o.conditioning() != Conditioning::kNone) != (o.num_classes() > 0)) {
     throw ConfigError(

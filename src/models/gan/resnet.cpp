@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "models/gan/equalized_layers.h"
 #include "models/gan/projection_head.h"
 #include "models/gan/side_plan.h"
 
@@ -28,7 +29,8 @@ void validate(const ResNetOptions& o) {
     throw ConfigError("ResNet GAN: sizes must be positive.");
   }
   if (o.upsample() == Upsample::kTransposed) {
-    throw ConfigError("ResNet GAN: upsampling must resize (resize or bilinear), not transposed.");
+    throw ConfigError(
+        "ResNet GAN: upsampling must resize (resize, bilinear or skip-bilinear), not transposed.");
   }
 }
 
@@ -80,10 +82,10 @@ ResNetUpBlockImpl::ResNetUpBlockImpl(int64_t in, int64_t out, int64_t condition_
 
 torch::Tensor ResNetUpBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& condition) {
   // [N,in,H,W] -> [N,out,2H,2W]
-  torch::Tensor h =
-      conv0->forward(resize_twice(torch::relu(norm0->forward(x, condition)), upsample));
+  torch::Tensor h = conv0->forward(
+      resize_twice(torch::relu(norm0->forward(x, condition)), branch_upsample(upsample)));
   h = conv1->forward(torch::relu(norm1->forward(h, condition)));
-  return h + shortcut->forward(resize_twice(x, upsample));
+  return h + shortcut->forward(resize_twice(x, shortcut_upsample(upsample)));
 }
 
 ResNetDownBlockImpl::ResNetDownBlockImpl(int64_t in, int64_t out, bool downsample, bool first,
@@ -147,7 +149,8 @@ ResNetDiscriminatorImpl::ResNetDiscriminatorImpl(const ResNetOptions& options) :
     blocks_->push_back(ResNetDownBlock(in, out, /*downsample=*/true, /*first=*/in == 3, sn));
     in = out;
   }
-  blocks_->push_back(ResNetDownBlock(in, in, /*downsample=*/false, /*first=*/false, sn));
+  const int64_t extra = options.minibatch_stddev() ? 1 : 0;  // the stddev channel
+  blocks_->push_back(ResNetDownBlock(in + extra, in, /*downsample=*/false, /*first=*/false, sn));
   output_ = register_module("output", SNLinear(in, 1, /*bias=*/true, sn));
   if (options.num_classes() > 0) {
     projection_ = register_module("projection", SNEmbedding(options.num_classes(), in, sn));
@@ -160,7 +163,14 @@ ResNetDiscriminatorOutput ResNetDiscriminatorImpl::forward(const torch::Tensor& 
   TORCH_CHECK(x.dim() == 4 && x.size(1) == 3 && x.size(2) == s && x.size(3) == s,
               "ResNet discriminator expects [N,3,", s, ",", s, "], got ", x.sizes());
   torch::Tensor h = x;
-  for (const auto& block : *blocks_) h = block->as<ResNetDownBlock>()->forward(h);
+  const size_t last = blocks_->size() - 1;
+  for (size_t i = 0; i < blocks_->size(); ++i) {
+    if (i == last && options_.minibatch_stddev()) {
+      // [N,C,4,4] -> [N,C+1,4,4]; per class when the labels say which samples belong together.
+      h = projection_ ? minibatch_stddev(h, labels, options_.num_classes()) : minibatch_stddev(h);
+    }
+    h = blocks_[i]->as<ResNetDownBlock>()->forward(h);
+  }
   h = torch::relu(h).sum({2, 3});  // [N,C]
   ResNetDiscriminatorOutput out;
   out.logits = output_->forward(h).squeeze(1);  // [N]

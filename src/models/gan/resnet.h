@@ -4,9 +4,10 @@
 // Generator: condition c = [z ; embed(y)] (one class embedding shared by every block, BigGAN)
 //   -> linear -> [N,c4,4,4] -> per resolution 8..S a block
 //        h = conv3x3(up(relu(cbn0(x, c)))) ; h = conv3x3(relu(cbn1(h, c))) ; out = h +
-//        conv1x1(up(x))
-//   -> relu(bn) -> conv3x3 -> tanh: [N,3,S,S]. up = nearest x2 (no transposed convolution, so no
-//   checkerboard) or bilinear x2 (upsample kBilinear: less mesh, see models/gan/upsample.h), cbn =
+//        conv1x1(up'(x))
+//   -> relu(bn) -> conv3x3 -> tanh: [N,3,S,S]. up = up' = nearest x2 (no transposed convolution,
+//   so no checkerboard) or bilinear x2 (upsample kBilinear: less mesh, see models/gan/upsample.h);
+//   kSkipBilinear: up nearest, up' bilinear. cbn =
 //   BatchNorm whose scale and shift are linear in c (BigGAN-deep feeds the whole z with the shared
 //   embedding to every block, as here). Unconditional: c = z.
 // Discriminator: per resolution S..8 a block
@@ -14,7 +15,9 @@
 //   (the first block skips the leading relu and pools its input before the 1x1 shortcut, as in
 //   SNGAN), one block at 4x4 without pooling, then h = sum over space of relu -> [N,c] -> logit
 //   w.h + b plus the projection <embed(y), h> (Miyato & Koyama 2018). Every weight spectrally
-//   normalised when spectral_norm is on.
+//   normalised when spectral_norm is on. With minibatch_stddev the last block's input is
+//   [h ; stddev] (Karras et al. 2018), the statistic over the batch's samples of each sample's own
+//   class: D then sees a class drawn as one lesion whatever z, which it cannot from one image.
 // Channels: channels * S/(2r) at side r in both networks (the discriminator's after the block
 // leaving side r), capped at channels * max_multiplier: at 64 px and channels 32, 256 at 4x4 down
 // to 16 at 64x64. Full width at full size (SNGAN's plan) measured 2.6x slower per step on 2 CPU
@@ -36,10 +39,13 @@ struct ResNetOptions {
   TORCH_ARG(int64_t, latent_dim) = 100;  // generator only
   TORCH_ARG(int64_t, channels) = 32;
   TORCH_ARG(int64_t, max_multiplier) = 8;
-  TORCH_ARG(int64_t, num_classes) = 0;                    // 0: unconditional
-  TORCH_ARG(int64_t, embedding_dim) = 64;                 // generator: the shared class embedding
-  TORCH_ARG(bool, spectral_norm) = true;                  // discriminator only
-  TORCH_ARG(Upsample, upsample) = Upsample::kResizeConv;  // generator only: resize or bilinear
+  TORCH_ARG(int64_t, num_classes) = 0;     // 0: unconditional
+  TORCH_ARG(int64_t, embedding_dim) = 64;  // generator: the shared class embedding
+  TORCH_ARG(bool, spectral_norm) = true;   // discriminator only
+  // Discriminator only: the minibatch standard deviation (models/gan/equalized_layers.h) as one
+  // more channel in front of the last block, over each sample's own class when conditional.
+  TORCH_ARG(bool, minibatch_stddev) = false;
+  TORCH_ARG(Upsample, upsample) = Upsample::kResizeConv;  // generator only: not transposed
 };
 
 // BatchNorm whose scale and shift are linear in a condition vector (BigGAN's "ccbn"):

@@ -10,8 +10,9 @@ Upsample parse_upsample(const std::string& name) {
   if (name == "transposed") return Upsample::kTransposed;
   if (name == "resize") return Upsample::kResizeConv;
   if (name == "bilinear") return Upsample::kBilinear;
-  throw ConfigError(
-      describe_problem("--upsample", "'" + name + "'", "transposed, resize or bilinear", ""));
+  if (name == "skip-bilinear") return Upsample::kSkipBilinear;
+  throw ConfigError(describe_problem("--upsample", "'" + name + "'",
+                                     "transposed, resize, bilinear or skip-bilinear", ""));
 }
 
 std::string upsample_name(Upsample upsample) {
@@ -20,14 +21,27 @@ std::string upsample_name(Upsample upsample) {
       return "resize";
     case Upsample::kBilinear:
       return "bilinear";
+    case Upsample::kSkipBilinear:
+      return "skip-bilinear";
     case Upsample::kTransposed:
       break;
   }
   return "transposed";
 }
 
+Upsample branch_upsample(Upsample upsample) {
+  return upsample == Upsample::kSkipBilinear ? Upsample::kResizeConv : upsample;
+}
+
+Upsample shortcut_upsample(Upsample upsample) {
+  return upsample == Upsample::kSkipBilinear ? Upsample::kBilinear : upsample;
+}
+
 at::Tensor resize_twice(const at::Tensor& x, Upsample upsample) {
   TORCH_CHECK(upsample != Upsample::kTransposed, "resize_twice: transposed is not a resize");
+  TORCH_CHECK(upsample != Upsample::kSkipBilinear,
+              "resize_twice: skip-bilinear names two resizings (branch_upsample, "
+              "shortcut_upsample)");
   const std::vector<int64_t> size = {2 * x.size(2), 2 * x.size(3)};
   if (upsample == Upsample::kBilinear) {
     return torch::upsample_bilinear2d(x, size, /*align_corners=*/false);
@@ -36,7 +50,8 @@ at::Tensor resize_twice(const at::Tensor& x, Upsample upsample) {
 }
 
 std::string resize_twice_script(const std::string& input, Upsample upsample) {
-  TORCH_CHECK(upsample != Upsample::kTransposed, "resize_twice_script: transposed is not a resize");
+  TORCH_CHECK(upsample != Upsample::kTransposed && upsample != Upsample::kSkipBilinear,
+              "resize_twice_script: ", upsample_name(upsample), " is not one resize");
   const std::string size = "[2 * " + input + ".size(2), 2 * " + input + ".size(3)]";
   if (upsample == Upsample::kBilinear) {
     return "torch.upsample_bilinear2d(" + input + ", " + size + ", False, None, None)";

@@ -16,13 +16,26 @@ enum class Upsample {
   // StyleGAN2 upsamples with), so the mirror images of a lesion's coarse structure do not become a
   // fine mesh that the convolutions after it must learn to cancel.
   kBilinear,
+  // ResNet generator only: nearest x2 + 3x3 convolution in the residual branch, bilinear x2 in the
+  // shortcut. The shortcut is a 1x1 convolution of the resized map, which no 3x3 convolution
+  // follows inside the block, so with nearest resizing every block adds a map made of 2x2 tiles
+  // whose mirror frequencies the residual branch must cancel; bilinear keeps them out while the
+  // branch still draws fine detail from sharp nearest-resized maps (the same split as StyleGAN2's
+  // skip generator, whose to-RGB path is resized with a low-pass filter).
+  kSkipBilinear,
 };
 
-// "transposed" | "resize" | "bilinear"; ConfigError otherwise.
+// "transposed" | "resize" | "bilinear" | "skip-bilinear"; ConfigError otherwise.
 Upsample parse_upsample(const std::string& name);
 std::string upsample_name(Upsample upsample);
 
-// Resizes x [N,C,H,W] -> [N,C,2H,2W] as kResizeConv or kBilinear do (not for kTransposed).
+// How a block with a residual shortcut resizes in its convolution branch and in its shortcut:
+// kSkipBilinear is nearest then bilinear, kResizeConv and kBilinear are themselves in both.
+Upsample branch_upsample(Upsample upsample);
+Upsample shortcut_upsample(Upsample upsample);
+
+// Resizes x [N,C,H,W] -> [N,C,2H,2W] as kResizeConv or kBilinear do (not for kTransposed or
+// kSkipBilinear, which name two resizings: see branch_upsample and shortcut_upsample).
 at::Tensor resize_twice(const at::Tensor& x, Upsample upsample);
 // The same as a line of TorchScript source on a tensor named `input`, for exported generators.
 std::string resize_twice_script(const std::string& input, Upsample upsample);
