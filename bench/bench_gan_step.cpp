@@ -201,36 +201,37 @@ int main(int argc, char** argv) {
          }()},
         {"progan, at 64 px, --r1 0", progan(0, 0.6)},
         {"progan, at 64 px, --r1 0 --ada-target 0 --diffaugment none", progan(0, -1)},
-        {"resnet, defaults", with(train::GanArch::kResnet, R, 0.6)},
-        {"resnet, --upsample skip-bilinear", with(train::GanArch::kResnet, S, 0.6)},
+        {"resnet, defaults", with(train::GanArch::kResnet, S, 0.6)},
+        {"resnet, --upsample resize (the default before stop 34)",
+         with(train::GanArch::kResnet, R, 0.6)},
         {"resnet, --upsample bilinear", with(train::GanArch::kResnet, B, 0.6)},
         {"resnet, --spectral-loss 1",
          [&] {
-           train::GanConfig c = with(train::GanArch::kResnet, R, 0.6);
+           train::GanConfig c = with(train::GanArch::kResnet, S, 0.6);
            c.spectral_weight = 1.0;
            return c;
          }()},
         {"resnet, --minibatch-stddev",
          [&] {
-           train::GanConfig c = with(train::GanArch::kResnet, R, 0.6);
+           train::GanConfig c = with(train::GanArch::kResnet, S, 0.6);
            c.minibatch_stddev = true;
            return c;
          }()},
         {"resnet, --lecam 0.3",
          [&] {
-           train::GanConfig c = with(train::GanArch::kResnet, R, 0.6);
+           train::GanConfig c = with(train::GanArch::kResnet, S, 0.6);
            c.lecam_weight = 0.3;
            return c;
          }()},
         {"resnet, --ada-target 0 --diffaugment none",
          [&] {
-           train::GanConfig c = with(train::GanArch::kResnet, R, 0);
+           train::GanConfig c = with(train::GanArch::kResnet, S, 0);
            c.diff_augment = augment::DiffAugmentPolicy();
            return c;
          }()},
         {"resnet, --d-steps 1 --lr-g 1e-4 (the defaults before stop 21)",
          [&] {
-           train::GanConfig c = with(train::GanArch::kResnet, R, 0.6);
+           train::GanConfig c = with(train::GanArch::kResnet, S, 0.6);
            c.d_steps = 1;
            c.lr_g = 1e-4;
            return c;
@@ -238,7 +239,7 @@ int main(int argc, char** argv) {
         {"fastgan, defaults", with(train::GanArch::kFastgan, R, 0)},
         {"resnet, --g-channels 16 --d-channels 16",
          [&] {
-           train::GanConfig c = with(train::GanArch::kResnet, R, 0.6);
+           train::GanConfig c = with(train::GanArch::kResnet, S, 0.6);
            c.g_channels = c.d_channels = 16;
            return c;
          }()},

@@ -1,0 +1,95 @@
+// train-gan's configuration checks: the refusals that name the option and the reason, and the
+// fields a run's config.json carries across a save and load.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+
+#include "core/error.h"
+#include "test_util.h"
+#include "train/gan_config.h"
+
+using namespace skingan;
+using namespace skingan::train;
+
+TEST(GanConfigValidation, ResNetGanRefusesTransposedUpsamplingAndAllowsPerClass) {
+  GanConfig c = test::tiny_gan_config(GanArch::kResnet);
+  c.per_class = true;
+  EXPECT_NO_THROW(validate(c));
+  c.upsample = models::Upsample::kTransposed;
+  try {
+    validate(c);
+    FAIL() << "accepted --upsample transposed";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("--upsample transposed"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--arch resnet"), std::string::npos) << e.what();
+  }
+  c.upsample = models::Upsample::kBilinear;
+  EXPECT_NO_THROW(validate(c));
+  c.upsample = models::Upsample::kSkipBilinear;
+  EXPECT_NO_THROW(validate(c));
+  c.minibatch_stddev = true;
+  EXPECT_NO_THROW(validate(c));
+  EXPECT_TRUE(gan_config_from_json(to_json(c)).minibatch_stddev);
+  nlohmann::json before = to_json(c);  // runs written before the option read back without it
+  before.erase("minibatch_stddev");
+  EXPECT_FALSE(gan_config_from_json(before).minibatch_stddev);
+  GanConfig progan = test::tiny_gan_config(GanArch::kProgan);
+  progan.minibatch_stddev = true;
+  try {
+    validate(progan);
+    FAIL() << "accepted --minibatch-stddev with --arch progan";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("--minibatch-stddev"), std::string::npos) << e.what();
+  }
+  for (GanArch other : {GanArch::kCgan, GanArch::kFastgan}) {
+    GanConfig skip = test::tiny_gan_config(other);
+    skip.upsample = models::Upsample::kSkipBilinear;
+    try {
+      validate(skip);
+      FAIL() << "accepted --upsample skip-bilinear with --arch " << gan_arch_name(other);
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("only its blocks have residual shortcuts"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  GanConfig cgan = test::tiny_gan_config(GanArch::kCgan);
+  cgan.per_class = true;
+  EXPECT_THROW(validate(cgan), ConfigError);
+}
+
+TEST(GanConfigValidation, ProgressiveGanRefusesOptionsItDoesNotUseWithTheReason) {
+  auto refusal = [](const std::function<void(GanConfig&)>& adjust) {
+    GanConfig c = test::tiny_gan_config(GanArch::kProgan);
+    adjust(c);
+    try {
+      validate(c);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_NE(refusal([](GanConfig& c) { c.spectral_norm = true; }).find("equalises its learning"),
+            std::string::npos);
+  EXPECT_NE(refusal([](GanConfig& c) {
+              c.upsample = models::Upsample::kTransposed;
+            }).find("--upsample transposed"),
+            std::string::npos);
+  EXPECT_NE(refusal([](GanConfig& c) {
+              c.upsample = models::Upsample::kBilinear;
+            }).find("--upsample bilinear"),
+            std::string::npos);
+  EXPECT_NE(refusal([](GanConfig& c) { c.phase_kimg = -1; }).find("--phase-kimg"),
+            std::string::npos);
+  EXPECT_NE(refusal([](GanConfig& c) { c.r1_every = 0; }).find("--r1-every"), std::string::npos);
+  // wgan-gp: ADA's r_t needs a logit with a decision at 0, which a critic does not have.
+  EXPECT_NE(refusal([](GanConfig& c) { c.loss = GanLoss::kWganGp; }).find("--loss wgan-gp"),
+            std::string::npos);
+  EXPECT_EQ(refusal([](GanConfig& c) {
+              c.loss = GanLoss::kWganGp;
+              c.ada_target = 0;
+            }),
+            "accepted");
+  EXPECT_EQ(refusal([](GanConfig&) {}), "accepted");
+}
