@@ -205,6 +205,8 @@ int main(int argc, char** argv) {
         {"resnet, --upsample resize (the default before stop 34)",
          with(train::GanArch::kResnet, R, 0.6)},
         {"resnet, --upsample bilinear", with(train::GanArch::kResnet, B, 0.6)},
+        {"resnet, --upsample skip-bilinear-last",
+         with(train::GanArch::kResnet, models::Upsample::kSkipBilinearLast, 0.6)},
         {"resnet, --spectral-loss 1",
          [&] {
            train::GanConfig c = with(train::GanArch::kResnet, S, 0.6);

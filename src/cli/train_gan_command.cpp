@@ -67,8 +67,11 @@ CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
                   "resize (nearest x2 + 3x3 convolution, no checkerboard) or bilinear (bilinear "
                   "x2 + 3x3 convolution: also no fine mesh from the upsampling's mirror "
                   "frequencies; dcgan, acgan, cgan and resnet) or skip-bilinear (resnet: resize "
-                  "in the residual branch, bilinear in the shortcut)")
-      ->check(CLI::IsMember({"transposed", "resize", "bilinear", "skip-bilinear"}));
+                  "in the residual branch, bilinear in the shortcut; its default) or "
+                  "skip-bilinear-last (resnet: the same, but bilinear in the last block's branch "
+                  "too)")
+      ->check(CLI::IsMember(
+          {"transposed", "resize", "bilinear", "skip-bilinear", "skip-bilinear-last"}));
   cmd->add_option("--phase-kimg", args.phase_kimg,
                   "progan: thousands of real images per growth phase (4x4, then a fade-in and a "
                   "training phase per resolution; 0 = no growing; default 10)");

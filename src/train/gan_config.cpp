@@ -217,8 +217,9 @@ void validate(const GanConfig& c) {
     refuse("--minibatch-stddev", "with --arch " + gan_arch_name(c.arch),
            "--arch resnet (the progressive discriminator always has it)");
   }
-  if (c.arch != GanArch::kResnet && c.upsample == models::Upsample::kSkipBilinear) {
-    refuse("--upsample skip-bilinear", "with --arch " + gan_arch_name(c.arch),
+  if (c.arch != GanArch::kResnet && models::resizes_residual_shortcuts(c.upsample)) {
+    refuse("--upsample " + models::upsample_name(c.upsample),
+           "with --arch " + gan_arch_name(c.arch),
            "--arch resnet (only its blocks have residual shortcuts), or resize or bilinear");
   }
   if (c.arch == GanArch::kFastgan && c.loss == GanLoss::kWganGp) {

@@ -63,9 +63,14 @@ class ExportTest : public ::testing::Test {
       train_adjusted(*dir_ / name, arch,
                      [](train::GanConfig& c) { c.upsample = models::Upsample::kBilinear; });
     }
-    // The ResNet default is skip-bilinear ("resnet" above); nearest in both paths too.
-    train_adjusted(*dir_ / "resnet_nearest", train::GanArch::kResnet,
-                   [](train::GanConfig& c) { c.upsample = models::Upsample::kResizeConv; });
+    // The ResNet default is skip-bilinear ("resnet" above); nearest in both paths too, and
+    // skip-bilinear-last (the last block's branch resized apart from the others').
+    for (auto [name, upsample] :
+         {std::pair{"resnet_nearest", models::Upsample::kResizeConv},
+          std::pair{"resnet_skip_bilinear_last", models::Upsample::kSkipBilinearLast}}) {
+      train_adjusted(*dir_ / name, train::GanArch::kResnet,
+                     [u = upsample](train::GanConfig& c) { c.upsample = u; });
+    }
   }
   // A tiny run as test::train_tiny_gan trains it (3 steps), with `adjust` applied to its config.
   template <typename Adjust>
@@ -136,7 +141,8 @@ TEST_F(ExportTest, TorchScriptModuleDrawsWhatSkinganDraws) {
   for (const std::string run :
        {"dcgan", "acgan", "cgan", "per_class", "cgan_transposed", "dcgan_ada", "progan_fade",
         "progan_full", "progan_per_class", "resnet", "resnet_per_class", "resnet_bilinear",
-        "resnet_nearest", "cgan_bilinear", "fastgan", "fastgan_per_class_bilinear"}) {
+        "resnet_nearest", "resnet_skip_bilinear_last", "cgan_bilinear", "fastgan",
+        "fastgan_per_class_bilinear"}) {
     torch::jit::Module module = torch::jit::load(export_run(run).string());
     const torch::Tensor exported = module.forward({z, labels}).toTensor();
     const torch::Tensor expected = skingan_images(run, z, labels);
@@ -162,7 +168,8 @@ TEST_F(ExportTest, PythonLoadsTheExportAndMatchesSkinganForTheSameNoise) {
   const torch::Tensor labels = torch::tensor({1, 0, 1, 1, 0}, torch::kLong);
   for (const std::string run :
        {"cgan", "per_class", "cgan_transposed", "progan_fade", "resnet", "resnet_per_class",
-        "resnet_bilinear", "resnet_nearest", "fastgan", "fastgan_per_class_bilinear"}) {
+        "resnet_bilinear", "resnet_nearest", "resnet_skip_bilinear_last", "fastgan",
+        "fastgan_per_class_bilinear"}) {
     const fs::path exported = export_run(run);
     const torch::Tensor expected = skingan_images(run, z, labels);
     const std::vector<char> bytes =

@@ -120,7 +120,7 @@ TEST(GanModels, ResizeUpsamplingHasNoParityLatticeAtInitialisation) {
 
 TEST(GanModels, UpsamplingNamesRoundTripAndAnUnknownOneIsRefused) {
   for (Upsample u : {Upsample::kTransposed, Upsample::kResizeConv, Upsample::kBilinear,
-                     Upsample::kSkipBilinear}) {
+                     Upsample::kSkipBilinear, Upsample::kSkipBilinearLast}) {
     EXPECT_EQ(parse_upsample(upsample_name(u)), u);
   }
   try {
@@ -128,7 +128,8 @@ TEST(GanModels, UpsamplingNamesRoundTripAndAnUnknownOneIsRefused) {
     FAIL() << "accepted";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("'bicubic'"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("transposed, resize, bilinear or skip-bilinear"),
+    EXPECT_NE(std::string(e.what()).find(
+                  "transposed, resize, bilinear, skip-bilinear or skip-bilinear-last"),
               std::string::npos)
         << e.what();
   }

@@ -302,3 +302,42 @@ TEST(ResNetGan, MinibatchStddevLetsTheDiscriminatorSeeAClassDrawnAsOneImage) {
     EXPECT_NE(std::string(e.what()).find("minibatch_stddev"), std::string::npos) << e.what();
   }
 }
+
+TEST(ResNetGan, SkipBilinearLastResizesOnlyTheLastBlocksBranchBilinearly) {
+  for (int64_t size : {32, 64, 128}) {
+    auto options = [size](Upsample u) {
+      return GeneratorOptions()
+          .image_size(size)
+          .latent_dim(8)
+          .channels(4)
+          .family(NetworkFamily::kResNet)
+          .upsample(u);
+    };
+    Generator last(options(Upsample::kSkipBilinearLast)), skip(options(Upsample::kSkipBilinear));
+    auto blocks = last->resnet()->named_modules();
+    const int64_t n = last->resnet()->blocks();
+    for (int64_t i = 0; i < n; ++i) {
+      const auto* block = blocks["blocks." + std::to_string(i)]->as<ResNetUpBlock>();
+      ASSERT_NE(block, nullptr);
+      EXPECT_EQ(block->upsample, i + 1 == n ? Upsample::kBilinear : Upsample::kSkipBilinear)
+          << "block " << i << " of " << n << " at " << size << " px";
+    }
+    {
+      torch::NoGradGuard no_grad;
+      const auto from = last->named_parameters();
+      for (auto& p : skip->named_parameters()) p.value().copy_(from[p.key()]);
+    }
+    const torch::Tensor z = torch::randn({2, 8});
+    const torch::Tensor a = last->forward(z), b = skip->forward(z);
+    EXPECT_EQ(a.sizes(), (std::vector<int64_t>{2, 3, size, size}));
+    EXPECT_LE(a.abs().max().item<float>(), 1.0f);
+    EXPECT_GT((a - b).abs().max().item<float>(), 1e-5f) << "the last branch resized the same";
+  }
+  try {
+    Generator(
+        GeneratorOptions().family(NetworkFamily::kDcgan).upsample(Upsample::kSkipBilinearLast));
+    FAIL() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("skip-bilinear-last"), std::string::npos) << e.what();
+  }
+}

@@ -43,15 +43,22 @@ TEST(GanConfigValidation, ResNetGanRefusesTransposedUpsamplingAndAllowsPerClass)
     EXPECT_NE(std::string(e.what()).find("--minibatch-stddev"), std::string::npos) << e.what();
   }
   for (GanArch other : {GanArch::kCgan, GanArch::kFastgan}) {
-    GanConfig skip = test::tiny_gan_config(other);
-    skip.upsample = models::Upsample::kSkipBilinear;
-    try {
-      validate(skip);
-      FAIL() << "accepted --upsample skip-bilinear with --arch " << gan_arch_name(other);
-    } catch (const ConfigError& e) {
-      EXPECT_NE(std::string(e.what()).find("only its blocks have residual shortcuts"),
-                std::string::npos)
-          << e.what();
+    for (models::Upsample u :
+         {models::Upsample::kSkipBilinear, models::Upsample::kSkipBilinearLast}) {
+      GanConfig skip = test::tiny_gan_config(other);
+      skip.upsample = u;
+      try {
+        validate(skip);
+        FAIL() << "accepted --upsample " << models::upsample_name(u) << " with --arch "
+               << gan_arch_name(other);
+      } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("--upsample " + models::upsample_name(u)),
+                  std::string::npos)
+            << e.what();
+        EXPECT_NE(std::string(e.what()).find("only its blocks have residual shortcuts"),
+                  std::string::npos)
+            << e.what();
+      }
     }
   }
   GanConfig cgan = test::tiny_gan_config(GanArch::kCgan);

@@ -32,10 +32,10 @@ void validate(const FastGanOptions& o) {
       o.embedding_dim() < 1) {
     throw ConfigError("FastGAN: sizes must be positive.");
   }
-  if (o.upsample() == Upsample::kTransposed || o.upsample() == Upsample::kSkipBilinear) {
+  if (o.upsample() == Upsample::kTransposed || resizes_residual_shortcuts(o.upsample())) {
     throw ConfigError(
         "FastGAN: upsampling must be resize or bilinear, not transposed (a checkerboard) or "
-        "skip-bilinear (it has no residual shortcuts).");
+        "skip-bilinear(-last) (it has no residual shortcuts).");
   }
 }
 

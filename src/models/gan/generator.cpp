@@ -41,10 +41,10 @@ void validate(const GeneratorOptions& o) {
         "generator: progressive, ResNet and FastGAN generators take the class with z "
         "(conditioning kConcat) only.");
   }
-  if (o.upsample() == Upsample::kSkipBilinear && o.family() != NetworkFamily::kResNet) {
-    throw ConfigError(
-        "generator: upsampling skip-bilinear resizes residual shortcuts, which only the ResNet "
-        "generator has; use resize or bilinear.");
+  if (resizes_residual_shortcuts(o.upsample()) && o.family() != NetworkFamily::kResNet) {
+    throw ConfigError("generator: upsampling " + upsample_name(o.upsample()) +
+                      " resizes residual shortcuts, which only the ResNet generator has; use "
+                      "resize or bilinear.");
   }
   if ((o.conditioning() != Conditioning::kNone) != (o.num_classes() > 0)) {
     throw ConfigError(

@@ -30,7 +30,8 @@ void validate(const ResNetOptions& o) {
   }
   if (o.upsample() == Upsample::kTransposed) {
     throw ConfigError(
-        "ResNet GAN: upsampling must resize (resize, bilinear or skip-bilinear), not transposed.");
+        "ResNet GAN: upsampling must resize (resize, bilinear, skip-bilinear or "
+        "skip-bilinear-last), not transposed.");
   }
 }
 
@@ -121,8 +122,9 @@ ResNetGeneratorImpl::ResNetGeneratorImpl(const ResNetOptions& options) : options
   input_ = register_module("input", SNLinear(condition_dim, c4 * 16, /*bias=*/true, false));
   blocks_ = register_module("blocks", torch::nn::ModuleList());
   for (int64_t side = 4; side < options.image_size(); side *= 2) {
+    const bool last = 2 * side == options.image_size();
     blocks_->push_back(ResNetUpBlock(channels_at(options, side), channels_at(options, 2 * side),
-                                     condition_dim, options.upsample()));
+                                     condition_dim, block_upsample(options.upsample(), last)));
   }
   const int64_t last = channels_at(options, options.image_size());
   output_norm_ = register_module("output_norm", SyncBatchNorm2d(last));

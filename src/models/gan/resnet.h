@@ -7,7 +7,8 @@
 //        conv1x1(up'(x))
 //   -> relu(bn) -> conv3x3 -> tanh: [N,3,S,S]. up = up' = nearest x2 (no transposed convolution,
 //   so no checkerboard) or bilinear x2 (upsample kBilinear: less mesh, see models/gan/upsample.h);
-//   kSkipBilinear: up nearest, up' bilinear. cbn =
+//   kSkipBilinear: up nearest, up' bilinear; kSkipBilinearLast: the same but up bilinear in the
+//   last block. cbn =
 //   BatchNorm whose scale and shift are linear in c (BigGAN-deep feeds the whole z with the shared
 //   embedding to every block, as here). Unconditional: c = z.
 // Discriminator: per resolution S..8 a block

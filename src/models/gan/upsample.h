@@ -23,19 +23,36 @@ enum class Upsample {
   // branch still draws fine detail from sharp nearest-resized maps (the same split as StyleGAN2's
   // skip generator, whose to-RGB path is resized with a low-pass filter).
   kSkipBilinear,
+  // ResNet generator only: kSkipBilinear in every block but the last, whose residual branch
+  // resizes bilinearly too. The strongest mesh left by kSkipBilinear sits near Nyquist of the
+  // output (periods of about 2 pixels), the mirror image of the 32x32 map's coarse structure made
+  // by the last doubling, which nearest resizing attenuates by |cos(pi f)| only; the earlier blocks
+  // keep nearest branches, whose sharp maps gave the variety that bilinear everywhere lost.
+  kSkipBilinearLast,
 };
 
-// "transposed" | "resize" | "bilinear" | "skip-bilinear"; ConfigError otherwise.
+// Whether this upsampling names resizings of residual shortcuts, which only the ResNet generator
+// has (kSkipBilinear, kSkipBilinearLast).
+bool resizes_residual_shortcuts(Upsample upsample);
+
+// How one block of a ResNet generator resizes under `upsample`: kSkipBilinearLast is
+// kSkipBilinear except in the last block (the doubling to the image's size), where it is
+// kBilinear; every other upsampling is itself in every block.
+Upsample block_upsample(Upsample upsample, bool last_block);
+
+// "transposed" | "resize" | "bilinear" | "skip-bilinear" | "skip-bilinear-last"; ConfigError
+// otherwise.
 Upsample parse_upsample(const std::string& name);
 std::string upsample_name(Upsample upsample);
 
 // How a block with a residual shortcut resizes in its convolution branch and in its shortcut:
-// kSkipBilinear is nearest then bilinear, kResizeConv and kBilinear are themselves in both.
+// kSkipBilinear is nearest then bilinear, kResizeConv and kBilinear are themselves in both (a
+// block's upsampling, from block_upsample: not kSkipBilinearLast).
 Upsample branch_upsample(Upsample upsample);
 Upsample shortcut_upsample(Upsample upsample);
 
 // Resizes x [N,C,H,W] -> [N,C,2H,2W] as kResizeConv or kBilinear do (not for kTransposed or
-// kSkipBilinear, which name two resizings: see branch_upsample and shortcut_upsample).
+// the modes that name two resizings: see block_upsample, branch_upsample and shortcut_upsample).
 at::Tensor resize_twice(const at::Tensor& x, Upsample upsample);
 // The same as a line of TorchScript source on a tensor named `input`, for exported generators.
 std::string resize_twice_script(const std::string& input, Upsample upsample);
