@@ -173,8 +173,10 @@ StudyResult run_study(const StudyOptions& options) {
   const fs::path study = fs::absolute(options.output).lexically_normal();
   fs::create_directories(study);
   StudyLock lock(study, !options.only_stage.empty());
-  // Files of atomic writes cut short by a kill (stage records, results) whose writer is dead;
-  // those of stage processes still running beside a --stage run are kept.
+  // Files of atomic writes and staging folders cut short by a kill (stage records, results, a
+  // stage's output being built) whose writer is dead; those of stage processes still running
+  // beside a --stage run are kept. A finished stage is not run again, so its own sweep would not
+  // remove the staging folder an earlier, killed attempt left.
   io::remove_stale_temporaries(study);
 
   const std::vector<Stage> stages = plan_stages(options.config, study);

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "core/error.h"
 
@@ -108,6 +109,21 @@ void StagingDir::commit(bool replace) {
 
 namespace {
 
+// Whether process `pid` has ended. kill(pid, 0) also succeeds for a process that has exited but
+// not yet been reaped (a zombie, state Z or X in /proc/PID/stat): it can never write again, and
+// after a SIGKILLed study its stages stay zombies until init reaps them, which a rerun started at
+// once can see.
+bool process_ended(pid_t pid) {
+  if (::kill(pid, 0) != 0) return errno == ESRCH;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;  // no /proc (not Linux): trust kill
+  const size_t name_end = line.rfind(')');      // "pid (comm) state ...", comm may hold spaces
+  if (name_end == std::string::npos || name_end + 2 >= line.size()) return false;
+  const char state = line[name_end + 2];
+  return state == 'Z' || state == 'X';
+}
+
 // Whether `name` ends in `marker` + a process id of a process that no longer runs.
 bool left_by_a_dead_process(const std::string& name, const std::string& marker) {
   const size_t at = name.rfind(marker);
@@ -118,7 +134,7 @@ bool left_by_a_dead_process(const std::string& name, const std::string& marker) 
     return false;
   }
   const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
-  return pid != getpid() && ::kill(pid, 0) != 0 && errno == ESRCH;
+  return pid != getpid() && process_ended(pid);
 }
 
 }  // namespace
@@ -139,13 +155,18 @@ void remove_stale_staging(const fs::path& target) {
 void remove_stale_temporaries(const fs::path& folder) {
   std::error_code ec;
   if (!fs::is_directory(folder, ec)) return;
+  std::vector<fs::path> stale;  // removed after the walk, which must not see them go
   for (auto it = fs::recursive_directory_iterator(folder, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file(ec) &&
-        left_by_a_dead_process(it->path().filename().string(), ".tmp-")) {
-      fs::remove(it->path(), ec);
+    const std::string name = it->path().filename().string();
+    if (it->is_regular_file(ec) && left_by_a_dead_process(name, ".tmp-")) {
+      stale.push_back(it->path());
+    } else if (it->is_directory(ec) && left_by_a_dead_process(name, ".partial-")) {
+      stale.push_back(it->path());
+      it.disable_recursion_pending();
     }
   }
+  for (const fs::path& path : stale) fs::remove_all(path, ec);
 }
 
 }  // namespace skingan::io

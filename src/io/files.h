@@ -43,8 +43,10 @@ class StagingDir {
 // Removes leftover "<target>.partial-<pid>" folders whose process no longer runs.
 void remove_stale_staging(const std::filesystem::path& target);
 
-// Removes the "<name>.tmp-<pid>" files of write_file_atomic under `folder` whose process no
-// longer runs (killed mid-write); a run calls it before resuming in its folder.
+// Removes, anywhere under `folder`, the "<name>.tmp-<pid>" files of write_file_atomic and the
+// "<name>.partial-<pid>" folders of StagingDir whose process no longer runs (killed mid-write); a
+// run calls it before resuming in its folder, and a study before its stages, so that a staging
+// folder a killed stage left is removed even when the stage is finished and not run again.
 void remove_stale_temporaries(const std::filesystem::path& folder);
 
 }  // namespace skingan::io

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,10 +79,41 @@ TEST(Files, StaleTemporariesOfDeadProcessesAreRemovedOthersKept) {
            "best.pt.tmp-" + live_pid, "notes.tmp-x", "best.pt"}) {
     test::write_text(dir / name, "x");
   }
+  // Staging folders of StagingDir, at any depth: a dead writer's goes, a running one's stays.
+  fs::create_directories(dir / "gan" / "generate" / ("set.partial-" + dead_pid) / "images");
+  fs::create_directories(dir / "gan" / ("set.partial-" + live_pid));
   io::remove_stale_temporaries(dir.path());
+  EXPECT_FALSE(fs::exists(dir / "gan" / "generate" / ("set.partial-" + dead_pid)));
+  EXPECT_TRUE(fs::exists(dir / "gan" / ("set.partial-" + live_pid)));
   EXPECT_FALSE(fs::exists(dir / "checkpoints" / ("last.pt.tmp-" + dead_pid)));
   EXPECT_FALSE(fs::exists(dir / ("config.json.tmp-" + dead_pid)));
   EXPECT_TRUE(fs::exists(dir / ("best.pt.tmp-" + live_pid)));  // a running writer's file
   EXPECT_TRUE(fs::exists(dir / "notes.tmp-x"));
   EXPECT_TRUE(fs::exists(dir / "best.pt"));
+}
+
+// A process that has exited but is not yet reaped (a zombie) still answers kill(pid, 0); it can
+// never write again, so its leftovers are stale. A SIGKILLed study's stages are such zombies
+// until init reaps them, and a rerun may start before that.
+TEST(Files, LeftoversOfAnExitedButUnreapedProcessAreStale) {
+  test::TempDir dir;
+  const pid_t zombie = fork();
+  if (zombie == 0) _exit(0);
+  const std::string stat_path = "/proc/" + std::to_string(zombie) + "/stat";
+  for (int i = 0; i < 500; ++i) {  // until the child has exited (state Z), at most 5 s
+    if (io::read_file(stat_path).find(") Z") != std::string::npos) break;
+    usleep(10000);
+  }
+  ASSERT_NE(io::read_file(stat_path).find(") Z"), std::string::npos) << "no zombie to test";
+  ASSERT_EQ(kill(zombie, 0), 0);  // what made it look alive
+  const std::string pid = std::to_string(zombie);
+  fs::create_directories(dir / ("out.partial-" + pid));
+  test::write_text(dir / ("config.json.tmp-" + pid), "x");
+  io::remove_stale_staging(dir / "out");
+  io::remove_stale_temporaries(dir.path());
+  const bool staging_left = fs::exists(dir / ("out.partial-" + pid));
+  const bool temporary_left = fs::exists(dir / ("config.json.tmp-" + pid));
+  waitpid(zombie, nullptr, 0);
+  EXPECT_FALSE(staging_left);
+  EXPECT_FALSE(temporary_left);
 }
