@@ -122,9 +122,10 @@ ResNetGeneratorImpl::ResNetGeneratorImpl(const ResNetOptions& options) : options
   input_ = register_module("input", SNLinear(condition_dim, c4 * 16, /*bias=*/true, false));
   blocks_ = register_module("blocks", torch::nn::ModuleList());
   for (int64_t side = 4; side < options.image_size(); side *= 2) {
-    const bool last = 2 * side == options.image_size();
+    const bool last_block = 2 * side == options.image_size();
     blocks_->push_back(ResNetUpBlock(channels_at(options, side), channels_at(options, 2 * side),
-                                     condition_dim, block_upsample(options.upsample(), last)));
+                                     condition_dim,
+                                     block_upsample(options.upsample(), last_block)));
   }
   const int64_t last = channels_at(options, options.image_size());
   output_norm_ = register_module("output_norm", SyncBatchNorm2d(last));
