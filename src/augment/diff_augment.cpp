@@ -104,6 +104,19 @@ torch::Tensor cutout(const torch::Tensor& x, double ratio, at::Generator& genera
   return x * (~inside).unsqueeze(1).to(x.scalar_type());
 }
 
+// Every operation of the policy on x, each kept per image where keep(before, after) says so.
+template <typename Keep>
+torch::Tensor apply_policy(const torch::Tensor& x, const DiffAugmentPolicy& policy,
+                           at::Generator& generator, const BatchShard& shard, Keep keep) {
+  torch::Tensor out = x;
+  if (policy.color) out = keep(out, color(out, generator, shard));
+  if (policy.translation) {
+    out = keep(out, translation(out, policy.translation_ratio, generator, shard));
+  }
+  if (policy.cutout) out = keep(out, cutout(out, policy.cutout_ratio, generator, shard));
+  return out;
+}
+
 }  // namespace
 
 torch::Tensor diff_augment(const torch::Tensor& x, const DiffAugmentPolicy& policy,
@@ -113,18 +126,27 @@ torch::Tensor diff_augment(const torch::Tensor& x, const DiffAugmentPolicy& poli
               " outside [0,1]");
   if (probability <= 0) return x;
   // Each operation, kept for the images whose draw falls under `probability` ([N,1,1,1] mask).
-  auto maybe = [&](const torch::Tensor& before, const torch::Tensor& after) {
-    if (probability >= 1) return after;
-    const torch::Tensor apply = per_sample_uniform(before, generator, shard) < probability;
-    return torch::where(apply, after, before);
-  };
-  torch::Tensor out = x;
-  if (policy.color) out = maybe(out, color(out, generator, shard));
-  if (policy.translation) {
-    out = maybe(out, translation(out, policy.translation_ratio, generator, shard));
-  }
-  if (policy.cutout) out = maybe(out, cutout(out, policy.cutout_ratio, generator, shard));
-  return out;
+  return apply_policy(
+      x, policy, generator, shard, [&](const torch::Tensor& before, const torch::Tensor& after) {
+        if (probability >= 1) return after;
+        const torch::Tensor apply = per_sample_uniform(before, generator, shard) < probability;
+        return torch::where(apply, after, before);
+      });
+}
+
+torch::Tensor diff_augment(const torch::Tensor& x, const DiffAugmentPolicy& policy,
+                           at::Generator& generator, const torch::Tensor& probability,
+                           BatchShard shard) {
+  TORCH_CHECK(x.dim() == 4, "diff_augment expects [N,C,H,W], got ", x.sizes());
+  TORCH_CHECK(probability.dim() == 1 && probability.size(0) == x.size(0),
+              "diff_augment: one probability per image expected, [", x.size(0), "], got ",
+              probability.sizes());
+  const torch::Tensor threshold = probability.to(x.scalar_type()).view({-1, 1, 1, 1});  // [N,1,1,1]
+  return apply_policy(
+      x, policy, generator, shard, [&](const torch::Tensor& before, const torch::Tensor& after) {
+        const torch::Tensor apply = per_sample_uniform(before, generator, shard) < threshold;
+        return torch::where(apply, after, before);
+      });
 }
 
 }  // namespace skingan::augment

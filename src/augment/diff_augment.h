@@ -39,4 +39,11 @@ torch::Tensor diff_augment(const torch::Tensor& x, const DiffAugmentPolicy& poli
                            at::Generator& generator, double probability = 1.0,
                            BatchShard shard = {});
 
+// The same with a probability per image (ADA per class): `probability` float [N] on x's device,
+// values in [0,1]. Every image's draws are made whatever its probability, so the random stream
+// does not depend on the values.
+torch::Tensor diff_augment(const torch::Tensor& x, const DiffAugmentPolicy& policy,
+                           at::Generator& generator, const torch::Tensor& probability,
+                           BatchShard shard = {});
+
 }  // namespace skingan::augment

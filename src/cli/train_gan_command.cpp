@@ -62,6 +62,9 @@ CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
                   "0.6 (0 = off: every image)");
   cmd->add_option("--ada-kimg", args.ada_kimg,
                   "ADA speed: p can move from 0 to 1 within this many thousand real images (100)");
+  cmd->add_flag("--ada-per-class", args.ada_per_class,
+                "conditional GANs with --ada-target: one p per class, steered by that class's "
+                "r_t, so the small classes D memorises first are augmented more (default: one p)");
   cmd->add_option("--upsample", args.upsample,
                   "generator upsampling: transposed (4x4 stride-2 transposed convolution), "
                   "resize (nearest x2 + 3x3 convolution, no checkerboard) or bilinear (bilinear "
@@ -130,6 +133,7 @@ train::GanRunOptions to_gan_run_options(const TrainGanArgs& args, const Runtime&
   if (given("--ema")) c.ema_decay = args.ema;
   if (given("--ada-target")) c.ada_target = args.ada_target;
   if (given("--ada-kimg")) c.ada_kimg = args.ada_kimg;
+  if (args.ada_per_class) c.ada_per_class = true;
   if (given("--upsample")) c.upsample = models::parse_upsample(args.upsample);
   if (given("--phase-kimg")) c.phase_kimg = args.phase_kimg;
   c.per_class = args.per_class;

@@ -176,6 +176,22 @@ void validate(const GanConfig& c) {
                          "Add --diffaugment color,translation (or drop --ada-target)."));
   }
   if (c.ada_kimg < 1) refuse("--ada-kimg", std::to_string(c.ada_kimg), "a positive count");
+  if (c.ada_per_class && c.ada_target <= 0) {
+    throw ConfigError(describe_problem("--ada-per-class", "without --ada-target",
+                                       "a target r_t for each class's p",
+                                       "Add --ada-target 0.6 (or drop --ada-per-class)."));
+  }
+  if (c.ada_per_class && !is_conditional(c)) {
+    // One unconditional GAN per class (--per-class), or one for all classes: D never sees which
+    // class an image belongs to, and each per-class GAN has its own p already.
+    throw ConfigError(describe_problem(
+        "--ada-per-class",
+        "with an unconditional GAN (" + gan_arch_name(c.arch) +
+            (c.per_class ? " --per-class" : "") + ")",
+        "a conditional GAN (cgan, acgan, resnet, fastgan or progan without --per-class)",
+        c.per_class ? "Drop --ada-per-class: each per-class GAN steers its own p already."
+                    : "Drop --ada-per-class."));
+  }
   if (c.batch_size < 2 || c.batch_size > 4096)
     refuse("--batch-size", std::to_string(c.batch_size), "2..4096");
   if (c.steps < 1 || c.epochs < 0)
@@ -258,6 +274,7 @@ nlohmann::json to_json(const GanConfig& c) {
           {"ema_decay", c.ema_decay},
           {"ada_target", c.ada_target},
           {"ada_kimg", c.ada_kimg},
+          {"ada_per_class", c.ada_per_class},
           {"upsample", models::upsample_name(c.upsample)},
           {"phase_kimg", c.phase_kimg},
           {"balanced_sampling", c.balanced_sampling},
@@ -315,6 +332,7 @@ GanConfig gan_config_from_json(const nlohmann::json& j) {
   // Absent in runs written before ADA and resize upsampling existed.
   c.ada_target = j.value("ada_target", 0.0);
   c.ada_kimg = j.value("ada_kimg", int64_t{100});
+  c.ada_per_class = j.value("ada_per_class", false);  // absent before --ada-per-class existed
   c.phase_kimg = j.value("phase_kimg", 10.0);
   c.r1_every = j.value("r1_every", int64_t{1});
   c.d_steps = j.value("d_steps", int64_t{1});           // absent before --d-steps existed

@@ -57,6 +57,8 @@ struct GanConfig {
   // off (diff_augment on every image, the DiffAugment recipe). See train/ada.h.
   double ada_target = 0.0;
   int64_t ada_kimg = 100;  // p can move from 0 to 1 within this many thousand real images
+  // Conditional GANs with ADA: one p per class, steered by that class's r_t (train/ada.h).
+  bool ada_per_class = false;
   models::Upsample upsample = models::Upsample::kTransposed;  // generator; see models/gan
   // progan: real images per growth phase, in thousands (train/growth_schedule.h); the paper
   // used 600 at up to 1024 px on 30,000 images. 0: no growing (the image size from step one).

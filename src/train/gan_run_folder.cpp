@@ -80,6 +80,9 @@ nlohmann::json metrics_line(const GanStepMetrics& m, double images_per_second) {
   if (m.reconstruction >= 0) line["reconstruction"] = m.reconstruction;
   if (m.aux_accuracy >= 0) line["aux_accuracy"] = m.aux_accuracy;
   if (m.ada_p >= 0) line["ada_p"] = m.ada_p;
+  // In the run's class order (config.json's "classes").
+  if (!m.ada_p_per_class.empty()) line["ada_p_per_class"] = m.ada_p_per_class;
+  if (!m.r_t_per_class.empty()) line["r_t_per_class"] = m.r_t_per_class;
   if (m.level >= 0) line["level"] = m.level;
   return line;
 }

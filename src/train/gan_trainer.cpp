@@ -1,5 +1,6 @@
 #include "train/gan_trainer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -83,7 +84,8 @@ GanTrainer::GanTrainer(const GanConfig& config, const torch::Tensor& images,
     ema_ = std::make_unique<GeneratorEma>(generator_, config_.ema_decay, device_);
   if (config_.ada_target > 0) {
     ada_ =
-        std::make_unique<AdaController>(config_.ada_target, config_.ada_kimg, config_.batch_size);
+        std::make_unique<AdaController>(config_.ada_target, config_.ada_kimg, config_.batch_size,
+                                        /*interval=*/4, config_.ada_per_class ? num_classes_ : 1);
   }
   if (config_.spectral_weight > 0) {
     spectrum_match_ = std::make_unique<SpectrumMatch>(
@@ -147,9 +149,21 @@ bool GanTrainer::average_gradients(const std::vector<torch::Tensor>& parameters,
   return dist::average_gradients(*group_, parameters, stop_requested);
 }
 
-torch::Tensor GanTrainer::augment(const torch::Tensor& x) {
+torch::Tensor GanTrainer::augment(const torch::Tensor& x, const torch::Tensor& labels) {
   if (!config_.diff_augment.any()) return x;
-  return augment::diff_augment(x, config_.diff_augment, rng_, ada_ ? ada_->p() : 1.0, shard_);
+  if (!ada_ || ada_->groups() == 1) {
+    return augment::diff_augment(x, config_.diff_augment, rng_, ada_ ? ada_->p() : 1.0, shard_);
+  }
+  const std::vector<double>& p = ada_->group_p();
+  const auto [lowest, highest] = std::minmax_element(p.begin(), p.end());
+  // Every class at 0 or at 1: the pooled call's shortcuts (no draws at 0, no masks at 1).
+  if (*highest <= 0 || *lowest >= 1) {
+    return augment::diff_augment(x, config_.diff_augment, rng_, *lowest, shard_);
+  }
+  const torch::Tensor class_p =
+      to_device(torch::tensor(p, torch::kDouble).to(torch::kFloat), x.device());  // [K]
+  return augment::diff_augment(x, config_.diff_augment, rng_, class_p.index_select(0, labels),
+                               shard_);
 }
 
 double GanTrainer::grow() {
@@ -184,7 +198,7 @@ GanTrainer::FakeBatch GanTrainer::discriminator_update(double level, bool keep_g
   }
 
   optimizer_d_->zero_grad();
-  torch::Tensor real_input = augment(real);
+  torch::Tensor real_input = augment(real, real_labels);
   // Lazy R1 (Karras et al. 2020, StyleGAN2): every r1_every steps, weighted r1_every times.
   const bool r1_now = config_.r1_gamma > 0 && step_ % config_.r1_every == 0;
   if (r1_now) real_input = real_input.detach().requires_grad_(true);
@@ -194,7 +208,7 @@ GanTrainer::FakeBatch GanTrainer::discriminator_update(double level, bool keep_g
                            ? torch::randint(4, {1}, rng_, torch::kLong).item<int64_t>()
                            : -1;
   const auto d_real = discriminator_->forward(real_input, real_labels, part);
-  const torch::Tensor fake_input = augment(fake.images.detach());
+  const torch::Tensor fake_input = augment(fake.images.detach(), fake.labels);
   const auto d_fake = discriminator_->forward(fake_input, fake.labels);
   torch::Tensor loss_d =
       discriminator_loss(config_.loss, d_real.logits, d_fake.logits, config_.label_smoothing);
@@ -242,19 +256,36 @@ GanTrainer::FakeBatch GanTrainer::discriminator_update(double level, bool keep_g
   // One sign pass serves the logged r_t and ADA; ADA reads it from the device once per interval.
   // With LeCam, the sums of D's scores travel with it: over the global batch, one small
   // all-reduce per update with several ranks.
-  std::vector<torch::Tensor> sums{d_real.logits.detach().sign().sum()};
+  // --ada-per-class adds the signs and the image counts per class ([K] each).
+  const torch::Tensor signs = d_real.logits.detach().sign().reshape({-1});  // [B/R]
+  std::vector<torch::Tensor> sums{signs.sum().reshape({1})};
   if (lecam_) {
-    sums.push_back(d_real.logits.detach().sum());
-    sums.push_back(d_fake.logits.detach().sum());
+    sums.push_back(d_real.logits.detach().sum().reshape({1}));
+    sums.push_back(d_fake.logits.detach().sum().reshape({1}));
+  }
+  const bool per_class = ada_ && ada_->groups() > 1;
+  if (per_class) {
+    const torch::Tensor zeros = torch::zeros({num_classes_}, signs.options());
+    sums.push_back(zeros.index_add(0, real_labels, signs));
+    sums.push_back(zeros.index_add(0, real_labels, torch::ones_like(signs)));
   }
   if (group_ != nullptr && (ada_ || measure || lecam_)) {
-    torch::Tensor all = torch::stack(sums).to(torch::kFloat).contiguous();  // [1 or 3]
+    torch::Tensor all = torch::cat(sums).to(torch::kFloat).contiguous();  // [1, 3, +2K]
     group_->all_reduce_sum(all, "the real images' signs and D's scores");
-    for (size_t i = 0; i < sums.size(); ++i) sums[i] = all[static_cast<int64_t>(i)];
+    int64_t offset = 0;
+    for (torch::Tensor& sum : sums) {
+      const int64_t n = sum.size(0);
+      sum = all.narrow(0, offset, n);
+      offset += n;
+    }
   }
-  const torch::Tensor& sign_sum = sums[0];
-  if (lecam_) lecam_->observe(sums[1] / batch, sums[2] / batch);
-  if (ada_) ada_->observe(sign_sum, batch);
+  const torch::Tensor sign_sum = sums[0].reshape({});
+  if (lecam_) lecam_->observe(sums[1].reshape({}) / batch, sums[2].reshape({}) / batch);
+  if (per_class) {
+    ada_->observe(sums[sums.size() - 2], sums.back());
+  } else if (ada_) {
+    ada_->observe(sign_sum, batch);
+  }
   if (measure) {
     m.d_real = global_mean(score(config_.loss, d_real.logits.detach()));
     m.r_t = sign_sum.item<double>() / static_cast<double>(batch);
@@ -282,7 +313,7 @@ GanStepMetrics GanTrainer::train_step(bool measure, bool stop_requested) {
 
   // Generator update on the same fakes (as pytorch/examples' DCGAN: one G forward per step).
   optimizer_g_->zero_grad();
-  const auto d_gen = discriminator_->forward(augment(fake.images), fake.labels);
+  const auto d_gen = discriminator_->forward(augment(fake.images, fake.labels), fake.labels);
   torch::Tensor loss_g = generator_loss(config_.loss, d_gen.logits);
   if (config_.arch == GanArch::kAcgan) {
     loss_g = loss_g + config_.aux_weight *
@@ -307,6 +338,10 @@ GanStepMetrics GanTrainer::train_step(bool measure, bool stop_requested) {
   optimizer_g_->step();
   if (ema_) ema_->update(generator_, step_);
   m.ada_p = ada_p();
+  if (ada_ && ada_->groups() > 1) {
+    m.ada_p_per_class = ada_->group_p();
+    m.r_t_per_class = ada_->group_last_r_t();
+  }
   m.step = ++step_;
   return m;
 }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include <ATen/core/Generator.h>
 #include <torch/optim/adam.h>
@@ -39,7 +40,10 @@ struct GanStepMetrics {
   double reconstruction = -1;  // fastgan: D's self-supervised reconstruction error; -1 otherwise
   double aux_accuracy = -1;    // ACGAN class head accuracy on real images, -1 otherwise
   double ada_p = -1;           // ADA's augmentation probability after this step, -1 without ADA
-  double level = -1;           // progan: the growth level of this step (models/gan/progressive.h)
+  // --ada-per-class: each class's p after this step and r_t of ADA's last completed interval, in
+  // the run's class order (empty otherwise).
+  std::vector<double> ada_p_per_class, r_t_per_class;
+  double level = -1;  // progan: the growth level of this step (models/gan/progressive.h)
   // A stop was requested during this step: train_step's argument, or in a data-parallel run that
   // of any rank (it travels with the gradients, so every rank stops after the same step).
   bool stop = false;
@@ -136,7 +140,9 @@ class GanTrainer {
   bool average_gradients(const std::vector<torch::Tensor>& parameters, bool stop_requested);
   // Channels-last parameters on the CPU (see models::use_channels_last); a no-op elsewhere.
   void use_fast_layout();
-  torch::Tensor augment(const torch::Tensor& x);
+  // DiffAugment with ADA's probability: the pooled p, or with --ada-per-class each image's
+  // class's p (labels: long [B] on the device).
+  torch::Tensor augment(const torch::Tensor& x, const torch::Tensor& labels);
   // progan: sets G's and D's level for the images shown before this step; returns it (-1 else).
   double grow();
   // One discriminator update at growth level `level` (-1: not progan) on a fresh real batch and

@@ -63,6 +63,9 @@ std::vector<Case> cases() {
     c.ada_kimg = 1;
     c.lecam_weight = 0.3;  // its anchors are the global batch's, all-reduced with ADA's signs
     list.push_back({"cgan + d_steps 2 + ADA + LeCam", c, 2, true});
+    // One p per class: the signs and image counts per class travel in the same all-reduce.
+    c.ada_per_class = true;
+    list.push_back({"cgan + d_steps 2 + ADA per class + LeCam", c, 2, true});
   }
   {
     GanConfig c = small_config(GanArch::kResnet);
@@ -242,6 +245,7 @@ TEST(GanDataParallel, TwoRanksTrainTheWeightsOfOneProcessWithTheSameGlobalBatch)
         EXPECT_NEAR(a.r_t, b.r_t, 1e-9) << "step " << i;
         EXPECT_NEAR(a.grad_norm_g, b.grad_norm_g, 1e-4 * (1 + b.grad_norm_g)) << "step " << i;
         EXPECT_EQ(a.ada_p, b.ada_p) << "step " << i;
+        EXPECT_EQ(a.ada_p_per_class, b.ada_p_per_class) << "step " << i;
         EXPECT_EQ(a.level, b.level) << "step " << i;
         EXPECT_FALSE(a.stop);
       }
