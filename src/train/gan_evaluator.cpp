@@ -1,6 +1,7 @@
 #include "train/gan_evaluator.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <torch/torch.h>
 
@@ -9,6 +10,15 @@
 
 namespace skingan::train {
 
+namespace {
+
+// uint8 [N,3,S,S] -> float in [-1,1], as the trainer feeds D.
+torch::Tensor to_unit_range(const torch::Tensor& pixels) {
+  return pixels.to(torch::kFloat).div(127.5).sub(1.0);
+}
+
+}  // namespace
+
 std::vector<EvalClass> eval_classes(const data::PreparedSet& set, const at::Tensor& all_images,
                                     const std::vector<std::string>& row_labels,
                                     const std::vector<std::string>& classes,
@@ -16,14 +26,16 @@ std::vector<EvalClass> eval_classes(const data::PreparedSet& set, const at::Tens
   std::vector<EvalClass> out;
   for (size_t k = 0; k < row_labels.size(); ++k) {
     const std::string& label = row_labels[k];
-    std::vector<int64_t> rows;
+    std::vector<int64_t> rows, train_rows;
     for (size_t i = 0; i < set.rows().size(); ++i) {
       const auto& r = set.rows()[i];
-      if (r.source != "real" || r.split != data::Split::kValidation) continue;
+      if (r.source != "real") continue;
       const bool wanted = label == "all"
                               ? std::find(classes.begin(), classes.end(), r.label) != classes.end()
                               : r.label == label;
-      if (wanted) rows.push_back(static_cast<int64_t>(i));
+      if (!wanted) continue;
+      if (r.split == data::Split::kValidation) rows.push_back(static_cast<int64_t>(i));
+      if (r.split == data::Split::kTrain) train_rows.push_back(static_cast<int64_t>(i));
     }
     if (rows.size() < 4) {
       const std::string why =
@@ -32,7 +44,8 @@ std::vector<EvalClass> eval_classes(const data::PreparedSet& set, const at::Tens
       continue;
     }
     out.push_back({label, static_cast<int64_t>(k),
-                   all_images.index_select(0, torch::tensor(rows, torch::kLong))});
+                   all_images.index_select(0, torch::tensor(rows, torch::kLong)),
+                   all_images.index_select(0, torch::tensor(train_rows, torch::kLong))});
   }
   return out;
 }
@@ -48,6 +61,15 @@ GanEvaluator::GanEvaluator(const eval::FeatureModel& features,
     indices_.push_back(c.index);
     reference_features_.push_back(features_.extract(c.images));
     reference_images.push_back(c.images);
+    reference_images_.push_back(c.images);
+    // At most images_per_class training images, evenly spaced through the class's rows.
+    const int64_t m = c.train_images.defined() ? c.train_images.size(0) : 0;
+    const int64_t keep = std::min(m, images_per_class);
+    train_images_.push_back(
+        keep == 0 ? torch::Tensor()
+                  : c.train_images.index_select(
+                        0, torch::linspace(0, static_cast<double>(m - 1), keep).round().to(
+                               torch::kLong)));
   }
   reference_spectrum_ = eval::mean_power_spectrum(torch::cat(reference_images));
   // Its own generator, so evaluating never moves the training RNG (resume stays exact).
@@ -63,9 +85,28 @@ nlohmann::json GanEvaluator::evaluate(GanTrainer& trainer) const {
   int64_t fid_count = 0;
   const GanTrainer::Sampler sampler(trainer, /*use_ema=*/true);  // one standing-statistics pass
   std::vector<torch::Tensor> all_pixels;
+  nlohmann::json overfit_per_class = nlohmann::json::object();
+  double overfit_sum = 0;
+  int64_t overfit_count = 0;
   for (size_t k = 0; k < labels_.size(); ++k) {
     const torch::Tensor labels = torch::full({noise_.size(0)}, indices_[k], torch::kLong);
     const torch::Tensor images = sampler.generate(noise_, labels);  // [-1,1]
+    overfit_per_class[labels_[k]] = nullptr;
+    if (train_images_[k].defined()) {
+      auto mean_logit = [&](const torch::Tensor& x) {
+        const torch::Tensor y = torch::full({x.size(0)}, indices_[k], torch::kLong);
+        return trainer.discriminator_logits(x, y).to(torch::kDouble).mean().item<double>();
+      };
+      const double on_train = mean_logit(to_unit_range(train_images_[k]));
+      const double on_validation = mean_logit(to_unit_range(reference_images_[k]));
+      const double on_generated = mean_logit(images);
+      if (std::abs(on_train - on_generated) > 1e-6) {
+        const double r_v = (on_train - on_validation) / (on_train - on_generated);
+        overfit_per_class[labels_[k]] = r_v;
+        overfit_sum += r_v;
+        ++overfit_count;
+      }
+    }
     const torch::Tensor pixels =
         images.add(1).mul(127.5).round().clamp(0, 255).to(torch::kCPU, torch::kByte);
     all_pixels.push_back(pixels);
@@ -90,7 +131,10 @@ nlohmann::json GanEvaluator::evaluate(GanTrainer& trainer) const {
           {"kid_std", kid_std_sum / n},
           {"fid", fid_count > 0 ? nlohmann::json(fid_sum / fid_count) : nlohmann::json(nullptr)},
           {"kid_per_class", kid_per_class},
-          {"fid_per_class", fid_per_class}};
+          {"fid_per_class", fid_per_class},
+          {"d_overfit", overfit_count > 0 ? nlohmann::json(overfit_sum / overfit_count)
+                                          : nlohmann::json(nullptr)},
+          {"d_overfit_per_class", overfit_per_class}};
 }
 
 }  // namespace skingan::train

@@ -3,8 +3,13 @@
 // compared with the real validation images of the class: KID per class (FID too where both
 // sides have at least kFidMinImages), and their mean over classes, which picks the best
 // checkpoint. The texture of all classes' images pooled against the pooled validation images
-// (eval/image_spectrum.h) is logged beside it. The cost is one generation and one feature pass
-// per evaluation.
+// (eval/image_spectrum.h) is logged beside it, and how far D has memorised each class's training
+// images: Karras et al. 2020's validation heuristic
+//   r_v = (E[D(train)] - E[D(validation)]) / (E[D(train)] - E[D(generated)])
+// on unaugmented images, 0 while D scores unseen real images like the ones it trains on, 1 when it
+// scores them like fakes. Per class because balanced sampling shows the small classes' few images
+// far more often, and ADA's r_t does not tell them apart (docs/scores_ham10000.md section 18). The
+// cost is one generation, one feature pass and one D pass per evaluation.
 #pragma once
 
 #include <map>
@@ -25,6 +30,8 @@ struct EvalClass {
   std::string label;  // a class, or "all" for an unconditional generator (every class pooled)
   int64_t index = 0;  // the generator's label index
   at::Tensor images;  // uint8 [n,3,S,S], n >= 4
+  // uint8 [m,3,S,S]: the label's real training images (m >= 0), for D's memorisation (r_v).
+  at::Tensor train_images;
 };
 
 // For each label a unit draws (row_labels, in label order; "all" pools `classes`), its real
@@ -45,8 +52,10 @@ class GanEvaluator {
 
   // {"kid": mean over classes, "kid_std": mean of the per-class stds, "fid": mean or null,
   //  "kid_per_class": {label: mean}, "fid_per_class": {label: value}, "texture_high_frequency",
-  //  "texture_peak": SpectrumComparison's high_frequency_ratio and peak_ratio} for trainer's
-  //  EMA G.
+  //  "texture_peak": SpectrumComparison's high_frequency_ratio and peak_ratio,
+  //  "d_overfit_per_class": {label: r_v, null where D scores training and generated images
+  //  alike or the label has no training images}, "d_overfit": their mean or null} for trainer's
+  //  EMA G (and its D).
   nlohmann::json evaluate(GanTrainer& trainer) const;
 
  private:
@@ -54,6 +63,8 @@ class GanEvaluator {
   std::vector<std::string> labels_;
   std::vector<int64_t> indices_;
   std::vector<at::Tensor> reference_features_;  // float [n,F] per label
+  std::vector<at::Tensor> reference_images_;    // uint8 [n,3,S,S] per label (validation)
+  std::vector<at::Tensor> train_images_;        // uint8 [<= images_per_class,3,S,S] per label
   at::Tensor noise_;                            // [images_per_class, latent], fixed
   at::Tensor reference_spectrum_;               // of every label's images pooled
 };

@@ -127,6 +127,14 @@ class GanTrainer {
   // ADA's current probability, or -1 without ADA.
   double ada_p() const { return ada_ ? ada_->p() : -1.0; }
 
+  // The discriminator's real/fake logits for images in [-1,1], float [N,3,S,S] (any device;
+  // progan's are faded to its level as in training), with their classes (long [N]; ignored by
+  // unconditional GANs): float [N] on the CPU. Unaugmented, in evaluation mode, without
+  // gradients, in batches of 256 (progan's minibatch standard deviation is over those); D's
+  // mode, weights and spectral-norm vectors are left as they were, so training and resume are
+  // unchanged. Rank 0's alone in a data-parallel run.
+  torch::Tensor discriminator_logits(const torch::Tensor& images, const torch::Tensor& labels);
+
  private:
   torch::Tensor real_batch(const torch::Tensor& indices) const;
   // long [B/R] (CPU): this rank's rows of a draw for the global batch ([B], CPU).

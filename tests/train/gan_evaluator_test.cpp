@@ -1,7 +1,8 @@
-// train-gan --eval-every: KID in metrics.jsonl, the best checkpoint by KID, r_t on every line, and
-// scoring that never changes the training itself.
+// train-gan --eval-every: KID and D's memorisation r_v in metrics.jsonl, the best checkpoint by
+// KID, r_t on every line, and scoring that never changes the training itself.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 
 #include "core/error.h"
@@ -78,6 +79,12 @@ TEST_F(GanEvaluatorTest, LogsKidKeepsTheBestCheckpointAndLeavesTrainingUnchanged
     EXPECT_GT(line.at("texture_high_frequency").get<double>(), 0);
     EXPECT_GE(line.at("texture_peak").get<double>(),
               line.at("texture_high_frequency").get<double>());
+    // D's memorisation r_v for both classes (each has training images), and their mean.
+    const auto& overfit = line.at("d_overfit_per_class");
+    ASSERT_TRUE(overfit.at("nv").is_number() && overfit.at("mel").is_number()) << overfit;
+    EXPECT_TRUE(std::isfinite(overfit.at("nv").get<double>()));
+    EXPECT_NEAR(line.at("d_overfit").get<double>(),
+                (overfit.at("nv").get<double>() + overfit.at("mel").get<double>()) / 2, 1e-12);
     if (line.at("kid").get<double>() < best) {
       best = line.at("kid");
       best_step = line.at("step");
