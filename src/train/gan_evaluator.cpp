@@ -66,10 +66,11 @@ GanEvaluator::GanEvaluator(const eval::FeatureModel& features,
     const int64_t m = c.train_images.defined() ? c.train_images.size(0) : 0;
     const int64_t keep = std::min(m, images_per_class);
     train_images_.push_back(
-        keep == 0 ? torch::Tensor()
-                  : c.train_images.index_select(
-                        0, torch::linspace(0, static_cast<double>(m - 1), keep).round().to(
-                               torch::kLong)));
+        keep == 0
+            ? torch::Tensor()
+            : c.train_images.index_select(
+                  0,
+                  torch::linspace(0, static_cast<double>(m - 1), keep).round().to(torch::kLong)));
   }
   reference_spectrum_ = eval::mean_power_spectrum(torch::cat(reference_images));
   // Its own generator, so evaluating never moves the training RNG (resume stays exact).

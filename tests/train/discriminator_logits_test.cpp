@@ -21,8 +21,8 @@ TEST(DiscriminatorLogits, EvaluationModeLogitsInBatchesLeaveDAsItWas) {
   // Spectral norm (resnet), BatchNorm (dcgan) and a growing D faded to its level (progan).
   for (GanArch arch : {GanArch::kResnet, GanArch::kDcgan, GanArch::kProgan}) {
     SCOPED_TRACE(gan_arch_name(arch));
-    GanTrainer trainer(test::tiny_gan_config(arch), images, labels,
-                       arch == GanArch::kDcgan ? 1 : 2, torch::kCPU);
+    GanTrainer trainer(test::tiny_gan_config(arch), images, labels, arch == GanArch::kDcgan ? 1 : 2,
+                       torch::kCPU);
     for (int i = 0; i < 3; ++i) trainer.train_step();  // BatchNorm statistics and vectors moved
     torch::manual_seed(3);
     const torch::Tensor x = torch::rand({300, 3, 32, 32}) * 2 - 1;  // more than one batch
