@@ -81,6 +81,7 @@ struct TrainGanArgs {
   double ada_target = 0;
   int64_t ada_kimg = 100;
   bool ada_per_class = false;
+  std::string ada_heuristic;
   std::string upsample;
   double phase_kimg = 10;
   int64_t r1_every = 1;

@@ -62,6 +62,12 @@ CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
                   "0.6 (0 = off: every image)");
   cmd->add_option("--ada-kimg", args.ada_kimg,
                   "ADA speed: p can move from 0 to 1 within this many thousand real images (100)");
+  cmd->add_option("--ada-heuristic", args.ada_heuristic,
+                  "what steers ADA's p: rt (E[sign D(real)] on the training batches, the paper's "
+                  "and the default) or rv (every 16 steps, D's memorisation r_v = (D(train) - "
+                  "D(val)) / (D(train) - D(fake)) on the real validation images; --ada-target is "
+                  "then a target r_v)")
+      ->check(CLI::IsMember({"rt", "rv"}));
   cmd->add_flag("--ada-per-class", args.ada_per_class,
                 "conditional GANs with --ada-target: one p per class, steered by that class's "
                 "r_t, so the small classes D memorises first are augmented more (default: one p)");
@@ -134,6 +140,7 @@ train::GanRunOptions to_gan_run_options(const TrainGanArgs& args, const Runtime&
   if (given("--ada-target")) c.ada_target = args.ada_target;
   if (given("--ada-kimg")) c.ada_kimg = args.ada_kimg;
   if (args.ada_per_class) c.ada_per_class = true;
+  if (given("--ada-heuristic")) c.ada_heuristic = train::parse_ada_heuristic(args.ada_heuristic);
   if (given("--upsample")) c.upsample = models::parse_upsample(args.upsample);
   if (given("--phase-kimg")) c.phase_kimg = args.phase_kimg;
   c.per_class = args.per_class;

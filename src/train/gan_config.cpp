@@ -16,6 +16,19 @@ GanLoss parse_gan_loss(const std::string& name) {
       describe_problem("--loss", "'" + name + "'", "bce, hinge, lsgan or wgan-gp", ""));
 }
 
+AdaHeuristic parse_ada_heuristic(const std::string& name) {
+  if (name == "rt") return AdaHeuristic::kRt;
+  if (name == "rv") return AdaHeuristic::kRv;
+  throw ConfigError(describe_problem("--ada-heuristic", "'" + name + "'",
+                                     "rt (the training batches' signs) or rv (D's memorisation "
+                                     "measured on the real validation images)",
+                                     ""));
+}
+
+std::string ada_heuristic_name(AdaHeuristic heuristic) {
+  return heuristic == AdaHeuristic::kRv ? "rv" : "rt";
+}
+
 std::string gan_loss_name(GanLoss loss) {
   switch (loss) {
     case GanLoss::kBce:
@@ -176,6 +189,11 @@ void validate(const GanConfig& c) {
                          "Add --diffaugment color,translation (or drop --ada-target)."));
   }
   if (c.ada_kimg < 1) refuse("--ada-kimg", std::to_string(c.ada_kimg), "a positive count");
+  if (c.ada_heuristic == AdaHeuristic::kRv && c.ada_target <= 0) {
+    throw ConfigError(describe_problem("--ada-heuristic rv", "without --ada-target",
+                                       "a target r_v for ADA to steer towards",
+                                       "Add --ada-target 0.4 (or drop --ada-heuristic)."));
+  }
   if (c.ada_per_class && c.ada_target <= 0) {
     throw ConfigError(describe_problem("--ada-per-class", "without --ada-target",
                                        "a target r_t for each class's p",
@@ -275,6 +293,7 @@ nlohmann::json to_json(const GanConfig& c) {
           {"ada_target", c.ada_target},
           {"ada_kimg", c.ada_kimg},
           {"ada_per_class", c.ada_per_class},
+          {"ada_heuristic", ada_heuristic_name(c.ada_heuristic)},
           {"upsample", models::upsample_name(c.upsample)},
           {"phase_kimg", c.phase_kimg},
           {"balanced_sampling", c.balanced_sampling},
@@ -333,6 +352,7 @@ GanConfig gan_config_from_json(const nlohmann::json& j) {
   c.ada_target = j.value("ada_target", 0.0);
   c.ada_kimg = j.value("ada_kimg", int64_t{100});
   c.ada_per_class = j.value("ada_per_class", false);  // absent before --ada-per-class existed
+  c.ada_heuristic = parse_ada_heuristic(j.value("ada_heuristic", std::string("rt")));
   c.phase_kimg = j.value("phase_kimg", 10.0);
   c.r1_every = j.value("r1_every", int64_t{1});
   c.d_steps = j.value("d_steps", int64_t{1});           // absent before --d-steps existed

@@ -26,6 +26,13 @@ enum class GanLoss { kBce, kHinge, kLsgan, kWganGp };
 GanLoss parse_gan_loss(const std::string& name);  // bce | hinge | lsgan | wgan-gp
 std::string gan_loss_name(GanLoss loss);
 
+// What steers ADA's p (train/ada.h): r_t = E[sign D(real)] on the training batches (the paper's
+// choice), or r_v, D's memorisation measured on held-out real validation images (train/
+// overfit_probe.h).
+enum class AdaHeuristic { kRt, kRv };
+AdaHeuristic parse_ada_heuristic(const std::string& name);  // rt | rv
+std::string ada_heuristic_name(AdaHeuristic heuristic);
+
 struct GanConfig {
   GanArch arch = GanArch::kDcgan;
   int64_t image_size = 64;
@@ -59,6 +66,7 @@ struct GanConfig {
   int64_t ada_kimg = 100;  // p can move from 0 to 1 within this many thousand real images
   // Conditional GANs with ADA: one p per class, steered by that class's r_t (train/ada.h).
   bool ada_per_class = false;
+  AdaHeuristic ada_heuristic = AdaHeuristic::kRt;
   models::Upsample upsample = models::Upsample::kTransposed;  // generator; see models/gan
   // progan: real images per growth phase, in thousands (train/growth_schedule.h); the paper
   // used 600 at up to 1024 px on 30,000 images. 0: no growing (the image size from step one).

@@ -5,16 +5,29 @@
 
 #include <torch/torch.h>
 
+#include "core/error.h"
+#include "core/text.h"
 #include "eval/generative_metrics.h"
 #include "eval/image_spectrum.h"
+#include "train/overfit_probe.h"
 
 namespace skingan::train {
 
 namespace {
 
-// uint8 [N,3,S,S] -> float in [-1,1], as the trainer feeds D.
-torch::Tensor to_unit_range(const torch::Tensor& pixels) {
-  return pixels.to(torch::kFloat).div(127.5).sub(1.0);
+// The set's real rows of `label` ("all": of every class in `classes`) in `split`.
+std::vector<int64_t> label_rows(const data::PreparedSet& set, const std::string& label,
+                                const std::vector<std::string>& classes, data::Split split) {
+  std::vector<int64_t> rows;
+  for (size_t i = 0; i < set.rows().size(); ++i) {
+    const auto& r = set.rows()[i];
+    if (r.source != "real" || r.split != split) continue;
+    const bool wanted = label == "all"
+                            ? std::find(classes.begin(), classes.end(), r.label) != classes.end()
+                            : r.label == label;
+    if (wanted) rows.push_back(static_cast<int64_t>(i));
+  }
+  return rows;
 }
 
 }  // namespace
@@ -26,28 +39,40 @@ std::vector<EvalClass> eval_classes(const data::PreparedSet& set, const at::Tens
   std::vector<EvalClass> out;
   for (size_t k = 0; k < row_labels.size(); ++k) {
     const std::string& label = row_labels[k];
-    std::vector<int64_t> rows, train_rows;
-    for (size_t i = 0; i < set.rows().size(); ++i) {
-      const auto& r = set.rows()[i];
-      if (r.source != "real") continue;
-      const bool wanted = label == "all"
-                              ? std::find(classes.begin(), classes.end(), r.label) != classes.end()
-                              : r.label == label;
-      if (!wanted) continue;
-      if (r.split == data::Split::kValidation) rows.push_back(static_cast<int64_t>(i));
-      if (r.split == data::Split::kTrain) train_rows.push_back(static_cast<int64_t>(i));
-    }
+    const std::vector<int64_t> rows = label_rows(set, label, classes, data::Split::kValidation);
     if (rows.size() < 4) {
       const std::string why =
           std::to_string(rows.size()) + " real validation images, fewer than KID's minimum of 4";
       left_out[label] = why;
       continue;
     }
+    const std::vector<int64_t> train_rows = label_rows(set, label, classes, data::Split::kTrain);
     out.push_back({label, static_cast<int64_t>(k),
                    all_images.index_select(0, torch::tensor(rows, torch::kLong)),
                    all_images.index_select(0, torch::tensor(train_rows, torch::kLong))});
   }
   return out;
+}
+
+std::pair<at::Tensor, at::Tensor> validation_images(const data::PreparedSet& set,
+                                                    const at::Tensor& all_images,
+                                                    const std::vector<std::string>& row_labels,
+                                                    const std::vector<std::string>& classes) {
+  std::vector<int64_t> rows, labels;
+  for (size_t k = 0; k < row_labels.size(); ++k) {
+    for (int64_t row : label_rows(set, row_labels[k], classes, data::Split::kValidation)) {
+      rows.push_back(row);
+      labels.push_back(static_cast<int64_t>(k));
+    }
+  }
+  if (rows.empty()) {
+    throw ConfigError(describe_problem(
+        "--ada-heuristic rv", "no real validation images of " + join(row_labels, ", "),
+        "held-out images to measure D's memorisation on",
+        "Prepare the set with a validation split, or use --ada-heuristic rt."));
+  }
+  return {all_images.index_select(0, torch::tensor(rows, torch::kLong)),
+          torch::tensor(labels, torch::kLong)};
 }
 
 GanEvaluator::GanEvaluator(const eval::FeatureModel& features,
@@ -94,17 +119,20 @@ nlohmann::json GanEvaluator::evaluate(GanTrainer& trainer) const {
     const torch::Tensor images = sampler.generate(noise_, labels);  // [-1,1]
     overfit_per_class[labels_[k]] = nullptr;
     if (train_images_[k].defined()) {
-      auto mean_logit = [&](const torch::Tensor& x) {
-        const torch::Tensor y = torch::full({x.size(0)}, indices_[k], torch::kLong);
-        return trainer.discriminator_logits(x, y).to(torch::kDouble).mean().item<double>();
+      // D's logits on each kind of image, all of this label: [n], [v], [images_per_class].
+      auto logits = [&](const torch::Tensor& x) {
+        return trainer.discriminator_logits(x, torch::full({x.size(0)}, indices_[k], torch::kLong));
       };
-      const double on_train = mean_logit(to_unit_range(train_images_[k]));
-      const double on_validation = mean_logit(to_unit_range(reference_images_[k]));
-      const double on_generated = mean_logit(images);
-      if (std::abs(on_train - on_generated) > 1e-6) {
-        const double r_v = (on_train - on_validation) / (on_train - on_generated);
-        overfit_per_class[labels_[k]] = r_v;
-        overfit_sum += r_v;
+      auto group = [](const torch::Tensor& x) { return torch::zeros({x.size(0)}, torch::kLong); };
+      const torch::Tensor on_train = logits(pixels_to_unit_range(train_images_[k]));
+      const torch::Tensor on_validation = logits(pixels_to_unit_range(reference_images_[k]));
+      const torch::Tensor on_generated = logits(images);
+      const auto [r_v, valid] =
+          overfit_ratio(on_train, group(on_train), on_validation, group(on_validation),
+                        on_generated, group(on_generated), /*groups=*/1);
+      if (valid.item<double>() > 0) {
+        overfit_per_class[labels_[k]] = r_v.item<double>();
+        overfit_sum += r_v.item<double>();
         ++overfit_count;
       }
     }

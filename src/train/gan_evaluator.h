@@ -43,6 +43,14 @@ std::vector<EvalClass> eval_classes(const data::PreparedSet& set, const at::Tens
                                     const std::vector<std::string>& classes,
                                     nlohmann::json& left_out);
 
+// The real validation images of the labels a unit draws ("all" pools `classes`), labelled with
+// each label's index in row_labels: uint8 [V,3,S,S] and long [V] (--ada-heuristic rv). Throws
+// ConfigError when there are none.
+std::pair<at::Tensor, at::Tensor> validation_images(const data::PreparedSet& set,
+                                                    const at::Tensor& all_images,
+                                                    const std::vector<std::string>& row_labels,
+                                                    const std::vector<std::string>& classes);
+
 class GanEvaluator {
  public:
   static constexpr int64_t kFidMinImages = 100;

@@ -204,6 +204,11 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
           "validation images to score the generator against", "Drop --eval-every."));
     }
   }
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> probe_images;  // --ada-heuristic rv
+  if (config.ada_target > 0 && config.ada_heuristic == AdaHeuristic::kRv) {
+    for (const auto& u : units)
+      probe_images.push_back(validation_images(set, all_images, u.row_labels, classes));
+  }
   // Every rank has checked the folder and the options before rank 0 changes the folder.
   if (group != nullptr) group->barrier("run folder checks");
   if (writer && !options.resume && options.force) fs::remove_all(options.run_dir);
@@ -245,6 +250,10 @@ GanRunResult run_gan_training(const GanRunOptions& options) {
         all_images.index_select(0, torch::tensor(unit.rows, torch::kLong));
     GanTrainer trainer(unit_config, unit_images, unit.labels,
                        static_cast<int64_t>(unit.row_labels.size()), options.device, group);
+    if (!probe_images.empty()) {
+      trainer.set_validation_images(probe_images[unit_index].first,
+                                    probe_images[unit_index].second);
+    }
     if (options.resume) {
       const fs::path checkpoint = latest_checkpoint(unit.dir);
       if (!checkpoint.empty()) trainer.load(checkpoint);

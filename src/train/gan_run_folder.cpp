@@ -83,6 +83,7 @@ nlohmann::json metrics_line(const GanStepMetrics& m, double images_per_second) {
   // In the run's class order (config.json's "classes").
   if (!m.ada_p_per_class.empty()) line["ada_p_per_class"] = m.ada_p_per_class;
   if (!m.r_t_per_class.empty()) line["r_t_per_class"] = m.r_t_per_class;
+  if (!m.r_v_per_class.empty()) line["r_v_per_class"] = m.r_v_per_class;
   if (m.level >= 0) line["level"] = m.level;
   return line;
 }

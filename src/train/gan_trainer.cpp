@@ -83,9 +83,13 @@ GanTrainer::GanTrainer(const GanConfig& config, const torch::Tensor& images,
   if (config_.ema_decay > 0)
     ema_ = std::make_unique<GeneratorEma>(generator_, config_.ema_decay, device_);
   if (config_.ada_target > 0) {
-    ada_ =
-        std::make_unique<AdaController>(config_.ada_target, config_.ada_kimg, config_.batch_size,
-                                        /*interval=*/4, config_.ada_per_class ? num_classes_ : 1);
+    // r_t: adjusted every 4 updates from their sign sums; r_v: every kOverfitProbeEvery steps
+    // from one measurement (train_step), by the images shown in between.
+    const bool rv = config_.ada_heuristic == AdaHeuristic::kRv;
+    ada_ = std::make_unique<AdaController>(
+        config_.ada_target, config_.ada_kimg,
+        rv ? config_.batch_size * kOverfitProbeEvery : config_.batch_size,
+        /*interval=*/rv ? 1 : 4, config_.ada_per_class ? num_classes_ : 1);
   }
   if (config_.spectral_weight > 0) {
     spectrum_match_ = std::make_unique<SpectrumMatch>(
@@ -263,13 +267,14 @@ GanTrainer::FakeBatch GanTrainer::discriminator_update(double level, bool keep_g
     sums.push_back(d_real.logits.detach().sum().reshape({1}));
     sums.push_back(d_fake.logits.detach().sum().reshape({1}));
   }
-  const bool per_class = ada_ && ada_->groups() > 1;
+  const bool ada_rt = ada_ && config_.ada_heuristic == AdaHeuristic::kRt;
+  const bool per_class = ada_rt && ada_->groups() > 1;
   if (per_class) {
     const torch::Tensor zeros = torch::zeros({num_classes_}, signs.options());
     sums.push_back(zeros.index_add(0, real_labels, signs));
     sums.push_back(zeros.index_add(0, real_labels, torch::ones_like(signs)));
   }
-  if (group_ != nullptr && (ada_ || measure || lecam_)) {
+  if (group_ != nullptr && (ada_rt || measure || lecam_)) {
     torch::Tensor all = torch::cat(sums).to(torch::kFloat).contiguous();  // [1, 3, +2K]
     group_->all_reduce_sum(all, "the real images' signs and D's scores");
     int64_t offset = 0;
@@ -283,7 +288,7 @@ GanTrainer::FakeBatch GanTrainer::discriminator_update(double level, bool keep_g
   if (lecam_) lecam_->observe(sums[1].reshape({}) / batch, sums[2].reshape({}) / batch);
   if (per_class) {
     ada_->observe(sums[sums.size() - 2], sums.back());
-  } else if (ada_) {
+  } else if (ada_rt) {
     ada_->observe(sign_sum, batch);
   }
   if (measure) {
@@ -337,11 +342,12 @@ GanStepMetrics GanTrainer::train_step(bool measure, bool stop_requested) {
   }
   optimizer_g_->step();
   if (ema_) ema_->update(generator_, step_);
+  const bool rv = config_.ada_heuristic == AdaHeuristic::kRv;
+  if (ada_ && rv && (step_ + 1) % kOverfitProbeEvery == 0) observe_overfit();
   m.ada_p = ada_p();
-  if (ada_ && ada_->groups() > 1) {
-    m.ada_p_per_class = ada_->group_p();
-    m.r_t_per_class = ada_->group_last_r_t();
-  }
+  if (ada_ && ada_->groups() > 1) m.ada_p_per_class = ada_->group_p();
+  if (ada_ && rv) m.r_v_per_class = ada_->group_last_r_t();
+  if (ada_ && !rv && ada_->groups() > 1) m.r_t_per_class = ada_->group_last_r_t();
   m.step = ++step_;
   return m;
 }

@@ -21,6 +21,7 @@
 #include "train/ema.h"
 #include "train/gan_config.h"
 #include "train/lecam.h"
+#include "train/overfit_probe.h"
 #include "train/spectrum_match.h"
 
 namespace skingan::train {
@@ -43,6 +44,8 @@ struct GanStepMetrics {
   // --ada-per-class: each class's p after this step and r_t of ADA's last completed interval, in
   // the run's class order (empty otherwise).
   std::vector<double> ada_p_per_class, r_t_per_class;
+  // --ada-heuristic rv: r_v of the last measurement per class (one value when pooled).
+  std::vector<double> r_v_per_class;
   double level = -1;  // progan: the growth level of this step (models/gan/progressive.h)
   // A stop was requested during this step: train_step's argument, or in a data-parallel run that
   // of any rank (it travels with the gradients, so every rank stops after the same step).
@@ -128,12 +131,18 @@ class GanTrainer {
   double ada_p() const { return ada_ ? ada_->p() : -1.0; }
 
   // The discriminator's real/fake logits for images in [-1,1], float [N,3,S,S] (any device;
-  // progan's are faded to its level as in training), with their classes (long [N]; ignored by
+  // progan's are faded to its level as real images are in training; a generator's own images
+  // change by that only within a fade-in), with their classes (long [N]; ignored by
   // unconditional GANs): float [N] on the CPU. Unaugmented, in evaluation mode, without
   // gradients, in batches of 256 (progan's minibatch standard deviation is over those); D's
   // mode, weights and spectral-norm vectors are left as they were, so training and resume are
   // unchanged. Rank 0's alone in a data-parallel run.
   torch::Tensor discriminator_logits(const torch::Tensor& images, const torch::Tensor& labels);
+
+  // --ada-heuristic rv: the real validation images D's memorisation is measured on (uint8
+  // [V,3,S,S], any device) and their classes (long [V], as the training labels); required
+  // before the first step of such a run.
+  void set_validation_images(const torch::Tensor& images, const torch::Tensor& labels);
 
  private:
   torch::Tensor real_batch(const torch::Tensor& indices) const;
@@ -151,6 +160,8 @@ class GanTrainer {
   // DiffAugment with ADA's probability: the pooled p, or with --ada-per-class each image's
   // class's p (labels: long [B] on the device).
   torch::Tensor augment(const torch::Tensor& x, const torch::Tensor& labels);
+  // --ada-heuristic rv: measures r_v on the probe and moves ADA's p by it.
+  void observe_overfit();
   // progan: sets G's and D's level for the images shown before this step; returns it (-1 else).
   double grow();
   // One discriminator update at growth level `level` (-1: not progan) on a fresh real batch and
@@ -176,6 +187,7 @@ class GanTrainer {
   models::Discriminator discriminator_{nullptr};
   std::unique_ptr<GeneratorEma> ema_;
   std::unique_ptr<AdaController> ada_;             // with config.ada_target > 0
+  std::unique_ptr<OverfitProbe> probe_;            // with --ada-heuristic rv, once set
   std::unique_ptr<SpectrumMatch> spectrum_match_;  // with config.spectral_weight > 0
   std::unique_ptr<LecamRegularizer> lecam_;        // with config.lecam_weight > 0
   std::unique_ptr<torch::optim::Adam> optimizer_g_, optimizer_d_;
