@@ -14,6 +14,8 @@ nlohmann::json CopyAudit::to_json(int64_t real_count) const {
           {"synthetic_near_copies", near_copies()},
           {"real_test_near_copy_share", real_share},
           {"real_test_images", real_count},
+          {"synthetic_inside_train_neighbour_share", synthetic_inside_share},
+          {"real_test_inside_train_neighbour_share", real_inside_share},
           {"median_synthetic_distance", linear_quantile(distance, 0.5)}};
 }
 
@@ -25,6 +27,17 @@ CopyAudit audit_copies(const at::Tensor& synthetic, const at::Tensor& train,
   a.threshold = linear_quantile(real_distance, kNearCopyQuantile);
   a.synthetic_share = (a.distance < a.threshold).to(torch::kDouble).mean().item<double>();
   a.real_share = (real_distance < a.threshold).to(torch::kDouble).mean().item<double>();
+  if (train.size(0) > 1) {
+    const torch::Tensor radius = knn_radii(train, 1);  // [Nt]: to the nearest other image
+    const auto [test_distance, test_index] = nearest_neighbours(test, train);
+    const torch::Tensor synthetic_inside = a.distance < radius.index_select(0, a.index);
+    a.inside_neighbour = synthetic_inside.sum().item<int64_t>();
+    a.synthetic_inside_share = synthetic_inside.to(torch::kDouble).mean().item<double>();
+    a.real_inside_share = (test_distance < radius.index_select(0, test_index))
+                              .to(torch::kDouble)
+                              .mean()
+                              .item<double>();
+  }
   return a;
 }
 

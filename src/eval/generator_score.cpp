@@ -254,6 +254,7 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
        "near_copy_features", "nearest_train_id_pixels", "pixel_distance", "near_copy_pixels"});
   double conditional_sum = 0, conditional_floor_sum = 0;
   int64_t near_feature = 0, near_pixel = 0, synthetic_total = 0;
+  int64_t inside_feature = 0, inside_pixel = 0;  // closer than their training image's neighbour
   for (const auto& c : classes) {
     const ClassRows& r = by_class[c];
     const torch::Tensor ref = pick(real_features, real_at, r.reference);
@@ -301,6 +302,8 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
         {"reference", "real test images of the class vs its real training images, 1st percentile"}};
     near_feature += in_features.near_copies();
     near_pixel += in_pixels.near_copies();
+    inside_feature += in_features.inside_neighbour;
+    inside_pixel += in_pixels.inside_neighbour;
     synthetic_total += static_cast<int64_t>(r.synthetic_all.size());
     const auto feature_index = in_features.index.accessor<int64_t, 1>();
     const auto pixel_index = in_pixels.index.accessor<int64_t, 1>();
@@ -342,7 +345,9 @@ nlohmann::json score_synthetic_set(const ScoreOptions& o) {
         {"near_copies_features", near_feature},
         {"near_copies_pixels", near_pixel},
         {"near_copy_share_features", static_cast<double>(near_feature) / synthetic_total},
-        {"near_copy_share_pixels", static_cast<double>(near_pixel) / synthetic_total}}},
+        {"near_copy_share_pixels", static_cast<double>(near_pixel) / synthetic_total},
+        {"inside_neighbour_share_features", static_cast<double>(inside_feature) / synthetic_total},
+        {"inside_neighbour_share_pixels", static_cast<double>(inside_pixel) / synthetic_total}}},
       {"texture", texture_against_floor(pooled_spectra[0].mean, pooled_spectra[1].mean,
                                         pooled_spectra[2].mean)}};
   const double k = static_cast<double>(classes.size());
