@@ -67,9 +67,14 @@ std::string scores_markdown(const nlohmann::json& s) {
         s.at("note").get<std::string>() + "\n\n";
   md +=
       "| class | synthetic / real images | FID | KID x 1000 | precision | recall | density | "
-      "coverage | conditional accuracy | near-copies (features / pixels) |\n";
-  md += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
-  auto row = [&](const std::string& name, const nlohmann::json& e, const std::string& copies) {
+      "coverage | conditional accuracy | near-copies (features / pixels) | inside a training "
+      "image's neighbour distance (pixels) |\n";
+  md += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  auto percent = [](const nlohmann::json& share) {
+    return format_number(100 * share.get<double>(), "%.1f") + "%";
+  };
+  auto row = [&](const std::string& name, const nlohmann::json& e, const std::string& copies,
+                 const std::string& inside) {
     const auto& sc = e.at("score");
     const auto& fl = e.at("floor");
     return "| " + name + " | " + std::to_string(sc.at("synthetic").get<int64_t>()) + " / " +
@@ -79,7 +84,7 @@ std::string scores_markdown(const nlohmann::json& s) {
            pair(sc, fl, "coverage", 1, "%.2f") + " | " +
            number(e.value("conditional_accuracy", nlohmann::json()), "%.2f") + " (" +
            number(e.value("conditional_accuracy_floor", nlohmann::json()), "%.2f") + ") | " +
-           copies + " |\n";
+           copies + " | " + inside + " |\n";
   };
   for (const auto& c : s.at("classes")) {
     const auto& e = s.at("per_class").at(c.get<std::string>());
@@ -93,22 +98,30 @@ std::string scores_markdown(const nlohmann::json& s) {
         format_number(100 * m.at("features").at("real_test_near_copy_share").get<double>(),
                       "%.1f") +
         "%)";
-    md += row(c.get<std::string>(), e, copies);
+    const auto& pixels = m.at("pixels");
+    md +=
+        row(c.get<std::string>(), e, copies,
+            percent(pixels.value("synthetic_inside_train_neighbour_share", 0.0)) + " (real test " +
+                percent(pixels.value("real_test_inside_train_neighbour_share", 0.0)) + ")");
   }
   const auto& o = s.at("overall");
   const auto& om = o.at("memorisation");
   const nlohmann::json left_out = s.value("left_out", nlohmann::json::object());
   for (const auto& [c, why] : left_out.items()) {  // items() must not outlive left_out
-    md += "| " + c + " | left out: " + why.get<std::string>() + " | | | | | | | | |\n";
+    md += "| " + c + " | left out: " + why.get<std::string>() + " | | | | | | | | | |\n";
   }
   md += row("**all**", o,
             format_number(100 * om.at("near_copy_share_features").get<double>(), "%.1f") + "% / " +
-                format_number(100 * om.at("near_copy_share_pixels").get<double>(), "%.1f") + "%");
+                format_number(100 * om.at("near_copy_share_pixels").get<double>(), "%.1f") + "%",
+            percent(om.value("inside_neighbour_share_pixels", 0.0)));
   md += "\nKID is the mean over " + std::to_string(s.at("settings").at("kid_subsets").get<int>()) +
         " subsets; its standard deviation is in scores.json. Conditional accuracy: the feature "
         "classifier's recall on the synthetic images of the class (in brackets: on the real "
         "images). Near-copies: synthetic images closer to a training image of their class than "
-        "the 1st percentile of the real test images' nearest-training distances.\n";
+        "the 1st percentile of the real test images' nearest-training distances. Inside: synthetic "
+        "images closer to their nearest training image than it is to its own nearest other "
+        "(Alaa et al. 2022's authenticity test; a bland training image that every bland image is "
+        "near has close neighbours, so it does not count them as copies).\n";
   md += texture_markdown(s);
   const auto& cas = s.at("cas");
   if (cas.value("computed", false)) {
