@@ -50,11 +50,14 @@ void GanTrainer::set_validation_images(const torch::Tensor& images, const torch:
   TORCH_CHECK(images.dim() == 4 && labels.dim() == 1 && labels.size(0) == images.size(0),
               "set_validation_images: uint8 images [V,3,S,S] and labels [V], got ", images.sizes(),
               " and ", labels.sizes());
-  // Its own seed: the probe's fake noise never moves the training RNG.
-  probe_ = std::make_unique<OverfitProbe>(make_overfit_probe(
-      images_, labels_, images.to(device_), labels, is_conditional(config_) ? num_classes_ : 1,
-      config_.latent_dim, config_.seed + 991));
-  if (!is_conditional(config_)) probe_->fake_labels.zero_();
+  // An unconditional GAN measures one pooled r_v: its training labels (kept for balanced
+  // sampling) may name several classes. Its own seed: the probe's noise never moves the
+  // training RNG.
+  const bool conditional = is_conditional(config_);
+  probe_ = std::make_unique<OverfitProbe>(
+      make_overfit_probe(images_, conditional ? labels_ : torch::zeros_like(labels_),
+                         images.to(device_), conditional ? labels : torch::zeros_like(labels),
+                         conditional ? num_classes_ : 1, config_.latent_dim, config_.seed + 991));
 }
 
 void GanTrainer::observe_overfit() {

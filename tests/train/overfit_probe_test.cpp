@@ -122,6 +122,22 @@ TEST(AdaValidationHeuristic, MovesEachClassesPByItsRvAndResumesExactly) {
   }
 }
 
+// An unconditional GAN keeps its images' classes for balanced sampling but measures one pooled
+// r_v over them.
+TEST(AdaValidationHeuristic, AnUnconditionalGanMeasuresOnePooledRv) {
+  const Split s = memorisable_split();
+  GanConfig c = test::tiny_gan_config(GanArch::kDcgan);
+  c.ada_target = 0.05;
+  c.ada_heuristic = AdaHeuristic::kRv;
+  GanTrainer trainer(c, s.train, s.train_labels, 1, torch::kCPU);
+  trainer.set_validation_images(s.validation, torch::zeros({12}, torch::kLong));
+  GanStepMetrics m;
+  for (int i = 0; i < 16; ++i) m = trainer.train_step();
+  ASSERT_EQ(m.r_v_per_class.size(), 1u);
+  EXPECT_NE(m.r_v_per_class[0], 0.0);
+  EXPECT_TRUE(m.ada_p_per_class.empty());
+}
+
 TEST(AdaValidationHeuristic, RefusedWithoutValidationImagesOrATarget) {
   const Split s = memorisable_split();
   GanTrainer trainer(rv_config(), s.train, s.train_labels, 2, torch::kCPU);
