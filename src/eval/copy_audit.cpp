@@ -23,17 +23,16 @@ CopyAudit audit_copies(const at::Tensor& synthetic, const at::Tensor& train,
                        const at::Tensor& test) {
   CopyAudit a;
   std::tie(a.distance, a.index) = nearest_neighbours(synthetic, train);
-  const torch::Tensor real_distance = nearest_neighbours(test, train).first;
+  const auto [real_distance, real_index] = nearest_neighbours(test, train);
   a.threshold = linear_quantile(real_distance, kNearCopyQuantile);
   a.synthetic_share = (a.distance < a.threshold).to(torch::kDouble).mean().item<double>();
   a.real_share = (real_distance < a.threshold).to(torch::kDouble).mean().item<double>();
   if (train.size(0) > 1) {
     const torch::Tensor radius = knn_radii(train, 1);  // [Nt]: to the nearest other image
-    const auto [test_distance, test_index] = nearest_neighbours(test, train);
     const torch::Tensor synthetic_inside = a.distance < radius.index_select(0, a.index);
     a.inside_neighbour = synthetic_inside.sum().item<int64_t>();
     a.synthetic_inside_share = synthetic_inside.to(torch::kDouble).mean().item<double>();
-    a.real_inside_share = (test_distance < radius.index_select(0, test_index))
+    a.real_inside_share = (real_distance < radius.index_select(0, real_index))
                               .to(torch::kDouble)
                               .mean()
                               .item<double>();

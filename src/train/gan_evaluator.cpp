@@ -80,24 +80,19 @@ GanEvaluator::GanEvaluator(const eval::FeatureModel& features,
                            uint64_t seed, int64_t latent_dim)
     : features_(features) {
   TORCH_CHECK(!reference.empty(), "GanEvaluator needs at least one class to score");
-  std::vector<torch::Tensor> reference_images;
   for (const auto& c : reference) {
     labels_.push_back(c.label);
     indices_.push_back(c.index);
     reference_features_.push_back(features_.extract(c.images));
-    reference_images.push_back(c.images);
     reference_images_.push_back(c.images);
     // At most images_per_class training images, evenly spaced through the class's rows.
     const int64_t m = c.train_images.defined() ? c.train_images.size(0) : 0;
-    const int64_t keep = std::min(m, images_per_class);
     train_images_.push_back(
-        keep == 0
-            ? torch::Tensor()
-            : c.train_images.index_select(
-                  0,
-                  torch::linspace(0, static_cast<double>(m - 1), keep).round().to(torch::kLong)));
+        m == 0 ? torch::Tensor()
+               : c.train_images.index_select(
+                     0, torch::tensor(evenly_spaced(m, images_per_class), torch::kLong)));
   }
-  reference_spectrum_ = eval::mean_power_spectrum(torch::cat(reference_images));
+  reference_spectrum_ = eval::mean_power_spectrum(torch::cat(reference_images_));
   // Its own generator, so evaluating never moves the training RNG (resume stays exact).
   at::Generator rng = at::make_generator<at::CPUGeneratorImpl>(seed);
   noise_ = torch::randn({images_per_class, latent_dim}, rng, torch::kFloat);

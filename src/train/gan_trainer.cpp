@@ -362,19 +362,16 @@ GanStepMetrics GanTrainer::train_step(bool measure, bool stop_requested) {
 GanTrainer::Sampler::Sampler(GanTrainer& trainer, bool use_ema)
     : trainer_(trainer),
       generator_(use_ema && trainer.ema_ ? trainer.ema_->model() : trainer.generator_),
-      was_training_(generator_->is_training()) {
+      was_training_(generator_->is_training()),
+      running_(*generator_) {
   torch::NoGradGuard no_grad;
-  for (const auto& b : generator_->buffers()) running_.push_back(b.clone());
   models::recompute_batch_norm_statistics(generator_, models::kStandingBatches,
                                           models::kStandingBatchSize, /*seed=*/1, trainer.device_);
   generator_->eval();
 }
 
 GanTrainer::Sampler::~Sampler() {
-  torch::NoGradGuard no_grad;
-  const std::vector<torch::Tensor> buffers = generator_->buffers();
-  for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(running_[i]);
-  if (was_training_) generator_->train();
+  if (was_training_) generator_->train();  // running_ then puts the buffers back
 }
 
 torch::Tensor GanTrainer::Sampler::generate(const torch::Tensor& z,

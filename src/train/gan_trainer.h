@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "data/batch_sampler.h"
 #include "dist/process_group.h"
+#include "models/gan/batch_norm_statistics.h"
 #include "models/gan/discriminator.h"
 #include "models/gan/generator.h"
 #include "train/ada.h"
@@ -107,7 +108,7 @@ class GanTrainer {
     GanTrainer& trainer_;
     models::Generator& generator_;
     bool was_training_;
-    std::vector<torch::Tensor> running_;  // the buffers as they were
+    models::KeptBuffers running_;  // the buffers as they were, put back when it ends
   };
 
   // One Sampler's images: generated images in [-1,1], [N,3,S,S]. No grad.

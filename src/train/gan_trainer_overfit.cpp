@@ -7,6 +7,7 @@
 
 #include "core/host_to_device.h"
 #include "dist/process_group.h"
+#include "models/gan/batch_norm_statistics.h"
 #include "models/gan/progressive.h"
 #include "train/gan_trainer.h"
 
@@ -67,13 +68,13 @@ void GanTrainer::observe_overfit() {
   const dist::ActiveGroup one_process(nullptr);  // every rank measures the same alone
   // The fakes D trains against: the raw G in training mode (batch statistics). Its buffers
   // (running statistics) are put back, so the measurement leaves G as it was.
-  std::vector<torch::Tensor> buffers;
-  for (const auto& b : generator_->buffers()) buffers.push_back(b.clone());
-  const torch::Tensor fake_labels = to_device(probe_->fake_labels, device_);
-  const torch::Tensor fakes = generator_->forward(
-      to_device(probe_->noise, device_), is_conditional(config_) ? fake_labels : torch::Tensor());
-  const std::vector<torch::Tensor> now = generator_->buffers();
-  for (size_t i = 0; i < now.size(); ++i) now[i].copy_(buffers[i]);
+  torch::Tensor fakes;
+  {
+    const models::KeptBuffers kept(*generator_);
+    const torch::Tensor fake_labels = to_device(probe_->fake_labels, device_);
+    fakes = generator_->forward(to_device(probe_->noise, device_),
+                                is_conditional(config_) ? fake_labels : torch::Tensor());
+  }
   const auto [r_v, valid] = overfit_ratio(
       discriminator_logits(pixels_to_unit_range(probe_->train_images), probe_->train_labels),
       probe_->train_labels,

@@ -12,6 +12,16 @@ torch::Tensor pixels_to_unit_range(const torch::Tensor& pixels) {
   return pixels.to(torch::kFloat).div(127.5).sub(1.0);
 }
 
+std::vector<int64_t> evenly_spaced(int64_t count, int64_t keep) {
+  keep = std::min(count, keep);
+  std::vector<int64_t> positions;
+  for (int64_t j = 0; j < keep; ++j) {
+    // j (keep - 1) / (count - 1) rounded, in integers
+    positions.push_back(keep == 1 ? 0 : (j * (count - 1) + (keep - 1) / 2) / (keep - 1));
+  }
+  return positions;
+}
+
 torch::Tensor evenly_spaced_per_class(const torch::Tensor& labels, int64_t classes,
                                       int64_t per_class) {
   const torch::Tensor l = labels.to(torch::kCPU, torch::kLong).contiguous();
@@ -24,11 +34,7 @@ torch::Tensor evenly_spaced_per_class(const torch::Tensor& labels, int64_t class
   }
   std::vector<int64_t> kept;
   for (const auto& r : rows) {
-    const auto m = static_cast<int64_t>(r.size());
-    const int64_t keep = std::min(m, per_class);
-    for (int64_t j = 0; j < keep; ++j) {
-      // j-th of `keep` evenly spaced positions in [0, m-1]
-      const int64_t position = keep == 1 ? 0 : (j * (m - 1) + (keep - 1) / 2) / (keep - 1);
+    for (int64_t position : evenly_spaced(static_cast<int64_t>(r.size()), per_class)) {
       kept.push_back(r[static_cast<size_t>(position)]);
     }
   }

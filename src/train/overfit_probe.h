@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include <ATen/core/Generator.h>
 #include <torch/types.h>
@@ -28,6 +29,10 @@ struct OverfitProbe {
 
 // uint8 [N,3,S,S] -> float in [-1,1], as the trainer feeds D.
 torch::Tensor pixels_to_unit_range(const torch::Tensor& pixels);
+
+// At most `keep` of positions 0..count-1, evenly spaced (the first and the last among them), in
+// order.
+std::vector<int64_t> evenly_spaced(int64_t count, int64_t keep);
 
 // At most `per_class` of each class's images (labels: long [N] in [0, classes)), evenly spaced
 // through its rows: the indices, long [n] (CPU).

@@ -10,6 +10,17 @@
 
 namespace skingan::models {
 
+KeptBuffers::KeptBuffers(torch::nn::Module& module) : module_(module) {
+  torch::NoGradGuard no_grad;
+  for (const auto& b : module_.buffers()) kept_.push_back(b.clone());
+}
+
+KeptBuffers::~KeptBuffers() {
+  torch::NoGradGuard no_grad;
+  const std::vector<torch::Tensor> buffers = module_.buffers();
+  for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(kept_[i]);
+}
+
 int64_t recompute_batch_norm_statistics(Generator& generator, int64_t batches, int64_t batch_size,
                                         uint64_t seed, c10::Device device) {
   TORCH_CHECK(batches > 0 && batch_size > 1,

@@ -10,8 +10,10 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include <c10/core/Device.h>
+#include <torch/nn/module.h>
 
 #include "models/gan/generator.h"
 
@@ -25,6 +27,21 @@ namespace skingan::models {
 // unchanged. Returns the number of BatchNorm layers recomputed.
 int64_t recompute_batch_norm_statistics(Generator& generator, int64_t batches, int64_t batch_size,
                                         uint64_t seed, c10::Device device);
+
+// A module's buffers (BatchNorm running statistics among them) as they are when this is made,
+// copied back when it ends: training-mode passes or recomputed statistics in between leave the
+// training state as it was.
+class KeptBuffers {
+ public:
+  explicit KeptBuffers(torch::nn::Module& module);
+  ~KeptBuffers();
+  KeptBuffers(const KeptBuffers&) = delete;
+  KeptBuffers& operator=(const KeptBuffers&) = delete;
+
+ private:
+  torch::nn::Module& module_;
+  std::vector<torch::Tensor> kept_;
+};
 
 // The defaults skingan samples with: 32 batches of 64 (2,048 draws; the average's relative
 // standard error is then under 3% per channel).
