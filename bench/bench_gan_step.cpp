@@ -7,7 +7,9 @@
 // second row per width adds skingan's defaults (DiffAugment color+translation, EMA). A second
 // table (--archs 1, the default) has one row per architecture and generator option at width 32,
 // 7 classes, each with its own defaults: what a step of each costs relative to the plain DCGAN
-// (--only TEXT: that table alone, the rows whose name contains TEXT and the reference).
+// (--only TEXT: that table alone, the rows whose name contains TEXT and the reference; TEXT may
+// list several, separated by '|', e.g. --only "resnet, defaults|heuristic rv").
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -85,11 +87,30 @@ struct StepResult {
   double images_per_second, gflops;
 };
 
+// --ada-heuristic rv probes D every kOverfitProbeEvery steps; its rows time whole probe
+// intervals (at least one), so that the probe's share of the time is the one a run pays.
+int probe_aligned_steps(const train::GanConfig& config, int steps) {
+  if (config.ada_heuristic != train::AdaHeuristic::kRv) return steps;
+  const int every = static_cast<int>(train::kOverfitProbeEvery);
+  return std::max(every, (steps + every - 1) / every * every);
+}
+
 StepResult measure_steps(train::GanConfig config, const torch::Tensor& images, int steps,
                          int64_t classes = 1) {
   const torch::Tensor labels = torch::arange(images.size(0), torch::kLong) % classes;
   train::GanTrainer trainer(config, images, labels, classes, torch::kCPU);
-  for (int i = 0; i < 3; ++i) trainer.train_step();  // warm-up: oneDNN primitive creation
+  if (config.ada_heuristic == train::AdaHeuristic::kRv) {
+    // The probe's validation images: 64 per class, as many as it keeps of a real set's.
+    const int64_t per_class = 64;
+    trainer.set_validation_images(images.slice(0, 0, per_class * classes),
+                                  torch::arange(per_class * classes, torch::kLong) % classes);
+  }
+  steps = probe_aligned_steps(config, steps);
+  // Warm-up: oneDNN primitive creation. A probe run warms up to the step before a probe, so the
+  // timed steps hold exactly steps / kOverfitProbeEvery probes.
+  const int64_t warm_up =
+      config.ada_heuristic == train::AdaHeuristic::kRv ? train::kOverfitProbeEvery - 1 : 3;
+  for (int64_t i = 0; i < warm_up; ++i) trainer.train_step();
   const auto start = Clock::now();
   for (int i = 0; i < steps; ++i) trainer.train_step();
   const double seconds = seconds_since(start);
@@ -97,6 +118,18 @@ StepResult measure_steps(train::GanConfig config, const torch::Tensor& images, i
                        dcgan_forward_macs(config.image_size, config.g_channels, config.latent_dim) *
                        config.batch_size * steps;
   return {config.batch_size * steps / seconds, flops / seconds / 1e9};
+}
+
+// Whether `name` contains one of the '|'-separated texts of `texts`.
+bool names_any(const std::string& name, const std::string& texts) {
+  std::size_t begin = 0;
+  while (true) {
+    const std::size_t end = texts.find('|', begin);
+    const std::string text = texts.substr(begin, end == std::string::npos ? end : end - begin);
+    if (!text.empty() && name.find(text) != std::string::npos) return true;
+    if (end == std::string::npos) return false;
+    begin = end + 1;
+  }
 }
 
 train::GanConfig plain_dcgan(int64_t width) {
@@ -114,7 +147,8 @@ train::GanConfig plain_dcgan(int64_t width) {
 int main(int argc, char** argv) {
   std::string set_dir;
   int steps = 20, threads = 0, archs = 1;
-  std::string only;  // --only TEXT: the architecture rows whose name contains TEXT
+  std::string only;  // --only TEXT: the architecture rows whose name contains TEXT (or, with
+                     // '|', one of the texts it separates)
   if (!bench::parse_flags(argc, argv,
                           {{"--set", [&](const std::string& v) { set_dir = v; }},
                            {"--steps", [&](const std::string& v) { steps = std::stoi(v); }},
@@ -219,6 +253,13 @@ int main(int argc, char** argv) {
            c.minibatch_stddev = true;
            return c;
          }()},
+        {"resnet, --ada-per-class --ada-heuristic rv --ada-target 0.3 (probe every 16 steps)",
+         [&] {
+           train::GanConfig c = with(train::GanArch::kResnet, S, 0.3);
+           c.ada_per_class = true;
+           c.ada_heuristic = train::AdaHeuristic::kRv;
+           return c;
+         }()},
         {"resnet, --lecam 0.3",
          [&] {
            train::GanConfig c = with(train::GanArch::kResnet, S, 0.6);
@@ -252,8 +293,7 @@ int main(int argc, char** argv) {
     double reference = 0;
     for (const Row& row : rows) {
       const bool is_reference = &row == &rows.front();
-      if (!is_reference && !only.empty() && std::string(row.name).find(only) == std::string::npos)
-        continue;
+      if (!is_reference && !only.empty() && !names_any(row.name, only)) continue;
       reset_peak_rss();
       const StepResult r = measure_steps(row.config, random_images, steps, 7);
       if (reference == 0) reference = r.images_per_second;

@@ -89,6 +89,7 @@ struct TrainGanArgs {
   double gp = 10.0;
   double spectral_loss = 0.0;
   double lecam = 0.0;
+  double balance_power = 0.0;
   bool per_class = false;
   std::vector<std::string> classes;
   std::uint64_t seed = 1;

@@ -71,6 +71,10 @@ CLI::App* add_train_gan_command(CLI::App& app, TrainGanArgs& args) {
   cmd->add_flag("--ada-per-class", args.ada_per_class,
                 "conditional GANs with --ada-target: one p per class, steered by that class's "
                 "r_t, so the small classes D memorises first are augmented more (default: one p)");
+  cmd->add_option("--balance-power", args.balance_power,
+                  "conditional GANs with class-balanced sampling: draw class c with probability "
+                  "n_c^Q / sum n_k^Q (0: every class equally often, the default; 0.5: square-root; "
+                  "1: as often as its images), so a rare class's few images are repeated less");
   cmd->add_option("--upsample", args.upsample,
                   "generator upsampling: transposed (4x4 stride-2 transposed convolution), "
                   "resize (nearest x2 + 3x3 convolution, no checkerboard) or bilinear (bilinear "
@@ -135,6 +139,7 @@ train::GanRunOptions to_gan_run_options(const TrainGanArgs& args, const Runtime&
   if (given("--gp")) c.gp_weight = args.gp;
   if (given("--spectral-loss")) c.spectral_weight = args.spectral_loss;
   if (given("--lecam")) c.lecam_weight = args.lecam;
+  if (given("--balance-power")) c.balance_power = args.balance_power;
   if (given("--diffaugment")) c.diff_augment = augment::parse_diff_augment(args.diffaugment);
   if (given("--ema")) c.ema_decay = args.ema;
   if (given("--ada-target")) c.ada_target = args.ada_target;

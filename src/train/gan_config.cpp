@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/text.h"
 
 namespace skingan::train {
 
@@ -210,6 +211,20 @@ void validate(const GanConfig& c) {
         c.per_class ? "Drop --ada-per-class: each per-class GAN steers its own p already."
                     : "Drop --ada-per-class."));
   }
+  if (!(c.balance_power >= 0 && c.balance_power <= 1)) {
+    refuse("--balance-power", std::to_string(c.balance_power),
+           "a power q in [0, 1] (0: every class equally often, 0.5: square-root, 1: as often as "
+           "its images)");
+  }
+  if (c.balance_power > 0 && !(c.balanced_sampling && is_conditional(c))) {
+    throw ConfigError(describe_problem(
+        "--balance-power " + number_text(c.balance_power),
+        "with " + gan_arch_name(c.arch) + (c.per_class ? " --per-class" : "") +
+            ", which draws its real images without regard to their classes",
+        "a conditional GAN with class-balanced sampling (acgan, cgan, progan, resnet or fastgan "
+        "without --per-class)",
+        "Drop --balance-power."));
+  }
   if (c.batch_size < 2 || c.batch_size > 4096)
     refuse("--batch-size", std::to_string(c.batch_size), "2..4096");
   if (c.steps < 1 || c.epochs < 0)
@@ -297,6 +312,7 @@ nlohmann::json to_json(const GanConfig& c) {
           {"upsample", models::upsample_name(c.upsample)},
           {"phase_kimg", c.phase_kimg},
           {"balanced_sampling", c.balanced_sampling},
+          {"balance_power", c.balance_power},
           {"aux_weight", c.aux_weight},
           {"batch_size", c.batch_size},
           {"steps", c.steps},
@@ -336,6 +352,7 @@ GanConfig gan_config_from_json(const nlohmann::json& j) {
   c.diff_augment = augment::parse_diff_augment(j.at("diff_augment").get<std::string>());
   c.ema_decay = j.at("ema_decay");
   c.balanced_sampling = j.at("balanced_sampling");
+  c.balance_power = j.value("balance_power", 0.0);  // absent before --balance-power existed
   c.aux_weight = j.at("aux_weight");
   c.batch_size = j.at("batch_size");
   c.steps = j.at("steps");

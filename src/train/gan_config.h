@@ -73,7 +73,12 @@ struct GanConfig {
   double phase_kimg = 10;
   double ema_decay = 0.999;        // 0 = no EMA generator
   bool balanced_sampling = false;  // class-balanced real batches and fake labels (conditional)
-  double aux_weight = 1.0;         // ACGAN class-loss weight
+  // With balanced sampling: class c drawn with probability n_c^q / sum_k n_k^q (q in [0, 1]; 0 is
+  // class-balanced, 1 the images' frequencies; data/batch_sampler.h). Balanced sampling shows
+  // each of a rare class's few images far more often than a common class's, and D memorises them
+  // first (docs/scores_ham10000.md section 18); q > 0 trades that against fewer rare-class batches.
+  double balance_power = 0.0;
+  double aux_weight = 1.0;  // ACGAN class-loss weight
   int64_t batch_size = 64;
   int64_t steps = 2000;  // per generator (per class with --per-class); see epochs
   int64_t epochs = 0;    // > 0: steps = epochs * floor(training images / batch) per GAN

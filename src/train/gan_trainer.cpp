@@ -53,7 +53,8 @@ GanTrainer::GanTrainer(const GanConfig& config, const torch::Tensor& images,
       weights_synchronised_(group_ == nullptr),
       channels_last_(device.is_cpu()),
       num_classes_(num_classes),
-      sampler_(labels, num_classes, config.balanced_sampling && is_conditional(config)),
+      sampler_(labels, num_classes, config.balanced_sampling && is_conditional(config),
+               config.balance_power),
       rng_(at::make_generator<at::CPUGeneratorImpl>(config.seed)) {
   validate(config_);
   if (group_ != nullptr) {
