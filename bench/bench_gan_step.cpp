@@ -87,29 +87,24 @@ struct StepResult {
   double images_per_second, gflops;
 };
 
-// --ada-heuristic rv probes D every kOverfitProbeEvery steps; its rows time whole probe
-// intervals (at least one), so that the probe's share of the time is the one a run pays.
-int probe_aligned_steps(const train::GanConfig& config, int steps) {
-  if (config.ada_heuristic != train::AdaHeuristic::kRv) return steps;
-  const int every = static_cast<int>(train::kOverfitProbeEvery);
-  return std::max(every, (steps + every - 1) / every * every);
-}
-
 StepResult measure_steps(train::GanConfig config, const torch::Tensor& images, int steps,
                          int64_t classes = 1) {
   const torch::Tensor labels = torch::arange(images.size(0), torch::kLong) % classes;
   train::GanTrainer trainer(config, images, labels, classes, torch::kCPU);
+  // Warm-up: oneDNN primitive creation.
+  int64_t warm_up = 3;
   if (config.ada_heuristic == train::AdaHeuristic::kRv) {
-    // The probe's validation images: 64 per class, as many as it keeps of a real set's.
+    // --ada-heuristic rv probes D every kOverfitProbeEvery steps on these validation images (64
+    // per class, as many as it keeps of a real set's). The row times whole probe intervals (at
+    // least one) after warming up to the step before a probe, so the probe's share of the time
+    // is the one a run pays.
     const int64_t per_class = 64;
     trainer.set_validation_images(images.slice(0, 0, per_class * classes),
                                   torch::arange(per_class * classes, torch::kLong) % classes);
+    const int every = static_cast<int>(train::kOverfitProbeEvery);
+    steps = std::max(every, (steps + every - 1) / every * every);
+    warm_up = every - 1;
   }
-  steps = probe_aligned_steps(config, steps);
-  // Warm-up: oneDNN primitive creation. A probe run warms up to the step before a probe, so the
-  // timed steps hold exactly steps / kOverfitProbeEvery probes.
-  const int64_t warm_up =
-      config.ada_heuristic == train::AdaHeuristic::kRv ? train::kOverfitProbeEvery - 1 : 3;
   for (int64_t i = 0; i < warm_up; ++i) trainer.train_step();
   const auto start = Clock::now();
   for (int i = 0; i < steps; ++i) trainer.train_step();

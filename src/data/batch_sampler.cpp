@@ -10,8 +10,7 @@ BatchSampler::BatchSampler(const torch::Tensor& labels, int64_t num_classes, boo
                            double balance_power)
     : labels_(labels.to(torch::kCPU, torch::kLong).contiguous()),
       num_classes_(num_classes),
-      balanced_(balanced),
-      balance_power_(balance_power) {
+      balanced_(balanced) {
   TORCH_CHECK(labels_.dim() == 1 && labels_.size(0) > 0,
               "BatchSampler needs a non-empty [N] label tensor");
   TORCH_CHECK(balance_power >= 0 && balance_power <= 1,
@@ -24,8 +23,8 @@ BatchSampler::BatchSampler(const torch::Tensor& labels, int64_t num_classes, boo
         "class-balanced sampling needs at least one training image of every class; "
         "restrict --classes to the classes present.");
   }
-  if (balanced_ && balance_power_ > 0) {
-    const torch::Tensor weights = torch::pow(counts_.to(torch::kDouble), balance_power_);
+  if (balanced_ && balance_power > 0) {
+    const torch::Tensor weights = torch::pow(counts_.to(torch::kDouble), balance_power);
     tempered_ = weights / weights.sum();
   }
   position_ = labels_.size(0);  // forces a fresh permutation on the first batch

@@ -44,7 +44,6 @@ class BatchSampler {
   torch::Tensor labels_;  // [N]
   int64_t num_classes_;
   bool balanced_;
-  double balance_power_;
   torch::Tensor by_class_;  // [N] image indices sorted by class
   torch::Tensor offsets_;   // [K] first position of each class in by_class_
   torch::Tensor counts_;    // [K] images per class

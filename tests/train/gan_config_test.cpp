@@ -2,6 +2,7 @@
 // fields a run's config.json carries across a save and load.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <functional>
 #include <string>
 
@@ -11,6 +12,20 @@
 
 using namespace skingan;
 using namespace skingan::train;
+
+namespace {
+
+// validate()'s ConfigError message for `c`, or "accepted".
+std::string refusal_of(const GanConfig& c) {
+  try {
+    validate(c);
+  } catch (const ConfigError& e) {
+    return std::string(e.what());
+  }
+  return std::string("accepted");
+}
+
+}  // namespace
 
 TEST(GanConfigValidation, ResNetGanRefusesTransposedUpsamplingAndAllowsPerClass) {
   GanConfig c = test::tiny_gan_config(GanArch::kResnet);
@@ -70,12 +85,7 @@ TEST(GanConfigValidation, ProgressiveGanRefusesOptionsItDoesNotUseWithTheReason)
   auto refusal = [](const std::function<void(GanConfig&)>& adjust) {
     GanConfig c = test::tiny_gan_config(GanArch::kProgan);
     adjust(c);
-    try {
-      validate(c);
-    } catch (const ConfigError& e) {
-      return std::string(e.what());
-    }
-    return std::string("accepted");
+    return refusal_of(c);
   };
   EXPECT_NE(refusal([](GanConfig& c) { c.spectral_norm = true; }).find("equalises its learning"),
             std::string::npos);
@@ -99,4 +109,30 @@ TEST(GanConfigValidation, ProgressiveGanRefusesOptionsItDoesNotUseWithTheReason)
             }),
             "accepted");
   EXPECT_EQ(refusal([](GanConfig&) {}), "accepted");
+}
+
+TEST(GanConfigValidation, BalancePowerIsRefusedOutsideZeroToOneAndWithoutBalancedSampling) {
+  GanConfig resnet = test::tiny_gan_config(GanArch::kResnet);
+  resnet.balance_power = 0.5;
+  EXPECT_NO_THROW(validate(resnet));
+  EXPECT_DOUBLE_EQ(gan_config_from_json(to_json(resnet)).balance_power, 0.5);
+  nlohmann::json before = to_json(resnet);  // runs written before the option
+  before.erase("balance_power");
+  EXPECT_DOUBLE_EQ(gan_config_from_json(before).balance_power, 0.0);
+
+  resnet.balance_power = 1.5;
+  const std::string out_of_range = refusal_of(resnet);
+  EXPECT_NE(out_of_range.find("--balance-power"), std::string::npos) << out_of_range;
+  EXPECT_NE(out_of_range.find("[0, 1]"), std::string::npos) << out_of_range;
+  resnet.balance_power = std::nan("");
+  EXPECT_NE(refusal_of(resnet).find("--balance-power"), std::string::npos);
+
+  for (bool per_class : {false, true}) {
+    GanConfig dcgan = test::tiny_gan_config(GanArch::kDcgan);
+    dcgan.per_class = per_class;
+    dcgan.balance_power = 0.5;
+    const std::string message = refusal_of(dcgan);
+    EXPECT_NE(message.find("--balance-power 0.5"), std::string::npos) << message;
+    EXPECT_NE(message.find("class-balanced sampling"), std::string::npos) << message;
+  }
 }
